@@ -1,0 +1,3 @@
+from opnet.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,46 @@
+"""``opnet show FILE.h5``: a picture of samples with ROI, landmarks, head centre/size and pose axes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from opnet.cli.common import parse_indices
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("show", help="draw a grid of samples with their labels", description=__doc__)
+    p.add_argument("file", help="dataset file (.h5)")
+    p.add_argument("-o", "--output", type=Path, help="picture to write (.png, .jpg, .pdf); "
+                   "default: FILE's name with '-grid.png' in the current folder")
+    p.add_argument("--indices", type=parse_indices, help="samples to draw, e.g. '0 3 5-9' (default: the first 16)")
+    p.add_argument("--random", type=int, metavar="N", help="draw N random samples instead")
+    p.add_argument("--seed", type=int, default=0, help="seed for --random (default 0)")
+    p.add_argument("--columns", type=int, help="tiles per row (default: a square grid)")
+    p.add_argument("--force", action="store_true", help="overwrite the output if it exists")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from opnet.data import open_dataset
+    from opnet.errors import OpNetError
+    from opnet.viz.grid import dataset_grid, save_picture
+
+    ds = open_dataset(args.file, color=True)
+    if args.random:
+        rng = np.random.default_rng(args.seed)
+        indices = sorted(rng.choice(len(ds), size=min(args.random, len(ds)), replace=False).tolist())
+    else:
+        indices = args.indices if args.indices is not None else list(range(min(16, len(ds))))
+    bad = [i for i in indices if not 0 <= i < len(ds)]
+    if bad or not indices:
+        raise OpNetError(f"--indices: {bad or 'none given'} not in 0..{len(ds) - 1} ({args.file})")
+    output = args.output or Path(Path(args.file).stem + "-grid.png")
+    save_picture(dataset_grid(ds, indices, args.columns), output, overwrite=args.force)
+    log.info("wrote %s (%d samples)", output, len(indices))
+    return 0

@@ -1,0 +1,233 @@
+"""The one place for coordinate and rotation conventions (see docs/format.md).
+
+Conventions:
+- Right-handed; X right, Y down, Z into the screen. The same axes for image space, world space and
+  the head's own frame at zero rotation. Pixel (0, 0) is the top-left *corner* of the top-left pixel,
+  so the centre of pixel (i, j) is at x = j + 0.5, y = i + 0.5.
+- Quaternions are x, y, z, w (real part last, scipy's order). A pose quaternion rotates head-local
+  coordinates into image coordinates. Canonical form has w >= 0 (q and -q are the same rotation).
+- Euler angles are AFLW2000-3D / 300W-LP's (pitch, yaw, roll) in radians:
+  R = Rx(-pitch) @ Ry(yaw) @ Rz(roll). Positive yaw turns the nose towards image -x, positive pitch
+  lifts it (towards image -y), positive roll turns image +x towards image +y (clockwise on screen).
+
+All functions take numpy arrays with any number of leading batch dimensions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.spatial.transform import Rotation
+
+FloatArray = NDArray[np.floating]
+
+# Flips the z axis; conjugating with it converts between our frame and the AFLW Euler frame.
+_FLIP_Z = np.diag([1.0, 1.0, -1.0])
+_AFLW_SIGNS = np.array([1.0, -1.0, 1.0])
+
+
+def _rotation(q: ArrayLike) -> tuple[Rotation, tuple[int, ...]]:
+    q = np.asarray(q, dtype=np.float64)
+    if q.shape[-1] != 4:
+        raise ValueError(f"quaternion array must end in 4 (x, y, z, w), got shape {q.shape}")
+    return Rotation.from_quat(q.reshape(-1, 4)), q.shape[:-1]
+
+
+def canonical_quat(q: ArrayLike) -> FloatArray:
+    """Normalises (..., 4) xyzw quaternions and flips their sign so that w >= 0."""
+    q = np.asarray(q, dtype=np.float64)
+    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    return np.where(q[..., 3:4] < 0.0, -q, q)
+
+
+def quat_to_matrix(q: ArrayLike) -> FloatArray:
+    """(..., 4) xyzw quaternions -> (..., 3, 3) rotation matrices."""
+    rot, batch = _rotation(q)
+    return rot.as_matrix().reshape(*batch, 3, 3)
+
+
+def matrix_to_quat(m: ArrayLike) -> FloatArray:
+    """(..., 3, 3) rotation matrices -> (..., 4) canonical xyzw quaternions (w >= 0)."""
+    m = np.asarray(m, dtype=np.float64)
+    q = Rotation.from_matrix(m.reshape(-1, 3, 3)).as_quat()
+    return canonical_quat(q.reshape(*m.shape[:-2], 4))
+
+
+def quat_to_rotvec(q: ArrayLike) -> FloatArray:
+    """(..., 4) xyzw quaternions -> (..., 3) rotation vectors (axis * angle in radians, angle <= pi)."""
+    rot, batch = _rotation(q)
+    return rot.as_rotvec().reshape(*batch, 3)
+
+
+def rotvec_to_quat(v: ArrayLike) -> FloatArray:
+    """(..., 3) rotation vectors (radians) -> (..., 4) canonical xyzw quaternions."""
+    v = np.asarray(v, dtype=np.float64)
+    q = Rotation.from_rotvec(v.reshape(-1, 3)).as_quat()
+    return canonical_quat(q.reshape(*v.shape[:-1], 4))
+
+
+def quat_multiply(a: ArrayLike, b: ArrayLike) -> FloatArray:
+    """Composition a * b (apply b first, then a) of (..., 4) xyzw quaternions, canonical result."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    ra, batch = _rotation(a)
+    rb, _ = _rotation(b)
+    return canonical_quat((ra * rb).as_quat().reshape(*batch, 4))
+
+
+def quat_inverse(q: ArrayLike) -> FloatArray:
+    """Inverse rotation of (..., 4) xyzw quaternions, canonical result."""
+    rot, batch = _rotation(q)
+    return canonical_quat(rot.inv().as_quat().reshape(*batch, 4))
+
+
+def euler_to_quat(pyr: ArrayLike) -> FloatArray:
+    """AFLW (pitch, yaw, roll) in radians, shape (..., 3) -> (..., 4) canonical xyzw quaternions.
+
+    This is the rotation of AFLW2000-3D / 300W-LP ``Pose_Para[:3]``: Rx(-pitch) Ry(yaw) Rz(roll).
+    """
+    pyr = np.asarray(pyr, dtype=np.float64)
+    if pyr.shape[-1] != 3:
+        raise ValueError(f"Euler array must end in 3 (pitch, yaw, roll), got shape {pyr.shape}")
+    angles = pyr.reshape(-1, 3) * np.array([-1.0, 1.0, 1.0])
+    q = Rotation.from_euler("XYZ", angles).as_quat()
+    return canonical_quat(q.reshape(*pyr.shape[:-1], 4))
+
+
+def quat_to_euler(q: ArrayLike) -> FloatArray:
+    """(..., 4) xyzw quaternions -> AFLW (pitch, yaw, roll) in radians, shape (..., 3).
+
+    The evaluation protocol's decomposition: with P = diag(1, 1, -1),
+    (pitch, yaw, roll) = euler_XYZ(P R P) * (1, -1, 1). Exact inverse of :func:`euler_to_quat`
+    for |yaw| < 90 deg.
+    """
+    m = quat_to_matrix(q)
+    flipped = _FLIP_Z @ m.reshape(-1, 3, 3) @ _FLIP_Z
+    pyr = Rotation.from_matrix(flipped).as_euler("XYZ") * _AFLW_SIGNS
+    return pyr.reshape(*m.shape[:-2], 3)
+
+
+def geodesic_distance(a: ArrayLike, b: ArrayLike) -> FloatArray:
+    """Angle in radians of the rotation between (..., 4) quaternions a and b, in [0, pi]."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    a = a / np.linalg.norm(a, axis=-1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=-1, keepdims=True)
+    dot = np.abs(np.sum(a * b, axis=-1))
+    return 2.0 * np.arccos(np.clip(dot, 0.0, 1.0))
+
+
+def inplane_rotation_quat(angle_rad: ArrayLike) -> FloatArray:
+    """Quaternions (..., 4) of rotations about the image z axis (the viewing direction).
+
+    A positive angle turns image +x towards image +y, i.e. clockwise on screen.
+    """
+    angle = np.asarray(angle_rad, dtype=np.float64)
+    half = 0.5 * angle
+    zeros = np.zeros_like(half)
+    return canonical_quat(np.stack([zeros, zeros, np.sin(half), np.cos(half)], axis=-1))
+
+
+def inplane_rotation_matrix_2d(angle_rad: float) -> FloatArray:
+    """2x2 matrix that rotates image points (x, y) by ``angle_rad`` (clockwise on screen if positive)."""
+    c, s = np.cos(angle_rad), np.sin(angle_rad)
+    return np.array([[c, -s], [s, c]])
+
+
+def rotate_pose_in_plane(q: ArrayLike, angle_rad: ArrayLike) -> FloatArray:
+    """Pose (..., 4) after the image is rotated in-plane by ``angle_rad`` about any point.
+
+    Image points move as p' = R2(angle) (p - c) + c with R2 from :func:`inplane_rotation_matrix_2d`;
+    the head's rotation becomes Rz(angle) @ R.
+    """
+    return quat_multiply(inplane_rotation_quat(angle_rad), q)
+
+
+def mirror_quat(q: ArrayLike) -> FloatArray:
+    """Pose (..., 4) of the mirror image under a horizontal flip (x -> -x).
+
+    R' = M R M with M = diag(-1, 1, 1); for quaternions (x, y, z, w) -> (x, -y, -z, w).
+    """
+    q = np.asarray(q, dtype=np.float64)
+    return canonical_quat(q * np.array([1.0, -1.0, -1.0, 1.0]))
+
+
+def mirror_points(points: ArrayLike, image_width: float) -> FloatArray:
+    """Points (..., 2|3) mirrored horizontally in an image of the given width: x -> width - x.
+
+    Only coordinates are mirrored; reorder 68-point landmarks with :data:`IBUG68_MIRROR` as well.
+    """
+    points = np.array(points, dtype=np.float64)
+    points[..., 0] = image_width - points[..., 0]
+    return points
+
+
+def mirror_roi(roi: ArrayLike, image_width: float) -> FloatArray:
+    """Boxes (..., 4) x0, y0, x1, y1 mirrored horizontally: the box stays ordered (x0 < x1)."""
+    roi = np.asarray(roi, dtype=np.float64)
+    x0, y0, x1, y1 = np.moveaxis(roi, -1, 0)
+    return np.stack([image_width - x1, y0, image_width - x0, y1], axis=-1)
+
+
+def _ibug68_mirror() -> NDArray[np.intp]:
+    """Index permutation mapping each of the 68 iBUG landmarks to its mirror partner."""
+    pairs = [(i, 16 - i) for i in range(8)]  # jaw line 0..16, chin 8 on the axis
+    pairs += [(17 + i, 26 - i) for i in range(5)]  # eyebrows
+    pairs += [(31, 35), (32, 34)]  # nostrils (nose bridge 27-30 and tip 33 on the axis)
+    pairs += [(36, 45), (37, 44), (38, 43), (39, 42), (40, 47), (41, 46)]  # eyes
+    pairs += [(48, 54), (49, 53), (50, 52), (55, 59), (56, 58)]  # outer lips (51, 57 on the axis)
+    pairs += [(60, 64), (61, 63), (65, 67)]  # inner lips (62, 66 on the axis)
+    perm = np.arange(68)
+    for a, b in pairs:
+        perm[a], perm[b] = b, a
+    return perm
+
+
+IBUG68_MIRROR: NDArray[np.intp] = _ibug68_mirror()
+"""``mirrored_landmarks = mirror_points(landmarks, width)[..., IBUG68_MIRROR, :]``."""
+
+
+def roi_from_points(points: ArrayLike) -> FloatArray:
+    """Bounding boxes (..., 4) x0, y0, x1, y1 of point sets (..., K, 2|3)."""
+    points = np.asarray(points, dtype=np.float64)
+    lo = points[..., :2].min(axis=-2)
+    hi = points[..., :2].max(axis=-2)
+    return np.concatenate([lo, hi], axis=-1)
+
+
+def square_roi(roi: ArrayLike, expansion: float = 1.0) -> FloatArray:
+    """Square boxes (..., 4) around the centres of ``roi`` with side max(w, h) * expansion."""
+    roi = np.asarray(roi, dtype=np.float64)
+    centre = 0.5 * (roi[..., :2] + roi[..., 2:])
+    half = 0.5 * expansion * np.max(roi[..., 2:] - roi[..., :2], axis=-1, keepdims=True)
+    return np.concatenate([centre - half, centre + half], axis=-1)
+
+
+def crop_transform(centre: ArrayLike, side: float, out_size: int) -> FloatArray:
+    """2x3 affine that maps image points into an ``out_size`` square crop of ``side`` px around ``centre``."""
+    s = out_size / side
+    cx, cy = np.asarray(centre, dtype=np.float64)[:2]
+    return np.array([[s, 0.0, out_size / 2 - s * cx], [0.0, s, out_size / 2 - s * cy]])
+
+
+def to_cv2_affine(affine: ArrayLike) -> FloatArray:
+    """Converts a 2x3 affine on pixel-corner coordinates (our convention) for ``cv2.warpAffine``.
+
+    OpenCV addresses pixel centres by integer indices; with p = index + 0.5 the map p' = A p + t
+    becomes index' = A index + (A @ (0.5, 0.5) + t - 0.5).
+    """
+    affine = np.asarray(affine, dtype=np.float64)
+    out = affine.copy()
+    out[:, 2] = affine[:, :2] @ np.array([0.5, 0.5]) + affine[:, 2] - 0.5
+    return out
+
+
+def transform_points(affine: ArrayLike, points: ArrayLike) -> FloatArray:
+    """Applies a 2x3 affine to the x, y of points (..., 2|3); z is scaled by the affine's scale."""
+    affine = np.asarray(affine, dtype=np.float64)
+    points = np.array(points, dtype=np.float64)
+    xy = points[..., :2] @ affine[:, :2].T + affine[:, 2]
+    out = points.copy()
+    out[..., :2] = xy
+    if points.shape[-1] == 3:
+        out[..., 2] *= np.sqrt(abs(np.linalg.det(affine[:, :2])))
+    return out

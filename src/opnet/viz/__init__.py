@@ -1,0 +1,1 @@
+"""Pictures: pose axes, landmarks and boxes drawn on images, and sample grids."""

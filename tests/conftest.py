@@ -1,0 +1,64 @@
+"""Shared fixtures: tiny datasets made in tmp_path, and the real files in ../shared when present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+AFLW_MINI = SHARED / "data" / "aflw2kmini.h5"
+POSE_MODEL = SHARED / "models" / "head-pose-0.4-small-int8.onnx"
+LOCALIZER_MODEL = SHARED / "models" / "head-localizer.onnx"
+
+
+def needs_shared(path: Path) -> pytest.MarkDecorator:
+    """Skips a test when a file of ../shared is absent (a plain clone of the repository)."""
+    return pytest.mark.skipif(not path.exists(), reason=f"{path} not present (../shared is not checked out)")
+
+
+def face_image(rng: np.random.Generator, size: int = 96) -> np.ndarray:
+    """A gray image with a bright ellipse and two dark 'eyes': enough structure to encode and draw."""
+    img = rng.integers(0, 60, (size, size), dtype=np.uint8)
+    c = size // 2
+    cv2.ellipse(img, (c, c), (size // 4, size // 3), 0, 0, 360, 200, -1)
+    cv2.circle(img, (c - size // 10, c - size // 10), size // 20, 30, -1)
+    cv2.circle(img, (c + size // 10, c - size // 10), size // 20, 30, -1)
+    return img
+
+
+def random_sample(rng: np.random.Generator, size: int = 96) -> dict[str, np.ndarray]:
+    """One sample with every standard label, consistent enough to draw."""
+    from opnet.geometry import euler_to_quat
+
+    pts = rng.uniform(size * 0.25, size * 0.75, (68, 3)).astype(np.float32)
+    pts[:, 2] -= pts[[36, 39, 42, 45], 2].mean()
+    return {
+        "images": face_image(rng, size),
+        "rois": np.array([size * 0.25, size * 0.2, size * 0.75, size * 0.8], np.float32),
+        "coords": np.array([size / 2, size / 2, size / 3], np.float32),
+        "quats": euler_to_quat(rng.uniform(-0.8, 0.8, 3)).astype(np.float32),
+        "pt3d_68": pts,
+        "shapeparams": rng.normal(size=50).astype(np.float32),
+    }
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def small_dataset(tmp_path: Path, rng: np.random.Generator) -> Path:
+    """12 samples in 3 sequences (5, 4, 3), JPEG images in the file."""
+    from opnet.data import DatasetWriter
+
+    path = tmp_path / "small.h5"
+    with DatasetWriter(path) as w:
+        for k in range(12):
+            if k in (0, 5, 9):
+                w.start_sequence()
+            w.append(random_sample(rng))
+    return path
