@@ -81,3 +81,22 @@ def test_show_draws_axes_along_the_face_direction(tmp_path):
     blue = np.all(np.abs(tile.astype(int) - AXIS_COLORS[2]) < 40, axis=-1)
     ys, xs = np.nonzero(blue)
     assert xs.mean() > 128 + 20
+
+
+def test_resolve_dataset(tmp_path, monkeypatch, small_dataset):
+    import pytest
+
+    from opnet.cli.common import resolve_dataset
+    from opnet.errors import OpNetError
+
+    assert resolve_dataset(str(small_dataset), "--data") == small_dataset
+    monkeypatch.delenv("DATADIR", raising=False)
+    with pytest.raises(OpNetError, match="--data aflw2k3d: set DATADIR to the folder that holds aflw2k.h5"):
+        resolve_dataset("aflw2k3d", "--data")
+    monkeypatch.setenv("DATADIR", str(tmp_path))
+    with pytest.raises(OpNetError, match="aflw2k.h5 not found"):
+        resolve_dataset("aflw2k3d", "--data")
+    (tmp_path / "aflw2k.h5").write_bytes(small_dataset.read_bytes())
+    assert resolve_dataset("aflw2k3d", "--data") == tmp_path / "aflw2k.h5"
+    with pytest.raises(OpNetError, match="--ds nope: no such file, and not a dataset name"):
+        resolve_dataset("nope", "--ds")

@@ -47,3 +47,33 @@ def existing_file(text: str) -> Path:
     if not path.exists():
         raise argparse.ArgumentTypeError(f"{text}: no such file")
     return path
+
+
+KNOWN_DATASETS: dict[str, str] = {
+    "aflw2k3d": "aflw2k.h5",
+    "300wlp": "300wlp.h5",
+    "repro_300_wlp": "reproduction_300wlp-v12.h5",
+    "repro_300_wlp_woextra": "reproduction_300wlp_simple.h5",
+    "lapa_megaface_lp": "lapa-megaface-augmented-v2.h5",
+    "wflw_lp": "wflw_augmented_v4.h5",
+    "synface": "microsoft_synface_100000-v1.1.h5",
+    "biwi": "biwi-v3.h5",
+}
+"""Dataset names accepted wherever a dataset file is, and the file each means in ``$DATADIR``."""
+
+
+def resolve_dataset(name_or_path: str, flag: str) -> Path:
+    """A dataset argument -> an existing file: a path as given, or a known name looked up in ``$DATADIR``."""
+    path = Path(name_or_path)
+    if name_or_path not in KNOWN_DATASETS:
+        if path.is_file():
+            return path
+        names = ", ".join(KNOWN_DATASETS)
+        raise OpNetError(f"{flag} {name_or_path}: no such file, and not a dataset name ({names})")
+    root = data_dir()
+    if root is None:
+        raise OpNetError(f"{flag} {name_or_path}: set DATADIR to the folder that holds {KNOWN_DATASETS[name_or_path]}")
+    path = root / KNOWN_DATASETS[name_or_path]
+    if not path.is_file():
+        raise OpNetError(f"{flag} {name_or_path}: {path} not found (DATADIR={root})")
+    return path
