@@ -7,7 +7,7 @@
 """
 
 from opnet.runtime.model import PoseModel
-from opnet.runtime.outputs import PoseOutputs, PosePrediction, concatenate, decode_outputs, select
+from opnet.runtime.outputs import PoseOutputs, PosePrediction, concatenate, decode_outputs
 from opnet.runtime.registry import load_pose_model, model_suffixes, register_model_loader
 from opnet.runtime.single import TRACKER_EXPANSION, predict_face, tracker_patch
 
@@ -22,6 +22,5 @@ __all__ = [
     "model_suffixes",
     "predict_face",
     "register_model_loader",
-    "select",
     "tracker_patch",
 ]

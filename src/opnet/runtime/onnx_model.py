@@ -63,8 +63,8 @@ def _check_outputs(path: Path, outputs: list, dynamic: bool) -> dict[str, str]:
             continue
         sample_shape, field = UNDERSTOOD_OUTPUTS[info.name]
         shape = list(info.shape)
-        batch_ok = (not isinstance(shape[0], int)) if dynamic else shape[0] == 1
-        if not shape or not batch_ok or tuple(shape[1:]) != sample_shape or info.type != "tensor(float)":
+        batch_ok = bool(shape) and ((not isinstance(shape[0], int)) if dynamic else shape[0] == 1)
+        if not batch_ok or tuple(shape[1:]) != sample_shape or info.type != "tensor(float)":
             expected = ", ".join(map(str, ("B" if dynamic else 1, *sample_shape)))
             raise OpNetError(f"{path}: output '{info.name}' is {info.type} {shape}; expected float32 ({expected})")
         found[info.name] = field

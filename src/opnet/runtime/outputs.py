@@ -8,11 +8,11 @@ each input was cut from, into a :class:`PosePrediction` in image pixels.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import TypeVar
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from opnet.geometry import canonical_quat
 from opnet.preprocess import Patch
@@ -37,12 +37,6 @@ def _check_shapes(record: object) -> None:
 
 
 _Record = TypeVar("_Record", "PoseOutputs", "PosePrediction")
-
-
-def select(record: _Record, indices: ArrayLike) -> _Record:
-    """The rows ``indices`` (an index array, boolean mask or slice) of every field."""
-    return replace(record, **{f.name: None if (v := getattr(record, f.name)) is None else v[indices]
-                              for f in fields(record)})
 
 
 def concatenate(records: Sequence[_Record]) -> _Record:
