@@ -107,7 +107,7 @@ def test_filter_drops_samples_and_missing_labels_are_reported(tmp_path, rng):
     path = tmp_path / "no-quats.h5"
     with DatasetWriter(path) as w:
         w.append({k: v for k, v in random_sample(rng).items() if k != "quats"})
-    with open_dataset(path) as ds, pytest.raises(DataError, match="has no 'quats'"):
+    with open_dataset(path) as ds, pytest.raises(DataError, match="has no field 'quats'"):
         evaluate_models([FakeModel()], ds, EvaluationSettings(**QUIET))
 
 

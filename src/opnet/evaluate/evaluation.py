@@ -37,12 +37,13 @@ class Labels:
 def read_labels(ds: PoseDataset, limit_deg: float | None) -> tuple[Labels, int]:
     """Labels of the samples inside the pose filter, and the total sample count."""
     if not ds.has("quats"):
-        raise DataError(ds.path, "has no 'quats'; evaluation needs the true head rotations", "quats")
+        raise DataError(ds.path, "has no field 'quats'; evaluation needs the true head rotations")
     quat = ds.read_field("quats").astype(np.float64)
     coords = ds.read_field("coords").astype(np.float64) if ds.has("coords") else None
     keep = keep_mask(quat, coords, limit_deg)
     if not keep.any():
-        raise OpNetError(f"{ds.path}: no samples left after the +-{limit_deg:g} deg pose filter")
+        reason = "holds no samples" if limit_deg is None else f"has no samples within the +-{limit_deg:g} deg pose filter"
+        raise OpNetError(f"{ds.path}: {reason}")
     field = landmark_field(ds)
     points = ds.read_field(field)[keep].astype(np.float64) if field else None
     groups = ds.sequence_ids[keep] if ds.sequence_starts is not None else None
