@@ -76,9 +76,9 @@ def _noisy_window(image: NDArray[np.uint8], patch: Patch, std: float,
 
 
 def _cut(image: NDArray[np.uint8], patch: Patch, variant: Variant, size: int,
-         rng: np.random.Generator) -> tuple[NDArray[np.float32], Patch]:
+         rng: np.random.Generator | None) -> tuple[NDArray[np.float32], Patch]:
     """One normalised network input for ``patch`` (in image coordinates) and the patch actually cut."""
-    if variant.noise_std <= 0:
+    if rng is None or variant.noise_std <= 0:
         crop, cut = crop_patch(image, patch, size)
         return normalize_brightness(crop), cut
     window, local, (ox, oy) = _noisy_window(image, patch, variant.noise_std, rng)
@@ -96,7 +96,8 @@ def _prepare(ds: PoseDataset, index: int, roi: NDArray, expansion: float, sizes:
     for k, variant in enumerate(variants):
         patch = variant.patch(base)
         for size in sizes:
-            rng = np.random.default_rng([seed, index, k])
+            # The same noise for every input size: a fresh generator seeded by sample and variant.
+            rng = np.random.default_rng([seed, index, k]) if variant.noise_std > 0 else None
             x, cut = _cut(image, patch, variant, size, rng)
             inputs[size].append(x)
         patches.append(cut)
