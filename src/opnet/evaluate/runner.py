@@ -1,0 +1,141 @@
+"""Runs models over a dataset: images are streamed, cropped in a thread pool, and batched.
+
+Each sample's image is decoded once; its input patches (one per :class:`Variant`, e.g. the
+perturbations of the stability test) are cut for every input size the models need. At most two
+batches are in flight, so memory stays bounded whatever the dataset size.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from tqdm import tqdm
+
+from opnet.data import PoseDataset
+from opnet.preprocess import Patch, crop_patch, normalize_brightness, patch_around
+from opnet.runtime import PoseModel, PosePrediction, concatenate, decode_outputs
+
+NOISE_MARGIN_PX = 2
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How an input patch deviates from the protocol's: centre shift (pixels), side scale, pixel noise.
+
+    ``noise_std`` is the standard deviation of Gaussian noise added to the gray levels (0-255) of the
+    image before cropping; ``draw`` numbers independent noise draws of the same level.
+    """
+
+    shift_px: tuple[float, float] = (0.0, 0.0)
+    scale: float = 1.0
+    noise_std: float = 0.0
+    draw: int = 0
+
+    def patch(self, base: Patch) -> Patch:
+        centre = (base.centre[0] + self.shift_px[0], base.centre[1] + self.shift_px[1])
+        return Patch(centre, base.side * self.scale)
+
+
+UNPERTURBED = Variant()
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """What :func:`predict_dataset` returns.
+
+    ``per_model[m]`` holds N * K rows, sample-major: row n * K + k is sample ``indices[n]`` under
+    ``variants[k]``. ``image_wh`` (N, 2) are the image sizes in pixels.
+    """
+
+    indices: NDArray[np.int64]
+    variants: tuple[Variant, ...]
+    image_wh: NDArray[np.int64]
+    per_model: list[PosePrediction]
+
+
+def _noisy_window(image: NDArray[np.uint8], patch: Patch, std: float,
+                  rng: np.random.Generator) -> tuple[NDArray[np.uint8], Patch, tuple[int, int]]:
+    """The part of ``image`` the patch reads, with noise added; the patch in its coordinates; its offset."""
+    h, w = image.shape
+    x0 = max(0, math.floor(patch.centre[0] - patch.half) - NOISE_MARGIN_PX)
+    y0 = max(0, math.floor(patch.centre[1] - patch.half) - NOISE_MARGIN_PX)
+    x1 = min(w, math.ceil(patch.centre[0] + patch.half) + NOISE_MARGIN_PX)
+    y1 = min(h, math.ceil(patch.centre[1] + patch.half) + NOISE_MARGIN_PX)
+    x0, y0 = min(x0, max(w - 1, 0)), min(y0, max(h - 1, 0))
+    x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
+    window = image[y0:y1, x0:x1].astype(np.float32)
+    window += rng.standard_normal(window.shape, dtype=np.float32) * np.float32(std)
+    noisy = np.clip(np.rint(window), 0, 255).astype(np.uint8)
+    return noisy, Patch((patch.centre[0] - x0, patch.centre[1] - y0), patch.side), (x0, y0)
+
+
+def _cut(image: NDArray[np.uint8], patch: Patch, variant: Variant, size: int,
+         rng: np.random.Generator | None) -> tuple[NDArray[np.float32], Patch]:
+    """One normalised network input for ``patch`` (in image coordinates) and the patch actually cut."""
+    if rng is None or variant.noise_std <= 0:
+        crop, cut = crop_patch(image, patch, size)
+        return normalize_brightness(crop), cut
+    window, local, (ox, oy) = _noisy_window(image, patch, variant.noise_std, rng)
+    crop, cut = crop_patch(window, local, size)
+    return normalize_brightness(crop), Patch((cut.centre[0] + ox, cut.centre[1] + oy), cut.side)
+
+
+def _prepare(ds: PoseDataset, index: int, roi: NDArray, expansion: float, sizes: Sequence[int],
+             variants: Sequence[Variant], seed: int) -> tuple[dict[int, list], list[Patch], tuple[int, int]]:
+    """Decodes one sample's image and cuts every variant's input for every input size."""
+    image = ds.read_image(index)
+    base = patch_around(roi, expansion)
+    inputs: dict[int, list] = {size: [] for size in sizes}
+    patches: list[Patch] = []
+    for k, variant in enumerate(variants):
+        patch = variant.patch(base)
+        for size in sizes:
+            # The same noise for every input size: a fresh generator seeded by sample and variant.
+            rng = np.random.default_rng([seed, index, k]) if variant.noise_std > 0 else None
+            x, cut = _cut(image, patch, variant, size, rng)
+            inputs[size].append(x)
+        patches.append(cut)
+    return inputs, patches, (image.shape[1], image.shape[0])
+
+
+def _chunks(n: int, size: int) -> Iterator[range]:
+    for start in range(0, n, size):
+        yield range(start, min(n, start + size))
+
+
+def predict_dataset(ds: PoseDataset, indices: Sequence[int], rois: NDArray[np.float64], expansion: float,
+                    models: Sequence[PoseModel], variants: Sequence[Variant] = (UNPERTURBED,),
+                    threads: int | None = None, batch_size: int = 64, seed: int = 0,
+                    progress: bool = True, desc: str = "evaluating") -> Predictions:
+    """Predictions of every model for samples ``indices`` with face boxes ``rois`` (N, 4)."""
+    threads = max(1, threads or len(os.sched_getaffinity(0)))
+    sizes = sorted({m.input_size for m in models})
+    variants = tuple(variants)
+    outputs: list[list[PosePrediction]] = [[] for _ in models]
+    image_wh: list[tuple[int, int]] = []
+
+    def submit(chunk: range) -> list[Future]:
+        return [pool.submit(_prepare, ds, int(indices[i]), rois[i], expansion, sizes, variants, seed) for i in chunk]
+
+    with ThreadPoolExecutor(threads) as pool, tqdm(total=len(indices), desc=desc, disable=not progress,
+                                                    unit="img") as bar:
+        chunks = list(_chunks(len(indices), batch_size))
+        pending = submit(chunks[0]) if chunks else []
+        for k in range(len(chunks)):
+            current, pending = pending, (submit(chunks[k + 1]) if k + 1 < len(chunks) else [])
+            prepared = [f.result() for f in current]
+            patches = [p for _, sample_patches, _ in prepared for p in sample_patches]
+            image_wh.extend(wh for _, _, wh in prepared)
+            for m, model in enumerate(models):
+                x = np.stack([x for inputs, _, _ in prepared for x in inputs[model.input_size]])[:, None]
+                outputs[m].append(decode_outputs(model.run(x), patches))
+            bar.update(len(current))
+    return Predictions(np.asarray(indices, dtype=np.int64), variants,
+                       np.asarray(image_wh, dtype=np.int64).reshape(-1, 2),
+                       [concatenate(o) for o in outputs] if chunks else [])
