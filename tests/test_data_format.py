@@ -200,3 +200,23 @@ def test_several_dataloader_workers_read_the_same(small_dataset):
     loader = DataLoader(ds, batch_size=None, num_workers=2, multiprocessing_context="fork")
     parallel = [s["images"].numpy() for s in loader]
     assert all(np.array_equal(a, b) for a, b in zip(serial, parallel))
+
+
+def test_points_and_centres_are_stored_in_pixel_centre_coordinates(tmp_path):
+    """The original's files hold x, y of points and head centres with pixel i centred at i (its loader
+    adds half a pixel); OpNet works in pixel corners, so the writer subtracts and the reader adds 0.5."""
+    pts = np.zeros((68, 3))
+    pts[:, 0], pts[:, 1], pts[:, 2] = 10.5, 20.5, 3.0
+    with DatasetWriter(tmp_path / "c.h5") as w:
+        w.append({"pt3d_68": pts, "coords": np.array([5.5, 6.5, 7.0]), "rois": np.array([1.0, 2, 3, 4])})
+    with h5py.File(tmp_path / "c.h5", "r") as f:
+        assert f["pt3d_68"][0, 0].tolist() == [10.0, 20.0, 3.0]
+        assert f["coords"][0].tolist() == [5.0, 6.0, 7.0]
+        assert f["rois"][0].tolist() == [1.0, 2.0, 3.0, 4.0]
+    ds = open_dataset(tmp_path / "c.h5", require_images=False)
+    assert ds[0]["pt3d_68"][0].tolist() == [10.5, 20.5, 3.0]
+    assert ds.read_field("coords")[0].tolist() == [5.5, 6.5, 7.0]
+    assert ds.read_field("coords", raw=True)[0].tolist() == [5.0, 6.0, 7.0]
+    with DatasetWriter(tmp_path / "raw.h5", raw_coordinates=True) as w:
+        w.append({"coords": np.array([5.0, 6.0, 7.0])})
+    assert open_dataset(tmp_path / "raw.h5", require_images=False).read_field("coords")[0].tolist() == [5.5, 6.5, 7.0]

@@ -33,6 +33,31 @@ class Category(StrEnum):
 
 IMAGE_CATEGORIES = (Category.IMAGE, Category.SEMSEG)
 FLOAT_CATEGORIES = (Category.QUAT, Category.XYS, Category.ROI, Category.POINTS)
+PIXEL_CENTRE_CATEGORIES = (Category.POINTS, Category.XYS)
+"""Categories whose x, y are stored in pixel-centre coordinates (the original's files: pixel i at x = i).
+
+OpNet works in pixel-corner coordinates (docs/format.md); the reader adds half a pixel to the x, y of
+these fields and the writer subtracts it, in float64, so copies stay bit-exact. ROIs are stored as they
+are used (pixel corners), as the original reads them.
+"""
+
+
+def file_to_image_coords(category: Category, values: np.ndarray) -> np.ndarray:
+    """Stored label values -> OpNet's pixel-corner convention (float64; x, y + 0.5 where needed)."""
+    if category not in PIXEL_CENTRE_CATEGORIES:
+        return values
+    out = np.array(values, dtype=np.float64)
+    out[..., :2] += 0.5
+    return out
+
+
+def image_to_file_coords(category: Category, values: np.ndarray) -> np.ndarray:
+    """OpNet's pixel-corner convention -> stored values (float64; x, y - 0.5 where needed)."""
+    if category not in PIXEL_CENTRE_CATEGORIES:
+        return values
+    out = np.array(values, dtype=np.float64)
+    out[..., :2] -= 0.5
+    return out
 
 
 class ImageStorage(StrEnum):

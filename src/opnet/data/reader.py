@@ -24,6 +24,7 @@ from opnet.data.fields import (
     FieldSpec,
     ImageStorage,
     expected_sample_shape,
+    file_to_image_coords,
 )
 from opnet.data.images import decode_image, decode_label_image
 from opnet.errors import DataError
@@ -182,7 +183,7 @@ class PoseDataset(Sequence[dict[str, Any]]):
             elif spec.category == Category.SEMSEG:
                 sample[name] = self._decode_label_image(name, index)
             else:
-                sample[name] = f[name][index]
+                sample[name] = file_to_image_coords(spec.category, f[name][index])
         return sample
 
     @property
@@ -202,11 +203,19 @@ class PoseDataset(Sequence[dict[str, Any]]):
     def has(self, name: str) -> bool:
         return name in self.fields
 
-    def read_field(self, name: str, indices: Iterable[int] | slice | None = None) -> np.ndarray:
-        """All rows (or the given rows) of a non-image field as one array."""
+    def read_field(self, name: str, indices: Iterable[int] | slice | None = None, raw: bool = False) -> np.ndarray:
+        """All rows (or the given rows) of a non-image field as one array.
+
+        Coordinates come in OpNet's pixel-corner convention (float64 for points and head centres, see
+        :data:`opnet.data.fields.PIXEL_CENTRE_CATEGORIES`); ``raw=True`` returns the stored values.
+        """
         if name not in self.fields:
             raise DataError(self.path, f"missing; the file has {', '.join(self.fields)}", name)
-        ds = self._h5()[name]
+        values = self._read_rows(self._h5()[name], indices)
+        return values if raw else file_to_image_coords(self.fields[name].category, values)
+
+    @staticmethod
+    def _read_rows(ds: h5py.Dataset, indices: Iterable[int] | slice | None) -> np.ndarray:
         if indices is None:
             return ds[...]
         if isinstance(indices, slice):

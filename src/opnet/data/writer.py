@@ -16,7 +16,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from opnet.data.fields import SEQUENCE_STARTS, FieldSpec, ImageStorage, default_spec
+from opnet.data.fields import SEQUENCE_STARTS, FieldSpec, ImageStorage, default_spec, image_to_file_coords
 from opnet.data.images import ImageFormat, encode_image, image_format
 from opnet.errors import OpNetError
 from opnet.fileio import check_writable, remove_path, temp_path_for
@@ -32,6 +32,10 @@ class DatasetWriter:
     JPEG/PNG bytes (stored byte for byte) or pixel arrays (encoded here). With
     ``image_filename`` storage, a string value is stored as a file name relative to the output's
     folder; bytes or pixels are written as files into the folder named like the output.
+
+    Label coordinates are taken in OpNet's pixel-corner convention and stored as the format says
+    (points and head centres in pixel-centre coordinates); with ``raw_coordinates=True`` they are
+    taken as already stored (e.g. copied from an original file with ``read_field(..., raw=True)``).
     """
 
     def __init__(
@@ -41,12 +45,14 @@ class DatasetWriter:
         overwrite: bool = False,
         jpeg_quality: int = 95,
         flush_rows: int = 256,
+        raw_coordinates: bool = False,
     ):
         self.path = Path(path)
         check_writable(self.path, overwrite)
         self._specs: dict[str, FieldSpec] = dict(specs or {})
         self._jpeg_quality = jpeg_quality
         self._flush_rows = flush_rows
+        self._raw_coordinates = raw_coordinates
         self._overwrite = overwrite
         self._tmp = temp_path_for(self.path)
         self._image_dir = self.path.with_suffix("")
@@ -121,7 +127,7 @@ class DatasetWriter:
                 f"{self.path}: field '{name}' of sample {self._count} has shape {array.shape}, "
                 f"expected {spec.sample_shape}"
             )
-        return array
+        return array if self._raw_coordinates else image_to_file_coords(spec.category, array)
 
     def _prepare_image(self, spec: FieldSpec, value: Any) -> Any:
         if spec.storage == ImageStorage.FILENAME:
