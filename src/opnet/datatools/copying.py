@@ -1,8 +1,8 @@
-"""Copying sample ranges of dataset files into a new file, bit for bit (the core of join, filter and split).
+"""Copying samples of dataset files into a new file, bit for bit (the core of join, filter and split).
 
 Every field is written with the spec read from the input (dtype and attributes), image files are
-copied as stored bytes, so a copied sample is identical to its source. Each copied range can become
-one sequence of the output.
+copied as stored bytes, so a copied sample is identical to its source; sequence boundaries follow
+the source's.
 """
 
 from __future__ import annotations
@@ -22,19 +22,19 @@ from opnet.errors import OpNetError
 BLOCK_ROWS = 512
 
 Part = tuple[PoseDataset, NDArray[np.int64]]
-"""A dataset and (K, 2) [start, end) sample ranges of it to copy, in this order."""
+"""A dataset and the (sorted) indices of its samples to copy."""
 
 
 def _comparable(spec: FieldSpec) -> tuple:
     attrs = {k: (v.decode() if isinstance(v, bytes) else np.asarray(v).tolist()) for k, v in spec.attrs.items()}
-    return spec.category, spec.sample_shape, spec.dtype.str, h5_kind(spec), sorted(attrs.items())
+    return spec.category, spec.sample_shape, spec.dtype.str, _storage_kind(spec), sorted(attrs.items())
 
 
-def h5_kind(spec: FieldSpec) -> str:
-    """'bytes', 'string' or 'array': how the field's values are stored."""
-    if h5py.check_vlen_dtype(spec.dtype) is not None:
-        return "string" if h5py.check_string_dtype(spec.dtype) else "bytes"
-    return "string" if h5py.check_string_dtype(spec.dtype) else "array"
+def _storage_kind(spec: FieldSpec) -> str:
+    """'string', 'bytes' (variable length) or 'array': how the field's values are stored."""
+    if h5py.check_string_dtype(spec.dtype) is not None:
+        return "string"
+    return "bytes" if h5py.check_vlen_dtype(spec.dtype) is not None else "array"
 
 
 def check_same_fields(datasets: Sequence[PoseDataset]) -> None:
@@ -59,6 +59,15 @@ def _rows(ds: PoseDataset, name: str, start: int, end: int) -> Sequence[Any]:
     return ds.read_field(name, slice(start, end))
 
 
+def _runs(indices: NDArray[np.int64]) -> list[tuple[int, int]]:
+    """[lo, hi) positions in ``indices`` of runs of consecutive sample indices, at most BLOCK_ROWS long."""
+    breaks = np.flatnonzero(np.diff(indices) != 1) + 1
+    runs = []
+    for lo, hi in zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(indices)]]), strict=True):
+        runs.extend((a, min(a + BLOCK_ROWS, int(hi))) for a in range(int(lo), int(hi), BLOCK_ROWS))
+    return runs
+
+
 def write_parts(
     output: str | os.PathLike,
     parts: Sequence[Part],
@@ -66,48 +75,26 @@ def write_parts(
     overwrite: bool = False,
     progress: bool = False,
 ) -> int:
-    """Writes the ranges of ``parts`` in order into ``output``; each range is one sequence if
-    ``sequences`` (else adjacent ranges are copied as one). Fields and specs come from the first
-    dataset. Returns the number of samples."""
-    if not sequences:
-        parts = [(ds, merge_adjacent(ranges)) for ds, ranges in parts]
-    first = parts[0][0]
-    specs: dict[str, FieldSpec] = dict(first.fields)
-    total = int(sum((ranges[:, 1] - ranges[:, 0]).sum() for _, ranges in parts))
+    """Writes the samples ``indices`` of each part's dataset, in order, into ``output``.
+
+    With ``sequences``, a new sequence starts at every part and wherever the source sequence
+    changes (a sequence with samples left out stays one sequence). Fields and specs come from the
+    first dataset. Returns the number of samples written.
+    """
+    specs: dict[str, FieldSpec] = dict(parts[0][0].fields)
+    total = sum(len(indices) for _, indices in parts)
     if total == 0:
         raise OpNetError(f"{output}: nothing left to write (0 samples selected)")
     with DatasetWriter(output, specs=specs, overwrite=overwrite) as writer, \
             tqdm(total=total, unit="sample", disable=not progress, desc=os.path.basename(output)) as bar:
-        for ds, ranges in parts:
-            for start, end in ranges:
-                if sequences:
-                    writer.start_sequence()
-                for block in range(int(start), int(end), BLOCK_ROWS):
-                    stop = min(int(end), block + BLOCK_ROWS)
-                    columns = {name: _rows(ds, name, block, stop) for name in specs}
-                    for i in range(stop - block):
-                        writer.append({name: column[i] for name, column in columns.items()})
-                    bar.update(stop - block)
+        for ds, indices in parts:
+            indices = np.asarray(indices, dtype=np.int64)
+            new_sequence = np.concatenate([[True], np.diff(ds.sequence_ids[indices]) != 0])
+            for lo, hi in _runs(indices):
+                columns = {name: _rows(ds, name, int(indices[lo]), int(indices[hi - 1]) + 1) for name in specs}
+                for k in range(hi - lo):
+                    if sequences and new_sequence[lo + k]:
+                        writer.start_sequence()
+                    writer.append({name: column[k] for name, column in columns.items()})
+                bar.update(hi - lo)
     return total
-
-
-def merge_adjacent(ranges: NDArray[np.int64]) -> NDArray[np.int64]:
-    """(K, 2) ranges with each range that starts where the previous ends merged into it."""
-    ranges = np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
-    if len(ranges) < 2:
-        return ranges
-    breaks = ranges[1:, 0] != ranges[:-1, 1]
-    starts = ranges[np.concatenate([[True], breaks]), 0]
-    ends = ranges[np.concatenate([breaks, [True]]), 1]
-    return np.stack([starts, ends], axis=-1)
-
-
-def ranges_of(indices: NDArray[np.int64], sequence_ids: NDArray[np.int64]) -> NDArray[np.int64]:
-    """(K, 2) [start, end) runs of consecutive sorted ``indices`` that share a sequence id."""
-    indices = np.sort(np.asarray(indices, dtype=np.int64))
-    if len(indices) == 0:
-        return np.zeros((0, 2), np.int64)
-    breaks = (np.diff(indices) != 1) | (np.diff(sequence_ids[indices]) != 0)
-    starts = indices[np.concatenate([[True], breaks])]
-    ends = indices[np.concatenate([breaks, [True]])] + 1
-    return np.stack([starts, ends], axis=-1)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from opnet.data import open_dataset
-from opnet.datatools.copying import ranges_of, write_parts
+from opnet.datatools.copying import write_parts
 from opnet.errors import OpNetError
 
 
@@ -39,5 +39,4 @@ def filter_dataset(
         for s in _checked(drop_sequences, len(sequences), "sequences"):
             keep[sequences[s, 0]:sequences[s, 1]] = False
         keep[_checked(drop_indices, len(ds), "indices")] = False
-        ranges = ranges_of(np.flatnonzero(keep), ds.sequence_ids)
-        return write_parts(output, [(ds, ranges)], ds.sequence_starts is not None, overwrite, progress)
+        return write_parts(output, [(ds, np.flatnonzero(keep))], ds.sequence_starts is not None, overwrite, progress)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+import numpy as np
+
 from opnet.data import open_dataset
 from opnet.datatools.copying import check_same_fields, write_parts
 from opnet.errors import OpNetError
@@ -25,7 +27,7 @@ def join_datasets(
     try:
         check_same_fields(datasets)
         sequences = any(ds.sequence_starts is not None for ds in datasets)
-        return write_parts(output, [(ds, ds.sequences) for ds in datasets], sequences, overwrite, progress)
+        return write_parts(output, [(ds, np.arange(len(ds))) for ds in datasets], sequences, overwrite, progress)
     finally:
         for ds in datasets:
             ds.close()

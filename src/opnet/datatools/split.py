@@ -71,9 +71,9 @@ def split_dataset(
         part = assign_sequences(sequences[:, 1] - sequences[:, 0], targets, seed)
         written = []
         for i, output in enumerate(outputs):
-            ranges = sequences[part == i]
-            if len(ranges) == 0:
+            indices = np.flatnonzero(part[ds.sequence_ids] == i)
+            if len(indices) == 0:
                 raise OpNetError(f"{output}: no sequence was assigned to this part; the file has "
                                  f"{len(sequences)} sequences")
-            written.append(write_parts(output, [(ds, ranges)], ds.sequence_starts is not None, overwrite, progress))
+            written.append(write_parts(output, [(ds, indices)], ds.sequence_starts is not None, overwrite, progress))
         return written
