@@ -27,6 +27,8 @@ from opnet.prepare.archive import Archive
 
 log = logging.getLogger(__name__)
 
+MIN_TASKS_PER_WORKER = 64
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -149,6 +151,7 @@ def _write_results(
 def _convert_all(
     converter: Converter, archive: Archive, tasks: list[Task], workers: int
 ) -> Generator[dict | Skipped, None, None]:
+    workers = min(workers, len(tasks) // MIN_TASKS_PER_WORKER)  # starting processes costs about a second
     if workers <= 1:
         return (converter.convert(archive, task) for task in tasks)
     return ordered_map(_convert_in_worker, tasks, workers, _init_worker, (converter, archive))
@@ -185,6 +188,7 @@ def ordered_map(
     ``fn`` and ``initializer`` must be module-level functions (workers start from a fork server).
     """
     context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([fn.__module__])  # workers fork with the imports done
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=initializer, initargs=initargs)
     batches = _batched(items, batch_size)
     try:
