@@ -12,7 +12,8 @@ from scipy.spatial.transform import Rotation
 from opnet.data import open_dataset
 from opnet.facemodel.bfm import load_3ddfa
 from opnet.geometry import quat_to_euler
-from opnet.prepare import Aflw2k3d, run_conversion
+from opnet.prepare import Aflw2k3d, run_conversion, runner
+from opnet.prepare.runner import ordered_map
 
 WIDTH, HEIGHT = 450, 420
 
@@ -117,11 +118,16 @@ def test_real_labels_are_consistent_as_our_formulas_assume():
     np.testing.assert_allclose(pts[:, [36, 39, 42, 45], 2].mean(axis=1), 0.0, atol=1e-3)
 
 
-@pytest.mark.slow
-def test_output_is_identical_for_any_number_of_workers(tmp_path, aflw_zip):
-    run_conversion(Aflw2k3d(), aflw_zip[0], tmp_path / "one.h5", workers=1)
-    run_conversion(Aflw2k3d(), aflw_zip[0], tmp_path / "two.h5", workers=2)
+def test_output_is_identical_for_any_number_of_workers(tmp_path, rng, monkeypatch):
+    fits = {f"image{i:05d}": random_fit(rng, 80, 60) for i in range(140)}
+    write_zip(tmp_path / "a.zip", aflw_members(rng, fits, 80, 60))
+    pooled = []
+    monkeypatch.setattr(runner, "ordered_map", lambda *a, **k: pooled.append(a[2]) or ordered_map(*a, **k))
+    run_conversion(Aflw2k3d(), tmp_path / "a.zip", tmp_path / "one.h5", workers=1)
+    run_conversion(Aflw2k3d(), tmp_path / "a.zip", tmp_path / "two.h5", workers=2)
+    assert pooled == [2]
     with h5py.File(tmp_path / "one.h5", "r") as a, h5py.File(tmp_path / "two.h5", "r") as b:
+        assert len(a["quats"]) == 140
         for name in a:
             for x, y in zip(a[name][...], b[name][...], strict=True):
                 assert np.array_equal(x, y), name

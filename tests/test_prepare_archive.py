@@ -84,6 +84,18 @@ def test_a_corrupt_member_gives_an_error_and_no_output(tmp_path, members, capsys
     assert _files(tmp_path) == ["a.zip"]
 
 
+def test_an_error_in_a_worker_process_stops_the_conversion(tmp_path, rng):
+    members = aflw_members(rng, {f"image{i:05d}": random_fit(rng, 80, 60) for i in range(140)}, 80, 60)
+    archive = write_zip(tmp_path / "a.zip", members, zipfile.ZIP_STORED)
+    data = bytearray(archive.read_bytes())
+    start = data.index(b"AFLW2000/image00100.jpg") + len("AFLW2000/image00100.jpg") + 100
+    data[start:start + 32] = bytes(32)
+    archive.write_bytes(bytes(data))
+    with pytest.raises(OpNetError, match="image00100.jpg' is corrupt"):
+        run_conversion(Aflw2k3d(), archive, tmp_path / "out.h5", workers=2)
+    assert _files(tmp_path) == ["a.zip"]
+
+
 def test_an_unpacked_folder_converts_like_the_zip(tmp_path, members):
     archive = write_zip(tmp_path / "a.zip", members)
     folder = tmp_path / "unpacked"
