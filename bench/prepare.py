@@ -40,9 +40,13 @@ def _jpeg(rng: np.random.Generator) -> bytes:
 def _mat(rng: np.random.Generator, with_landmarks: bool) -> bytes:
     fields = {
         "Pose_Para": np.array([[*rng.uniform(-1, 1, 3), *rng.uniform(150, 300, 2), 0.0, 0.0014]]),
-        "Shape_Para": rng.normal(0, 2e5, (199, 1)), "Exp_Para": rng.normal(0, 1, (29, 1)),
-        "Illum_Para": rng.normal(size=(1, 10)), "Color_Para": rng.normal(size=(1, 7)),
-        "Tex_Para": rng.normal(size=(199, 1)), "roi": np.zeros((1, 4)), "pt2d": rng.uniform(100, 350, (2, 68)),
+        "Shape_Para": rng.normal(0, 2e5, (199, 1)),
+        "Exp_Para": rng.normal(0, 1, (29, 1)),
+        "Illum_Para": rng.normal(size=(1, 10)),
+        "Color_Para": rng.normal(size=(1, 7)),
+        "Tex_Para": rng.normal(size=(199, 1)),
+        "roi": np.zeros((1, 4)),
+        "pt2d": rng.uniform(100, 350, (2, 68)),
     }
     if with_landmarks:
         fields["pt3d_68"] = rng.uniform(100, 350, (3, 68))
@@ -67,17 +71,21 @@ def write_300wlp(path: Path, count: int, rng: np.random.Generator) -> None:
             zf.writestr(f"300W_LP/HELEN/{face}_{k}.jpg", images[i % len(images)])
             zf.writestr(f"300W_LP/HELEN/{face}_{k}.mat", _mat(rng, False))
             pts = io.BytesIO()
-            scipy.io.savemat(pts, {"pts_2d": rng.uniform(100, 350, (68, 2)), "pts_3d": rng.uniform(100, 350, (68, 2))})
+            scipy.io.savemat(
+                pts, {"pts_2d": rng.uniform(100, 350, (68, 2)), "pts_3d": rng.uniform(100, 350, (68, 2))}
+            )
             zf.writestr(f"300W_LP/landmarks/HELEN/{face}_{k}_pts.mat", pts.getvalue())
 
 
 def write_face_model(path: Path, rng: np.random.Generator) -> None:
     v = BFM_VERTICES
     keypoints = 3 * rng.choice(v, 68, replace=False)
-    raw = {"u": rng.uniform(-9e4, 9e4, (3 * v, 1)).astype(np.float32),
-           "w_shp": rng.normal(0, 1e-2, (3 * v, 40)).astype(np.float32),
-           "w_exp": rng.normal(0, 1e3, (3 * v, 10)).astype(np.float32),
-           "keypoints": np.stack([keypoints, keypoints + 1, keypoints + 2], axis=1).ravel()}
+    raw = {
+        "u": rng.uniform(-9e4, 9e4, (3 * v, 1)).astype(np.float32),
+        "w_shp": rng.normal(0, 1e-2, (3 * v, 40)).astype(np.float32),
+        "w_exp": rng.normal(0, 1e3, (3 * v, 10)).astype(np.float32),
+        "keypoints": np.stack([keypoints, keypoints + 1, keypoints + 2], axis=1).ravel(),
+    }
     path.write_bytes(pickle.dumps(raw, protocol=4))
 
 
@@ -85,12 +93,16 @@ def measure(name: str, converter: object, archive: Path, out: Path, workers: int
     start = time.perf_counter()
     summary = run_conversion(converter, archive, out, limit=limit, workers=workers, overwrite=True)
     seconds = time.perf_counter() - start
-    print(f"{name:34s} workers={workers:2d}  {summary.written:5d} samples  {seconds:6.2f} s  "
-          f"{summary.written / seconds:7.0f} samples/s")
+    print(
+        f"{name:34s} workers={workers:2d}  {summary.written:5d} samples  {seconds:6.2f} s  "
+        f"{summary.written / seconds:7.0f} samples/s"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     args = parser.parse_args()
@@ -101,13 +113,17 @@ def main() -> None:
         write_300wlp(root / "300wlp.zip", args.samples, rng)
         write_face_model(root / "bfm.pkl", rng)
         model = load_3ddfa(root / "bfm.pkl")
-        print(f"archives: AFLW {(root / 'aflw.zip').stat().st_size / 1e6:.0f} MB, "
-              f"300W-LP {(root / '300wlp.zip').stat().st_size / 1e6:.0f} MB; {os.cpu_count()} CPUs")
+        print(
+            f"archives: AFLW {(root / 'aflw.zip').stat().st_size / 1e6:.0f} MB, "
+            f"300W-LP {(root / '300wlp.zip').stat().st_size / 1e6:.0f} MB; {os.cpu_count()} CPUs"
+        )
         head_limit = args.samples // 5  # the whole-mesh head box is slow: measured on fewer samples
-        cases = [("prepare aflw2k3d", Aflw2k3d(), "aflw.zip", None),
-                 ("prepare aflw2k3d --roi head", Aflw2k3d(roi="head", face_model=model), "aflw.zip", head_limit),
-                 ("prepare 300wlp", W300lp(), "300wlp.zip", None),
-                 ("prepare 300wlp --face-model", W300lp(face_model=model), "300wlp.zip", None)]
+        cases = [
+            ("prepare aflw2k3d", Aflw2k3d(), "aflw.zip", None),
+            ("prepare aflw2k3d --roi head", Aflw2k3d(roi="head", face_model=model), "aflw.zip", head_limit),
+            ("prepare 300wlp", W300lp(), "300wlp.zip", None),
+            ("prepare 300wlp --face-model", W300lp(face_model=model), "300wlp.zip", None),
+        ]
         for name, converter, archive, limit in cases:
             for workers in sorted({1, args.workers}):
                 measure(name, converter, root / archive, root / "out.h5", workers, limit)

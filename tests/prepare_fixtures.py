@@ -52,14 +52,17 @@ def random_fit(rng: np.random.Generator, width: int = 450, height: int = 450, ma
         "Pose_Para": np.array([[*angles, tx, ty, rng.uniform(-50, 50), scale]]),
         "Shape_Para": rng.normal(0, 2e5, (199, 1)),
         "Exp_Para": rng.normal(0, 1.0, (29, 1)),
-        "pt3d_68": np.stack([rng.uniform(0.3, 0.7, 68) * width, rng.uniform(0.3, 0.7, 68) * height,
-                             rng.normal(0, 30, 68)]),
+        "pt3d_68": np.stack(
+            [rng.uniform(0.3, 0.7, 68) * width, rng.uniform(0.3, 0.7, 68) * height, rng.normal(0, 30, 68)]
+        ),
         "roi": np.array([[-20.0, -30.0, 500.0, 480.0]]),
         "pt2d": rng.uniform(100, 350, (2, 68)),
     }
 
 
-def aflw_members(rng: np.random.Generator, fits: dict[str, dict], width: int = 450, height: int = 450) -> dict:
+def aflw_members(
+    rng: np.random.Generator, fits: dict[str, dict], width: int = 450, height: int = 450
+) -> dict:
     """AFLW2000-3D.zip members: ``AFLW2000/<stem>.jpg`` and ``.mat`` per fit."""
     members = {}
     for stem, fit in fits.items():
@@ -68,15 +71,19 @@ def aflw_members(rng: np.random.Generator, fits: dict[str, dict], width: int = 4
     return members
 
 
-def w300lp_members(rng: np.random.Generator, faces: dict[tuple[str, str], dict[int, dict]],
-                   landmarks: dict[tuple[str, str, int], np.ndarray]) -> dict:
+def w300lp_members(
+    rng: np.random.Generator,
+    faces: dict[tuple[str, str], dict[int, dict]],
+    landmarks: dict[tuple[str, str, int], np.ndarray],
+) -> dict:
     """300W-LP.zip members for {(subset, face): {k: fit}} and {(subset, face, k): (68, 2) pts_2d}."""
     members = {}
     for (subset, face), fits in faces.items():
         for k, fit in fits.items():
             members[f"300W_LP/{subset}/{face}_{k}.jpg"] = image_bytes(rng, 450, 450)
             members[f"300W_LP/{subset}/{face}_{k}.mat"] = mat_bytes(
-                **{key: v for key, v in fit.items() if key != "pt3d_68"})
+                **{key: v for key, v in fit.items() if key != "pt3d_68"}
+            )
             if (subset, face, k) in landmarks:
                 pts = landmarks[(subset, face, k)]
                 members[f"300W_LP/landmarks/{subset}/{face}_{k}_pts.mat"] = mat_bytes(pts_2d=pts, pts_3d=pts)
@@ -85,8 +92,10 @@ def w300lp_members(rng: np.random.Generator, faces: dict[tuple[str, str], dict[i
 
 def bfm_pickle(path: Path, rng: np.random.Generator, vertices: int = 300, with_tri: bool = True) -> dict:
     """A tiny random face model in the pickle format of 3DDFA's bfm_noneck_v3.pkl; returns the dict."""
-    u = np.stack([rng.uniform(-7e4, 7e4, vertices), rng.uniform(-9e4, 9e4, vertices),
-                  rng.uniform(2e4, 9e4, vertices)], axis=1)
+    u = np.stack(
+        [rng.uniform(-7e4, 7e4, vertices), rng.uniform(-9e4, 9e4, vertices), rng.uniform(2e4, 9e4, vertices)],
+        axis=1,
+    )
     chosen = rng.choice(vertices, 68, replace=False)
     raw = {
         "u": u.reshape(-1, 1).astype(np.float32),
@@ -100,13 +109,15 @@ def bfm_pickle(path: Path, rng: np.random.Generator, vertices: int = 300, with_t
     return raw
 
 
-
 def _rows(matrix: np.ndarray) -> str:
     return "".join(" ".join(f"{v:.9g}" for v in row) + " \n" for row in np.atleast_2d(matrix))
 
 
-def biwi_members(rng: np.random.Generator, calibration: tuple[np.ndarray, np.ndarray, np.ndarray],
-                 poses: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]) -> dict:
+def biwi_members(
+    rng: np.random.Generator,
+    calibration: tuple[np.ndarray, np.ndarray, np.ndarray],
+    poses: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]],
+) -> dict:
     """Kaggle BIWI members: ``faces_0/NN/rgb.cal`` (K, R, t) and per (NN, frame) a PNG and a pose file
     (rotation rows, blank line, head centre in mm), as in the real files."""
     k, rot, t = calibration
@@ -137,6 +148,7 @@ def synface_members(rng: np.random.Generator, samples: dict[int, tuple[np.ndarra
         members[f"{i:06d}_ldmks.txt"] = "".join(f"{x:.3f} {y:.3f}\n" for x, y in points).encode()
     return members
 
+
 EYES = [36, 39, 42, 45]
 
 
@@ -159,9 +171,11 @@ def threeddfa_landmarks(raw: dict, fit: dict, height: int) -> np.ndarray:
     """The 68 landmarks as 3DDFA projects a fit, in image coordinates with depth into the screen,
     eye corners at depth 0."""
     pitch, yaw, roll, tx, ty, tz, scale = fit["Pose_Para"][0]
-    vertices = (raw["u"].astype(np.float64)[:, 0]
-                + raw["w_shp"].astype(np.float64) @ fit["Shape_Para"][:40, 0]
-                + raw["w_exp"].astype(np.float64) @ fit["Exp_Para"][:10, 0]).reshape(-1, 3)
+    vertices = (
+        raw["u"].astype(np.float64)[:, 0]
+        + raw["w_shp"].astype(np.float64) @ fit["Shape_Para"][:40, 0]
+        + raw["w_exp"].astype(np.float64) @ fit["Exp_Para"][:10, 0]
+    ).reshape(-1, 3)
     points = vertices[raw["keypoints"][::3] // 3]
     p = scale * points @ (_rx(pitch) @ _ry(yaw) @ _rz(roll)).T + np.array([tx, ty, tz])
     image = np.stack([p[:, 0], height - p[:, 1], -p[:, 2]], axis=1)

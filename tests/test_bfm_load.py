@@ -13,6 +13,7 @@ from opnet.errors import OpNetError
 from opnet.facemodel import landmarks_to_label, project
 from opnet.facemodel.bfm import load_3ddfa
 
+
 @pytest.fixture
 def model_file(tmp_path, rng):
     path = tmp_path / "bfm_noneck_v3.pkl"
@@ -91,12 +92,15 @@ def test_a_pickle_that_runs_code_is_refused(tmp_path):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda raw: raw.pop("w_exp"), "no 'w_exp'"),
-    (lambda raw: raw.update(keypoints=raw["keypoints"][:-3]), "expected 204"),
-    (lambda raw: raw.update(keypoints=raw["keypoints"] + 1), "not x, y, z indices"),
-    (lambda raw: raw.update(w_shp=raw["w_shp"][:, :12]), "expected"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda raw: raw.pop("w_exp"), "no 'w_exp'"),
+        (lambda raw: raw.update(keypoints=raw["keypoints"][:-3]), "expected 204"),
+        (lambda raw: raw.update(keypoints=raw["keypoints"] + 1), "not x, y, z indices"),
+        (lambda raw: raw.update(w_shp=raw["w_shp"][:, :12]), "expected"),
+    ],
+)
 def test_malformed_models_are_refused(tmp_path, rng, change, message):
     raw = bfm_pickle(tmp_path / "m.pkl", rng)
     change(raw)

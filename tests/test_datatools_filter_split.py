@@ -90,12 +90,15 @@ def test_assignment_reaches_the_targets():
     assert abs(share - 0.2) < 20 / lengths.sum()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"fractions": [0.5, 0.6]}, "sum to 1"),
-    ({"counts": [5, 5]}, "sum to 10, the file has 12"),
-    ({"counts": [None, None]}, "at most one 'rest'"),
-    ({"counts": [20, None]}, "sum to 20"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"fractions": [0.5, 0.6]}, "sum to 1"),
+        ({"counts": [5, 5]}, "sum to 10, the file has 12"),
+        ({"counts": [None, None]}, "at most one 'rest'"),
+        ({"counts": [20, None]}, "sum to 20"),
+    ],
+)
 def test_bad_sizes_are_refused(tmp_path, small_dataset, kwargs, message):
     with pytest.raises(OpNetError, match=message):
         split_dataset(small_dataset, [tmp_path / "a.h5", tmp_path / "b.h5"], **kwargs)

@@ -20,7 +20,11 @@ from opnet.errors import OpNetError
 from opnet.facemodel.bfm import load_3ddfa
 from opnet.prepare import W300lp, run_conversion
 
-FACES = {("HELEN", "HELEN_232194_1"): (0, 1, 2, 10), ("AFW", "AFW_134212_1"): (0, 3), ("IBUG", "IBUG_image_003_1"): (0,)}
+FACES = {
+    ("HELEN", "HELEN_232194_1"): (0, 1, 2, 10),
+    ("AFW", "AFW_134212_1"): (0, 3),
+    ("IBUG", "IBUG_image_003_1"): (0,),
+}
 """Source faces and their rotation indices k; k = 10 must sort after k = 2."""
 
 
@@ -70,7 +74,9 @@ def test_pt3d_from_the_face_model_is_the_3ddfa_projection(tmp_path, dataset, rng
     assert not summary.notes
     with open_dataset(tmp_path / "lp.h5") as ds:
         pt3d, rois = ds.read_field("pt3d_68"), ds.read_field("rois")
-    for points, roi, (subset, face, k) in zip(pt3d, rois, [x for x in _order(faces) if x in landmarks], strict=True):
+    for points, roi, (subset, face, k) in zip(
+        pt3d, rois, [x for x in _order(faces) if x in landmarks], strict=True
+    ):
         want = threeddfa_landmarks(raw, faces[(subset, face)][k], 450)
         np.testing.assert_allclose(points, want, atol=2e-3)
         np.testing.assert_allclose(roi, [*want[:, :2].min(axis=0), *want[:, :2].max(axis=0)], atol=2e-3)

@@ -59,8 +59,9 @@ def test_labels_follow_the_reference_formulas(tmp_path, aflw_zip, fits):
             q = ds.read_field("quats", [i])[0]
             assert q[3] >= 0 and abs(np.dot(q, want["quat"])) == pytest.approx(1.0, abs=1e-6)
             for name in ("coords", "pt3d_68", "rois", "shapeparams"):
-                np.testing.assert_allclose(ds.read_field(name, [i])[0], want[name], rtol=1e-6, atol=1e-4,
-                                           err_msg=name)
+                np.testing.assert_allclose(
+                    ds.read_field(name, [i])[0], want[name], rtol=1e-6, atol=1e-4, err_msg=name
+                )
 
 
 def test_a_known_rotation_and_its_euler_angles_come_back(tmp_path, rng):
@@ -94,8 +95,9 @@ def test_layout_is_exactly_that_of_the_original_file(tmp_path, aflw_zip):
             assert h5py.check_vlen_dtype(ours[name].dtype) == h5py.check_vlen_dtype(real[name].dtype), name
             assert ours[name].shape[1:] == real[name].shape[1:], name
             assert dict(ours[name].attrs) == dict(real[name].attrs), name
-            assert {k: type(v) for k, v in ours[name].attrs.items()} == \
-                   {k: type(v) for k, v in real[name].attrs.items()}, name
+            assert {k: type(v) for k, v in ours[name].attrs.items()} == {
+                k: type(v) for k, v in real[name].attrs.items()
+            }, name
         assert dict(ours.attrs) == dict(real.attrs)
 
 
@@ -145,7 +147,9 @@ def test_limit_and_the_original_order(tmp_path, aflw_zip, fits):
 
 def test_head_box_from_the_face_model(tmp_path, aflw_zip, fits, rng):
     raw = bfm_pickle(tmp_path / "bfm.pkl", rng)
-    run_conversion(Aflw2k3d(roi="head", face_model=load_3ddfa(tmp_path / "bfm.pkl")), aflw_zip[0], tmp_path / "h.h5")
+    run_conversion(
+        Aflw2k3d(roi="head", face_model=load_3ddfa(tmp_path / "bfm.pkl")), aflw_zip[0], tmp_path / "h.h5"
+    )
     with open_dataset(tmp_path / "h.h5") as ds:
         rois = ds.read_field("rois")
     for roi, stem in zip(rois, sorted(fits), strict=True):

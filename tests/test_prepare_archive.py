@@ -24,10 +24,19 @@ def _files(root):
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-@pytest.mark.parametrize("name, safe", [
-    ("AFLW2000/image1.mat", True), ("a/b/c.txt", True), ("../evil.mat", False), ("/etc/passwd", False),
-    ("AFLW2000/../../evil.jpg", False), ("C:/windows/x", False), ("a\\..\\b", False), ("", False),
-])
+@pytest.mark.parametrize(
+    "name, safe",
+    [
+        ("AFLW2000/image1.mat", True),
+        ("a/b/c.txt", True),
+        ("../evil.mat", False),
+        ("/etc/passwd", False),
+        ("AFLW2000/../../evil.jpg", False),
+        ("C:/windows/x", False),
+        ("a\\..\\b", False),
+        ("", False),
+    ],
+)
 def test_safe_member_names(name, safe):
     assert is_safe_member_name(name) is safe
 
@@ -55,7 +64,7 @@ def test_a_member_claiming_gigabytes_is_refused_without_reading(tmp_path):
     archive = write_zip(tmp_path / "a.zip", {"big.bin": b"0123456789" * 100}, zipfile.ZIP_STORED)
     data = bytearray(archive.read_bytes())
     central = data.index(b"PK\x01\x02")
-    data[central + 24:central + 28] = struct.pack("<I", 0xFFFFFFF0)  # declared uncompressed size
+    data[central + 24 : central + 28] = struct.pack("<I", 0xFFFFFFF0)  # declared uncompressed size
     archive.write_bytes(bytes(data))
     with pytest.raises(OpNetError, match="claims 4294967280 bytes .* decompression bomb"):
         Archive(archive).read("big.bin")
@@ -77,7 +86,7 @@ def test_a_corrupt_member_gives_an_error_and_no_output(tmp_path, members, capsys
     archive = write_zip(tmp_path / "a.zip", members)
     data = bytearray(archive.read_bytes())
     start = data.index(b"AFLW2000/image00001.jpg") + len("AFLW2000/image00001.jpg") + 200
-    data[start:start + 64] = bytes(64)
+    data[start : start + 64] = bytes(64)
     archive.write_bytes(bytes(data))
     assert main(["prepare", "aflw2k3d", str(archive), str(tmp_path / "out.h5"), "--workers", "1"]) == 2
     assert "is corrupt or truncated" in capsys.readouterr().err
@@ -89,7 +98,7 @@ def test_an_error_in_a_worker_process_stops_the_conversion(tmp_path, rng):
     archive = write_zip(tmp_path / "a.zip", members, zipfile.ZIP_STORED)
     data = bytearray(archive.read_bytes())
     start = data.index(b"AFLW2000/image00100.jpg") + len("AFLW2000/image00100.jpg") + 100
-    data[start:start + 32] = bytes(32)
+    data[start : start + 32] = bytes(32)
     archive.write_bytes(bytes(data))
     with pytest.raises(OpNetError, match="image00100.jpg' is corrupt"):
         run_conversion(Aflw2k3d(), archive, tmp_path / "out.h5", workers=2)

@@ -23,7 +23,10 @@ def poses(rng):
     for person, frames in ((2, (7, 3, 12)), (1, (4, 5))):
         for frame in frames:
             rot = Rotation.from_euler("XYZ", rng.uniform(-0.7, 0.7, 3)).as_matrix()
-            out[(person, frame)] = (rot, np.array([rng.uniform(-150, 150), rng.uniform(-100, 100), rng.uniform(700, 1200)]))
+            out[(person, frame)] = (
+                rot,
+                np.array([rng.uniform(-150, 150), rng.uniform(-100, 100), rng.uniform(700, 1200)]),
+            )
     return out
 
 
@@ -68,14 +71,19 @@ def test_a_frontal_upright_head_faces_the_camera(tmp_path, rng):
     """Identity rotation: our zero pose (face towards the camera); turning the head about the
     camera's y axis by +a is yaw +a (nose towards image -x) in the AFLW convention."""
     turned = Rotation.from_euler("y", 0.4).as_matrix()
-    poses = {(1, 1): (np.eye(3), np.array([0.0, 0.0, 1000.0])), (1, 2): (turned, np.array([0.0, 0.0, 1000.0]))}
+    poses = {
+        (1, 1): (np.eye(3), np.array([0.0, 0.0, 1000.0])),
+        (1, 2): (turned, np.array([0.0, 0.0, 1000.0])),
+    }
     identity = (K, np.eye(3), np.zeros(3))
     write_zip(tmp_path / "b.zip", biwi_members(rng, identity, poses))
     run_conversion(Biwi(), tmp_path / "b.zip", tmp_path / "b.h5")
     with open_dataset(tmp_path / "b.h5") as ds:
         quats, coords = ds.read_field("quats").astype(np.float64), ds.read_field("coords")
     np.testing.assert_allclose(quats[0], [0, 0, 0, 1], atol=1e-7)
-    np.testing.assert_allclose(coords[0], [320.5 + 517.679 * 3 / 980, 241.0 - 517.679 * 35 / 980, 51.7679], rtol=1e-5)
+    np.testing.assert_allclose(
+        coords[0], [320.5 + 517.679 * 3 / 980, 241.0 - 517.679 * 35 / 980, 51.7679], rtol=1e-5
+    )
     np.testing.assert_allclose(quat_to_euler(quats[1]), [0.0, 0.4, 0.0], atol=1e-6)
 
 
@@ -92,8 +100,9 @@ def test_opal_annotation_selects_frames_and_gives_the_boxes(tmp_path, biwi_zip, 
     summary = run_conversion(Biwi(boxes=boxes), biwi_zip[0], tmp_path / "biwi.h5")
     assert summary.written == 3 and summary.skipped == {"annotated frame not in the archive": 1}
     with open_dataset(tmp_path / "biwi.h5") as ds:
-        np.testing.assert_array_equal(ds.read_field("rois"), [[354, 181, 447, 291], [323, 182, 414, 295],
-                                                              [335, 179, 435, 283]])
+        np.testing.assert_array_equal(
+            ds.read_field("rois"), [[354, 181, 447, 291], [323, 182, 414, 295], [335, 179, 435, 283]]
+        )
         np.testing.assert_array_equal(ds.sequence_starts, [0, 1, 3])
         _, coords, _ = _expected(*poses[(2, 3)])
         np.testing.assert_allclose(ds.read_field("coords", [1])[0], coords, rtol=1e-6)
@@ -101,7 +110,9 @@ def test_opal_annotation_selects_frames_and_gives_the_boxes(tmp_path, biwi_zip, 
 
 def test_a_malformed_annotation_line_names_file_and_line(tmp_path):
     annotation = tmp_path / "ann.txt"
-    annotation.write_text("#;image;tl_x;tl_y;br_x;br_y;pose\nkinect_head_pose_db/01/frame_00001_rgb.png;1;2\n")
+    annotation.write_text(
+        "#;image;tl_x;tl_y;br_x;br_y;pose\nkinect_head_pose_db/01/frame_00001_rgb.png;1;2\n"
+    )
     with pytest.raises(OpNetError, match=r"ann.txt, line 2: expected"):
         read_opal_annotation(annotation)
 

@@ -32,8 +32,23 @@ def test_prepare_300wlp_with_a_face_model(tmp_path, rng, capsys):
     archive = write_zip(tmp_path / "300W-LP.zip", w300lp_members(rng, faces, landmarks))
     bfm_pickle(tmp_path / "bfm_noneck_v3.pkl", rng)
     out = tmp_path / "300wlp.h5"
-    assert main(["prepare", "300wlp", str(archive), str(out), "--face-model", str(tmp_path / "bfm_noneck_v3.pkl"),
-                 "--roi", "head", "--workers", "1"]) == 0
+    assert (
+        main(
+            [
+                "prepare",
+                "300wlp",
+                str(archive),
+                str(out),
+                "--face-model",
+                str(tmp_path / "bfm_noneck_v3.pkl"),
+                "--roi",
+                "head",
+                "--workers",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert "2 samples in 1 sequences" in capsys.readouterr().out
     with open_dataset(out) as ds:
         assert ds.has("pt3d_68") and np.all(ds.read_field("rois")[:, 2:] > ds.read_field("rois")[:, :2])

@@ -116,8 +116,17 @@ def test_a_web_page_instead_of_the_file_is_refused(tmp_path, server):
 
 def test_download_tries_each_address_and_keeps_an_existing_file(tmp_path, server):
     _, base = server
-    remote = Remote("x", "X", "x.zip", "free", "http://example.invalid", "opnet prepare ...",
-                    urls=(f"{base}/missing.zip", f"{base}/data.zip"), size=len(PAYLOAD), sha256=SHA)
+    remote = Remote(
+        "x",
+        "X",
+        "x.zip",
+        "free",
+        "http://example.invalid",
+        "opnet prepare ...",
+        urls=(f"{base}/missing.zip", f"{base}/data.zip"),
+        size=len(PAYLOAD),
+        sha256=SHA,
+    )
     assert download(remote, tmp_path).read_bytes() == PAYLOAD
     (tmp_path / "x.zip").write_bytes(b"kept")
     assert download(remote, tmp_path).read_bytes() == b"kept"

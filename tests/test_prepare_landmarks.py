@@ -19,11 +19,34 @@ def _mean(p: np.ndarray, *idx: int) -> np.ndarray:
 def test_wflw_points_map_to_ibug(rng):
     p = rng.normal(size=(98, 2))
     out = wflw_to_ibug68(p)
-    checks = {0: p[0], 8: p[16], 16: p[32], 17: p[33], 18: _mean(p, 34, 41), 21: _mean(p, 37, 38),
-              22: _mean(p, 42, 50), 26: p[46], 27: p[51], 30: p[54], 31: p[55], 35: p[59],
-              36: p[60], 37: _mean(p, 61, 62), 38: _mean(p, 62, 63), 39: p[64], 40: _mean(p, 65, 66),
-              41: _mean(p, 66, 67), 42: p[68], 45: p[72], 46: _mean(p, 73, 74), 47: _mean(p, 74, 75),
-              48: p[76], 54: p[82], 60: p[88], 67: p[95]}
+    checks = {
+        0: p[0],
+        8: p[16],
+        16: p[32],
+        17: p[33],
+        18: _mean(p, 34, 41),
+        21: _mean(p, 37, 38),
+        22: _mean(p, 42, 50),
+        26: p[46],
+        27: p[51],
+        30: p[54],
+        31: p[55],
+        35: p[59],
+        36: p[60],
+        37: _mean(p, 61, 62),
+        38: _mean(p, 62, 63),
+        39: p[64],
+        40: _mean(p, 65, 66),
+        41: _mean(p, 66, 67),
+        42: p[68],
+        45: p[72],
+        46: _mean(p, 73, 74),
+        47: _mean(p, 74, 75),
+        48: p[76],
+        54: p[82],
+        60: p[88],
+        67: p[95],
+    }
     for i, want in checks.items():
         np.testing.assert_allclose(out[i], want, err_msg=f"iBUG point {i}")
 
@@ -33,10 +56,26 @@ def test_lapa_points_map_to_ibug(rng):
     out = lapa_to_ibug68(p)
     jaw = interp1d(np.arange(33), p[:33], kind="quadratic", axis=0)(np.linspace(1.5, 30.5, 17))
     np.testing.assert_allclose(out[:17], jaw, atol=1e-9)
-    checks = {17: p[33], 19: _mean(p, 35, 40), 26: p[46], 27: p[51], 30: p[54], 31: p[57],
-              32: _mean(p, 58, 59), 33: p[60], 34: _mean(p, 61, 62), 35: p[63], 36: p[66],
-              37: _mean(p, 67, 68), 41: _mean(p, 72, 73), 42: p[75], 45: p[79], 47: _mean(p, 81, 82),
-              48: p[84], 67: p[103]}
+    checks = {
+        17: p[33],
+        19: _mean(p, 35, 40),
+        26: p[46],
+        27: p[51],
+        30: p[54],
+        31: p[57],
+        32: _mean(p, 58, 59),
+        33: p[60],
+        34: _mean(p, 61, 62),
+        35: p[63],
+        36: p[66],
+        37: _mean(p, 67, 68),
+        41: _mean(p, 72, 73),
+        42: p[75],
+        45: p[79],
+        47: _mean(p, 81, 82),
+        48: p[84],
+        67: p[103],
+    }
     for i, want in checks.items():
         np.testing.assert_allclose(out[i], want, err_msg=f"iBUG point {i}")
 
@@ -86,8 +125,12 @@ def wflw_folder(tmp_path, rng):
     for points in faces:
         lo, hi = points.min(axis=0), points.max(axis=0)
         rect = [*(lo - 5), *(hi + 5)]
-        lines.append(" ".join(f"{v:.4f}" for v in points.ravel()) + " " + " ".join(f"{v:.0f}" for v in rect)
-                     + " 0 0 1 0 0 1 0--Parade/0_Parade_1.jpg")
+        lines.append(
+            " ".join(f"{v:.4f}" for v in points.ravel())
+            + " "
+            + " ".join(f"{v:.0f}" for v in rect)
+            + " 0 0 1 0 0 1 0--Parade/0_Parade_1.jpg"
+        )
     annotations = root / "WFLW_annotations" / "list_98pt_rect_attr_train_test"
     annotations.mkdir(parents=True)
     (annotations / "list_98pt_rect_attr_train.txt").write_text("\n".join(lines) + "\n")

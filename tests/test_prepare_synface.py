@@ -15,7 +15,7 @@ def _segmentation(box: tuple[int, int, int, int] | None, label: int = 1, size: i
     seg[60:90, 5:20] = 13  # hair
     if box is not None:
         x0, y0, x1, y1 = box
-        seg[y0:y1 + 1, x0:x1 + 1] = label
+        seg[y0 : y1 + 1, x0 : x1 + 1] = label
         seg[y0 + 5, x0 + 5] = 2  # nose, inside
     return seg
 
@@ -36,8 +36,9 @@ def test_boxes_landmarks_and_skips(tmp_path, rng):
     assert summary.written == 2 and summary.skipped == {"face box not larger than 32 px": 2}
     with open_dataset(tmp_path / "s.h5") as ds:
         # Pixel (i, j) covers [j, j + 1] x [i, i + 1]: the box of columns 20..70 is [20, 71].
-        np.testing.assert_array_equal(ds.read_field("rois"), [[20, 10, 71, 61], [30, 15, 63, 51],
-                                                              [40, 40, 61, 61], [5, 60, 20, 90]])
+        np.testing.assert_array_equal(
+            ds.read_field("rois"), [[20, 10, 71, 61], [30, 15, 63, 51], [40, 40, 61, 61], [5, 60, 20, 90]]
+        )
         for i in range(4):
             np.testing.assert_allclose(ds.read_field("pt2d_68", [i])[0], points[i][:68], atol=1e-3)
         assert image_format(ds.read_image_bytes(0)) == ImageFormat.JPEG

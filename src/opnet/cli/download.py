@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("download", help="download a raw dataset (or show how to get it)", description=__doc__)
     p.add_argument("name", nargs="?", help="dataset name; see --list")
-    p.add_argument("-o", "--output-dir", type=Path, default=Path("."), help="folder to save into (default: here)")
+    p.add_argument(
+        "-o", "--output-dir", type=Path, default=Path("."), help="folder to save into (default: here)"
+    )
     p.add_argument("--list", action="store_true", help="list the known datasets and exit")
     p.add_argument("--force", action="store_true", help="download again even if the file exists")
     return p

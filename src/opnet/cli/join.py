@@ -7,8 +7,9 @@ from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("join", help="concatenate dataset files (same fields), keeping sequences",
-                       description=__doc__)
+    p = sub.add_parser(
+        "join", help="concatenate dataset files (same fields), keeping sequences", description=__doc__
+    )
     p.add_argument("inputs", nargs="+", help="dataset files, in output order")
     p.add_argument("-o", "--output", type=Path, required=True, help="dataset file to write")
     p.add_argument("--force", action="store_true", help="overwrite the output if it exists")

@@ -26,7 +26,9 @@ Part = tuple[PoseDataset, NDArray[np.int64]]
 
 
 def _comparable(spec: FieldSpec) -> tuple:
-    attrs = {k: (v.decode() if isinstance(v, bytes) else np.asarray(v).tolist()) for k, v in spec.attrs.items()}
+    attrs = {
+        k: (v.decode() if isinstance(v, bytes) else np.asarray(v).tolist()) for k, v in spec.attrs.items()
+    }
     return spec.category, spec.sample_shape, spec.dtype.str, _storage_kind(spec), sorted(attrs.items())
 
 
@@ -42,12 +44,16 @@ def check_same_fields(datasets: Sequence[PoseDataset]) -> None:
     first = datasets[0]
     for other in datasets[1:]:
         if set(other.fields) != set(first.fields):
-            raise OpNetError(f"{other.path}: has fields {sorted(other.fields)}, but {first.path} has "
-                             f"{sorted(first.fields)}; joined files need the same fields")
+            raise OpNetError(
+                f"{other.path}: has fields {sorted(other.fields)}, but {first.path} has "
+                f"{sorted(first.fields)}; joined files need the same fields"
+            )
         for name, spec in first.fields.items():
             if _comparable(spec) != _comparable(other.fields[name]):
-                raise OpNetError(f"{other.path}: field '{name}' is stored differently than in {first.path} "
-                                 f"({other.fields[name].dtype} {other.fields[name].attrs} vs {spec.dtype} {spec.attrs})")
+                raise OpNetError(
+                    f"{other.path}: field '{name}' is stored differently than in {first.path} "
+                    f"({other.fields[name].dtype} {other.fields[name].attrs} vs {spec.dtype} {spec.attrs})"
+                )
 
 
 def _rows(ds: PoseDataset, name: str, start: int, end: int) -> Sequence[Any]:
@@ -55,7 +61,9 @@ def _rows(ds: PoseDataset, name: str, start: int, end: int) -> Sequence[Any]:
     if name == ds.image_field and spec.storage == ImageStorage.FILENAME:
         return [ds.read_image_bytes(i) for i in range(start, end)]
     if spec.is_image and spec.storage == ImageStorage.FILENAME:
-        raise OpNetError(f"{ds.path}: field '{name}' stores file names; only the main image field can be copied")
+        raise OpNetError(
+            f"{ds.path}: field '{name}' stores file names; only the main image field can be copied"
+        )
     return ds.read_field(name, slice(start, end))
 
 
@@ -85,13 +93,17 @@ def write_parts(
     total = sum(len(indices) for _, indices in parts)
     if total == 0:
         raise OpNetError(f"{output}: nothing left to write (0 samples selected)")
-    with DatasetWriter(output, specs=specs, overwrite=overwrite) as writer, \
-            tqdm(total=total, unit="sample", disable=not progress, desc=os.path.basename(output)) as bar:
+    with (
+        DatasetWriter(output, specs=specs, overwrite=overwrite) as writer,
+        tqdm(total=total, unit="sample", disable=not progress, desc=os.path.basename(output)) as bar,
+    ):
         for ds, indices in parts:
             indices = np.asarray(indices, dtype=np.int64)
             new_sequence = np.concatenate([[True], np.diff(ds.sequence_ids[indices]) != 0])
             for lo, hi in _runs(indices):
-                columns = {name: _rows(ds, name, int(indices[lo]), int(indices[hi - 1]) + 1) for name in specs}
+                columns = {
+                    name: _rows(ds, name, int(indices[lo]), int(indices[hi - 1]) + 1) for name in specs
+                }
                 for k in range(hi - lo):
                     if sequences and new_sequence[lo + k]:
                         writer.start_sequence()

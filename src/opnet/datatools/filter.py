@@ -37,6 +37,8 @@ def filter_dataset(
         keep = np.ones(len(ds), dtype=bool)
         sequences = ds.sequences
         for s in _checked(drop_sequences, len(sequences), "sequences"):
-            keep[sequences[s, 0]:sequences[s, 1]] = False
+            keep[sequences[s, 0] : sequences[s, 1]] = False
         keep[_checked(drop_indices, len(ds), "indices")] = False
-        return write_parts(output, [(ds, np.flatnonzero(keep))], ds.sequence_starts is not None, overwrite, progress)
+        return write_parts(
+            output, [(ds, np.flatnonzero(keep))], ds.sequence_starts is not None, overwrite, progress
+        )

@@ -13,7 +13,10 @@ from opnet.errors import OpNetError
 
 
 def join_datasets(
-    inputs: Sequence[str | os.PathLike], output: str | os.PathLike, overwrite: bool = False, progress: bool = False
+    inputs: Sequence[str | os.PathLike],
+    output: str | os.PathLike,
+    overwrite: bool = False,
+    progress: bool = False,
 ) -> int:
     """Writes the samples of ``inputs`` one after the other into ``output``; returns the sample count.
 
@@ -27,7 +30,9 @@ def join_datasets(
     try:
         check_same_fields(datasets)
         sequences = any(ds.sequence_starts is not None for ds in datasets)
-        return write_parts(output, [(ds, np.arange(len(ds))) for ds in datasets], sequences, overwrite, progress)
+        return write_parts(
+            output, [(ds, np.arange(len(ds))) for ds in datasets], sequences, overwrite, progress
+        )
     finally:
         for ds in datasets:
             ds.close()

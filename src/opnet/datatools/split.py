@@ -15,8 +15,9 @@ from opnet.errors import OpNetError
 from opnet.fileio import check_writable
 
 
-def sample_targets(count: int, fractions: Sequence[float] | None = None,
-                   counts: Sequence[int | None] | None = None) -> NDArray[np.float64]:
+def sample_targets(
+    count: int, fractions: Sequence[float] | None = None, counts: Sequence[int | None] | None = None
+) -> NDArray[np.float64]:
     """Samples wanted per part from fractions (summing to 1) or sample counts (one may be None: the rest)."""
     if (fractions is None) == (counts is None):
         raise OpNetError("split: give either fractions or counts")
@@ -30,12 +31,16 @@ def sample_targets(count: int, fractions: Sequence[float] | None = None,
     if len(rest) > 1 or any(c is not None and c < 0 for c in counts):
         raise OpNetError(f"--counts {list(counts)}: non-negative sample counts, at most one 'rest'")
     if fixed > count or (not rest and fixed != count):
-        raise OpNetError(f"--counts {list(counts)}: sum to {fixed}, the file has {count} samples "
-                         "(give 'rest' for one part)")
+        raise OpNetError(
+            f"--counts {list(counts)}: sum to {fixed}, the file has {count} samples "
+            "(give 'rest' for one part)"
+        )
     return np.array([count - fixed if c is None else c for c in counts], dtype=np.float64)
 
 
-def assign_sequences(lengths: NDArray[np.int64], targets: NDArray[np.float64], seed: int) -> NDArray[np.int64]:
+def assign_sequences(
+    lengths: NDArray[np.int64], targets: NDArray[np.float64], seed: int
+) -> NDArray[np.int64]:
     """Part index per sequence: sequences in a seeded random order, each to the part furthest below
     its target. Exact when every sequence is one sample; otherwise within a sequence length."""
     order = np.random.default_rng(seed).permutation(len(lengths))
@@ -73,7 +78,11 @@ def split_dataset(
         for i, output in enumerate(outputs):
             indices = np.flatnonzero(part[ds.sequence_ids] == i)
             if len(indices) == 0:
-                raise OpNetError(f"{output}: no sequence was assigned to this part; the file has "
-                                 f"{len(sequences)} sequences")
-            written.append(write_parts(output, [(ds, indices)], ds.sequence_starts is not None, overwrite, progress))
+                raise OpNetError(
+                    f"{output}: no sequence was assigned to this part; the file has "
+                    f"{len(sequences)} sequences"
+                )
+            written.append(
+                write_parts(output, [(ds, indices)], ds.sequence_starts is not None, overwrite, progress)
+            )
         return written

@@ -7,7 +7,6 @@ original JPEG bytes, and labels computed the same way (see :mod:`opnet.prepare.t
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -20,17 +19,26 @@ from opnet.errors import OpNetError
 from opnet.facemodel import FaceModel
 from opnet.geometry import roi_from_points
 from opnet.prepare.archive import Archive
-from opnet.prepare.imaging import image_size
-from opnet.prepare.runner import Skipped, Task
-from opnet.prepare.threeddfa import aflw_landmarks, head_coords, head_roi, pose_quat, read_fit, shape_params
-
-log = logging.getLogger(__name__)
+from opnet.prepare.runner import Skipped, Task, skip_bad
+from opnet.prepare.threeddfa import (
+    aflw_landmarks,
+    head_coords,
+    head_roi,
+    pose_quat,
+    read_fit_and_photo,
+    shape_params,
+)
 
 _SAMPLE = re.compile(r"(?:.*/)?AFLW2000/[^/]+\.mat")
 
 AFLW_SPECS = {
-    "images": FieldSpec("images", Category.IMAGE, (), VLEN_BYTES,
-                        {"category": Category.IMAGE.value, "storage": ImageStorage.BUFFER.value}),
+    "images": FieldSpec(
+        "images",
+        Category.IMAGE,
+        (),
+        VLEN_BYTES,
+        {"category": Category.IMAGE.value, "storage": ImageStorage.BUFFER.value},
+    ),
     "shapeparams": FieldSpec("shapeparams", Category.GENERAL, (50,), np.dtype(np.float32), {}),
 }
 """The two fields whose layout differs from the writer's defaults in the original's files."""
@@ -71,21 +79,12 @@ class Aflw2k3d:
         return [Task(n) for n in sample_order(names, self.order)]
 
     def convert(self, archive: Archive, task: Task) -> dict[str, Any] | Skipped:
-        image_name = task.name[: -len(".mat")] + ".jpg"
-        if image_name not in archive:
-            return Skipped("no .jpg next to the .mat file")
-        try:
-            fit = read_fit(archive.read(task.name))
-            if fit.landmarks is None:
-                raise ValueError("no pt3d_68")
-        except ValueError as e:
-            log.debug("%s: %s", task.name, e)
-            return Skipped(f"bad .mat file ({e})")
-        jpeg = archive.read(image_name)
-        try:
-            width, height = image_size(jpeg)
-        except ValueError:
-            return Skipped("unreadable image")
+        read = read_fit_and_photo(archive, task, task.name[: -len(".mat")] + ".jpg")
+        if isinstance(read, Skipped):
+            return read
+        fit, jpeg, width, height = read
+        if fit.landmarks is None:
+            return skip_bad(task, ".mat file", ValueError("no pt3d_68"))
         params = shape_params(fit)
         pt3d = aflw_landmarks(fit.landmarks)
         if self.roi == "head":

@@ -91,8 +91,12 @@ class Archive:
             else:
                 self.unsafe_names.append(name)
         if self.unsafe_names:
-            log.warning("%s: ignored %d member(s) with unsafe names, e.g. %r",
-                        self.path, len(self.unsafe_names), self.unsafe_names[0])
+            log.warning(
+                "%s: ignored %d member(s) with unsafe names, e.g. %r",
+                self.path,
+                len(self.unsafe_names),
+                self.unsafe_names[0],
+            )
         return sorted(names)
 
     def _zip_names(self) -> list[str]:
@@ -139,7 +143,9 @@ class Archive:
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as e:
             raise OpNetError(f"{self.path}: member {name!r} is corrupt or truncated ({e})") from None
         if len(data) != info.file_size:
-            raise OpNetError(f"{self.path}: member {name!r} holds {len(data)} bytes, its header says {info.file_size}")
+            raise OpNetError(
+                f"{self.path}: member {name!r} holds {len(data)} bytes, its header says {info.file_size}"
+            )
         return data
 
     def _check_size(self, name: str, size: int, compressed: int) -> None:

@@ -20,7 +20,6 @@ original PNG files, unchanged.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,9 +34,7 @@ from opnet.data.fields import image_spec
 from opnet.errors import OpNetError
 from opnet.geometry import matrix_to_quat
 from opnet.prepare.archive import Archive
-from opnet.prepare.runner import Skipped, Task
-
-log = logging.getLogger(__name__)
+from opnet.prepare.runner import Skipped, Task, skip_bad
 
 HEAD_RADIUS_MM = 100.0
 EYES_FROM_HEAD_CENTRE = np.array([0.03, -0.35, -0.2])
@@ -69,8 +66,11 @@ def _numbers(buffer: bytes, what: str) -> list[list[float]]:
 
 def _rotation(rows: list[list[float]], what: str) -> NDArray[np.float64]:
     matrix = np.array([row[:3] for row in rows], dtype=np.float64)
-    if matrix.shape != (3, 3) or not np.allclose(matrix @ matrix.T, np.eye(3), atol=1e-3) \
-            or np.linalg.det(matrix) < 0:
+    if (
+        matrix.shape != (3, 3)
+        or not np.allclose(matrix @ matrix.T, np.eye(3), atol=1e-3)
+        or np.linalg.det(matrix) < 0
+    ):
         raise ValueError(f"{what} holds no rotation matrix")
     return matrix
 
@@ -111,7 +111,9 @@ def read_opal_annotation(path: str | Path) -> dict[FrameKey, tuple[float, float,
         except ValueError:
             box = ()
         if match is None or len(box) != 4:
-            raise OpNetError(f"--opal-annotation {path}, line {number}: expected 'NN/frame_XXXXX_rgb.png;x0;y0;x1;y1;...'")
+            raise OpNetError(
+                f"--opal-annotation {path}, line {number}: expected 'NN/frame_XXXXX_rgb.png;x0;y0;x1;y1;...'"
+            )
         boxes[(int(match["person"]), int(match["frame"]))] = box
     if not boxes:
         raise OpNetError(f"--opal-annotation {path}: holds no boxes")
@@ -124,7 +126,9 @@ def _project(intrinsics: NDArray, point: NDArray) -> NDArray[np.float64]:
     return uvw[:2] / uvw[2] + 0.5
 
 
-def biwi_labels(calibration: Calibration, rotation: NDArray, centre_mm: NDArray) -> dict[str, NDArray[np.float64]]:
+def biwi_labels(
+    calibration: Calibration, rotation: NDArray, centre_mm: NDArray
+) -> dict[str, NDArray[np.float64]]:
     """quats, coords and the projected head box of a BIWI pose (depth-camera frame)."""
     rot = calibration.rotation @ rotation
     centre = calibration.rotation @ centre_mm + calibration.translation
@@ -152,7 +156,11 @@ class Biwi:
         return {"images": image_spec(lossy=False)}
 
     def notes(self) -> list[str]:
-        return [] if self.boxes else ["rois are projected head boxes; give --opal-annotation for the standard face boxes"]
+        return (
+            []
+            if self.boxes
+            else ["rois are projected head boxes; give --opal-annotation for the standard face boxes"]
+        )
 
     def discover(self, archive: Archive) -> list[Task]:
         frames: dict[FrameKey, str] = {}
@@ -161,8 +169,14 @@ class Biwi:
             if match is not None:
                 frames[(int(match["person"]), int(match["frame"]))] = name
         keys = sorted(self.boxes if self.boxes else frames)
-        return [Task(frames.get(key, f"{key[0]:02d}/frame_{key[1]:05d}_rgb.png"), f"{key[0]:02d}",
-                     (key, key in frames)) for key in keys]
+        return [
+            Task(
+                frames.get(key, f"{key[0]:02d}/frame_{key[1]:05d}_rgb.png"),
+                f"{key[0]:02d}",
+                (key, key in frames),
+            )
+            for key in keys
+        ]
 
     def convert(self, archive: Archive, task: Task) -> dict[str, Any] | Skipped:
         key, present = task.data
@@ -176,8 +190,7 @@ class Biwi:
             calibration = read_calibration(archive.read(cal_name))
             labels = biwi_labels(calibration, *read_pose(archive.read(pose_name)))
         except ValueError as e:
-            log.debug("%s: %s", task.name, e)
-            return Skipped(f"bad annotation ({e})")
+            return skip_bad(task, "annotation", e)
         roi = np.asarray(self.boxes[key], dtype=np.float64) if self.boxes else labels["head_box"]
         return {
             "images": archive.read(task.name),

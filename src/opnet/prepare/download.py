@@ -25,10 +25,14 @@ log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1 << 20
 _3DDFA_PAGE = "http://www.cbsr.ia.ac.cn/users/xiangyuzhu/projects/3DDFA/main.htm"
-_3DDFA_LICENCE = ("Research use only (X. Zhu et al., 'Face Alignment Across Large Poses: A 3D Solution', "
-                  "CVPR 2016); the photos come from {source}, whose terms apply as well. See " + _3DDFA_PAGE)
-_FACESYNTH_LICENCE = ("Non-commercial research only, under the Face Synthetics licence "
-                      "(LICENSE.txt in https://github.com/microsoft/FaceSynthetics)")
+_3DDFA_LICENCE = (
+    "Research use only (X. Zhu et al., 'Face Alignment Across Large Poses: A 3D Solution', "
+    "CVPR 2016); the photos come from {source}, whose terms apply as well. See " + _3DDFA_PAGE
+)
+_FACESYNTH_LICENCE = (
+    "Non-commercial research only, under the Face Synthetics licence "
+    "(LICENSE.txt in https://github.com/microsoft/FaceSynthetics)"
+)
 _FACESYNTH_URL = "https://facesyntheticspubwedata.blob.core.windows.net/iccv-2021/{}"
 
 
@@ -52,55 +56,104 @@ class Remote:
     manual: str = ""
 
 
-DATASETS: dict[str, Remote] = {r.name: r for r in (
-    Remote("aflw2k3d", "AFLW2000-3D (evaluation)", "AFLW2000-3D.zip",
-           _3DDFA_LICENCE.format(source="AFLW"), _3DDFA_PAGE,
-           "opnet prepare aflw2k3d AFLW2000-3D.zip aflw2k.h5",
-           urls=("http://www.cbsr.ia.ac.cn/users/xiangyuzhu/projects/3DDFA/Database/AFLW2000-3D.zip",)),
-    Remote("300wlp", "300W-LP (training)", "300W-LP.zip",
-           _3DDFA_LICENCE.format(source="300-W (AFW, HELEN, IBUG, LFPW)"), _3DDFA_PAGE,
-           "opnet prepare 300wlp 300W-LP.zip 300wlp.h5 --face-model bfm_noneck_v3.pkl",
-           urls=("https://drive.usercontent.google.com/download?id=0B7OEHD3T4eCkVGs0TkhUWFN6N1k"
-                 "&export=download&confirm=t",)),
-    Remote("synface", "Microsoft Face Synthetics, 100,000 images (about 32 GB)", "dataset_100000.zip",
-           _FACESYNTH_LICENCE, "https://github.com/microsoft/FaceSynthetics",
-           "opnet prepare synface dataset_100000.zip microsoft_synface_100000-v1.1.h5",
-           urls=(_FACESYNTH_URL.format("dataset_100000.zip"),)),
-    Remote("synface-1000", "Microsoft Face Synthetics, sample of 1000 images (320 MB)", "dataset_1000.zip",
-           _FACESYNTH_LICENCE, "https://github.com/microsoft/FaceSynthetics",
-           "opnet prepare synface dataset_1000.zip synface_1000.h5",
-           urls=(_FACESYNTH_URL.format("dataset_1000.zip"),)),
-    Remote("opal23-biwi", "OPAL23 face boxes for BIWI (biwi_ann.txt)", "biwi_ann.txt",
-           "From https://github.com/pcr-upm/opal23_headpose (A. Cobo et al., Pattern Recognition 2024); "
-           "the repository states no licence: cite the paper and ask the authors before redistributing",
-           "https://github.com/pcr-upm/opal23_headpose",
-           "opnet prepare biwi biwi.zip biwi-v3.h5 --opal-annotation biwi_ann.txt",
-           urls=("https://raw.githubusercontent.com/pcr-upm/opal23_headpose/main/test/biwi_ann.txt",
-                 "https://raw.githubusercontent.com/pcr-upm/opal23_headpose/main/annotations/biwi_ann.txt")),
-    Remote("3ddfa-bfm", "3DDFA face model bfm_noneck_v3.pkl (for 300W-LP pt3d_68, --roi head)",
-           "bfm_noneck_v3.pkl",
-           "A modified Basel Face Model 2009: academic use only; commercial use needs a licence from the "
-           "University of Basel (https://faces.dmi.unibas.ch/bfm/)", "https://github.com/cleardusk/3DDFA_V2",
-           "opnet prepare 300wlp 300W-LP.zip 300wlp.h5 --face-model bfm_noneck_v3.pkl",
-           urls=("https://github.com/cleardusk/3DDFA_V2/raw/master/configs/bfm_noneck_v3.pkl",)),
-    Remote("biwi", "BIWI Kinect Head Pose (evaluation)", "biwi.zip",
-           "Research use only (G. Fanelli et al., ETH Zurich); see the Kaggle page and the original terms",
-           "https://www.kaggle.com/datasets/kmader/biwi-kinect-head-pose-database",
-           "opnet prepare biwi biwi.zip biwi-v3.h5 --opal-annotation biwi_ann.txt",
-           manual="Sign in to Kaggle, download the dataset's zip (it holds faces_0/NN/...) from the page "
-                  "above and save it as biwi.zip; `opnet download opal23-biwi` fetches the face boxes."),
-    Remote("wflw", "WFLW (98 landmarks)", "WFLW/",
-           "Non-commercial research (W. Wu et al., 'Look at Boundary', CVPR 2018); the photos come from "
-           "WIDER FACE", "https://wywu.github.io/projects/LAB/WFLW.html",
-           "opnet prepare wflw WFLW/ wflw_train.h5",
-           manual="Download WFLW_images.tar.gz and WFLW_annotations.tar.gz from the page above and unpack "
-                  "both into one folder WFLW/."),
-    Remote("lapa", "LaPa (106 landmarks)", "LaPa/",
-           "Non-commercial research only (Y. Liu et al., AAAI 2020); see the repository",
-           "https://github.com/jd-opensource/lapa-dataset",
-           "opnet prepare lapa LaPa/ lapa_train.h5",
-           manual="Download LaPa.tar.gz from the links in the repository above and unpack it (LaPa/train/...)."),
-)}
+DATASETS: dict[str, Remote] = {
+    r.name: r
+    for r in (
+        Remote(
+            "aflw2k3d",
+            "AFLW2000-3D (evaluation)",
+            "AFLW2000-3D.zip",
+            _3DDFA_LICENCE.format(source="AFLW"),
+            _3DDFA_PAGE,
+            "opnet prepare aflw2k3d AFLW2000-3D.zip aflw2k.h5",
+            urls=("http://www.cbsr.ia.ac.cn/users/xiangyuzhu/projects/3DDFA/Database/AFLW2000-3D.zip",),
+        ),
+        Remote(
+            "300wlp",
+            "300W-LP (training)",
+            "300W-LP.zip",
+            _3DDFA_LICENCE.format(source="300-W (AFW, HELEN, IBUG, LFPW)"),
+            _3DDFA_PAGE,
+            "opnet prepare 300wlp 300W-LP.zip 300wlp.h5 --face-model bfm_noneck_v3.pkl",
+            urls=(
+                "https://drive.usercontent.google.com/download?id=0B7OEHD3T4eCkVGs0TkhUWFN6N1k"
+                "&export=download&confirm=t",
+            ),
+        ),
+        Remote(
+            "synface",
+            "Microsoft Face Synthetics, 100,000 images (about 32 GB)",
+            "dataset_100000.zip",
+            _FACESYNTH_LICENCE,
+            "https://github.com/microsoft/FaceSynthetics",
+            "opnet prepare synface dataset_100000.zip microsoft_synface_100000-v1.1.h5",
+            urls=(_FACESYNTH_URL.format("dataset_100000.zip"),),
+        ),
+        Remote(
+            "synface-1000",
+            "Microsoft Face Synthetics, sample of 1000 images (320 MB)",
+            "dataset_1000.zip",
+            _FACESYNTH_LICENCE,
+            "https://github.com/microsoft/FaceSynthetics",
+            "opnet prepare synface dataset_1000.zip synface_1000.h5",
+            urls=(_FACESYNTH_URL.format("dataset_1000.zip"),),
+        ),
+        Remote(
+            "opal23-biwi",
+            "OPAL23 face boxes for BIWI (biwi_ann.txt)",
+            "biwi_ann.txt",
+            "From https://github.com/pcr-upm/opal23_headpose (A. Cobo et al., Pattern Recognition 2024); "
+            "the repository states no licence: cite the paper and ask the authors before redistributing",
+            "https://github.com/pcr-upm/opal23_headpose",
+            "opnet prepare biwi biwi.zip biwi-v3.h5 --opal-annotation biwi_ann.txt",
+            urls=(
+                "https://raw.githubusercontent.com/pcr-upm/opal23_headpose/main/test/biwi_ann.txt",
+                "https://raw.githubusercontent.com/pcr-upm/opal23_headpose/main/annotations/biwi_ann.txt",
+            ),
+        ),
+        Remote(
+            "3ddfa-bfm",
+            "3DDFA face model bfm_noneck_v3.pkl (for 300W-LP pt3d_68, --roi head)",
+            "bfm_noneck_v3.pkl",
+            "A modified Basel Face Model 2009: academic use only; commercial use needs a licence from the "
+            "University of Basel (https://faces.dmi.unibas.ch/bfm/)",
+            "https://github.com/cleardusk/3DDFA_V2",
+            "opnet prepare 300wlp 300W-LP.zip 300wlp.h5 --face-model bfm_noneck_v3.pkl",
+            urls=("https://github.com/cleardusk/3DDFA_V2/raw/master/configs/bfm_noneck_v3.pkl",),
+        ),
+        Remote(
+            "biwi",
+            "BIWI Kinect Head Pose (evaluation)",
+            "biwi.zip",
+            "Research use only (G. Fanelli et al., ETH Zurich); see the Kaggle page and the original terms",
+            "https://www.kaggle.com/datasets/kmader/biwi-kinect-head-pose-database",
+            "opnet prepare biwi biwi.zip biwi-v3.h5 --opal-annotation biwi_ann.txt",
+            manual="Sign in to Kaggle, download the dataset's zip (it holds faces_0/NN/...) from the page "
+            "above and save it as biwi.zip; `opnet download opal23-biwi` fetches the face boxes.",
+        ),
+        Remote(
+            "wflw",
+            "WFLW (98 landmarks)",
+            "WFLW/",
+            "Non-commercial research (W. Wu et al., 'Look at Boundary', CVPR 2018); the photos come from "
+            "WIDER FACE",
+            "https://wywu.github.io/projects/LAB/WFLW.html",
+            "opnet prepare wflw WFLW/ wflw_train.h5",
+            manual="Download WFLW_images.tar.gz and WFLW_annotations.tar.gz from the page above and unpack "
+            "both into one folder WFLW/.",
+        ),
+        Remote(
+            "lapa",
+            "LaPa (106 landmarks)",
+            "LaPa/",
+            "Non-commercial research only (Y. Liu et al., AAAI 2020); see the repository",
+            "https://github.com/jd-opensource/lapa-dataset",
+            "opnet prepare lapa LaPa/ lapa_train.h5",
+            manual="Download LaPa.tar.gz from the links in the repository above and unpack it "
+            "(LaPa/train/...).",
+        ),
+    )
+}
 """Known datasets by name (as on the command line)."""
 
 
@@ -146,12 +199,23 @@ def _expected_total(response: urllib.request.addinfourl, offset: int) -> int | N
     return int(length) if length else None
 
 
-def _stream(response: urllib.request.addinfourl, part: Path, offset: int, total: int | None, progress: bool) -> None:
+def _stream(
+    response: urllib.request.addinfourl, part: Path, offset: int, total: int | None, progress: bool
+) -> None:
     mode = "ab" if response.status == 206 else "wb"
     if mode == "wb" and offset:
         log.info("%s: the server cannot resume; starting again", response.url)
-    with open(part, mode) as f, tqdm(total=total, initial=offset if mode == "ab" else 0, unit="B",
-                                     unit_scale=True, disable=not progress, desc=part.name) as bar:
+    with (
+        open(part, mode) as f,
+        tqdm(
+            total=total,
+            initial=offset if mode == "ab" else 0,
+            unit="B",
+            unit_scale=True,
+            disable=not progress,
+            desc=part.name,
+        ) as bar,
+    ):
         try:
             while chunk := response.read(CHUNK_BYTES):
                 f.write(chunk)
@@ -166,13 +230,16 @@ def _verify(part: Path, url: str, size: int | None, sha256: str | None, announce
     if wanted is not None and got != wanted:
         if got > wanted:
             part.unlink()
-        raise OpNetError(f"{url}: got {got} bytes, expected {wanted}" +
-                         ("; run again to resume" if got < wanted else ""))
+        raise OpNetError(
+            f"{url}: got {got} bytes, expected {wanted}" + ("; run again to resume" if got < wanted else "")
+        )
     if sha256 is not None:
         digest = file_sha256(part)
         if digest != sha256.lower():
             part.unlink()
-            raise OpNetError(f"{url}: sha256 {digest} does not match the expected {sha256}; deleted the download")
+            raise OpNetError(
+                f"{url}: sha256 {digest} does not match the expected {sha256}; deleted the download"
+            )
 
 
 def fetch(
@@ -200,8 +267,10 @@ def fetch(
     else:
         with response:
             if "text/html" in response.headers.get("Content-Type", "") and not dest.name.endswith(".html"):
-                raise OpNetError(f"{url}: the server sent a web page instead of {dest.name} "
-                                 "(moved, or asks for a login); download it by hand")
+                raise OpNetError(
+                    f"{url}: the server sent a web page instead of {dest.name} "
+                    "(moved, or asks for a login); download it by hand"
+                )
             announced = _expected_total(response, offset)
             _stream(response, part, offset, announced, progress)
     _verify(part, url, size, sha256, announced)

@@ -11,6 +11,8 @@ from PIL import Image, UnidentifiedImageError
 
 from opnet.data.images import decode_image, encode_image
 from opnet.geometry import transform_points
+from opnet.prepare.archive import Archive
+from opnet.prepare.runner import Skipped
 
 
 def image_size(buffer: bytes) -> tuple[int, int]:
@@ -20,6 +22,15 @@ def image_size(buffer: bytes) -> tuple[int, int]:
             return image.size
     except (UnidentifiedImageError, OSError, SyntaxError) as e:
         raise ValueError(f"not a readable image ({e})") from None
+
+
+def read_with_size(archive: Archive, name: str) -> tuple[bytes, int, int] | Skipped:
+    """An image member's bytes with its width and height, or Skipped if its header is unreadable."""
+    buffer = archive.read(name)
+    try:
+        return (buffer, *image_size(buffer))
+    except ValueError:
+        return Skipped("unreadable image")
 
 
 def storage_crop(

@@ -1,4 +1,4 @@
-"""LaPa (folder or zip with ``{train,val,test}/images/*.jpg`` and ``.../landmarks/*.txt``) -> 2D landmark data.
+"""LaPa (folder or zip: ``{train,val,test}/images/*.jpg`` and ``.../landmarks/*.txt``) -> 2D landmark data.
 
 A landmark file holds ``106`` then 106 lines ``x y``. Labels: ``pt2d_68`` (:func:`lapa_to_ibug68`) and
 ``rois`` = their box; each image is stored cut to the face's surroundings and shrunk if the face is
@@ -18,7 +18,7 @@ from opnet.geometry import roi_from_points
 from opnet.prepare.archive import Archive
 from opnet.prepare.imaging import cropped_landmark_sample
 from opnet.prepare.landmarks68 import lapa_to_ibug68
-from opnet.prepare.runner import Skipped, Task
+from opnet.prepare.runner import Skipped, Task, skip_bad
 
 
 def read_lapa_landmarks(buffer: bytes) -> np.ndarray:
@@ -61,6 +61,6 @@ class Lapa:
         try:
             points68 = lapa_to_ibug68(read_lapa_landmarks(archive.read(task.data)))
         except ValueError as e:
-            return Skipped(f"bad landmark file ({e})")
+            return skip_bad(task, "landmark file", e)
         sample = cropped_landmark_sample(archive.read(task.name), points68, roi_from_points(points68))
         return sample if sample is not None else Skipped("unreadable image")

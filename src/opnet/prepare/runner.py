@@ -81,15 +81,23 @@ class Summary:
 
     def format(self) -> str:
         rate = self.written / self.seconds if self.seconds > 0 else 0.0
-        lines = [f"wrote {self.output}: {self.written} samples"
-                 + (f" in {self.sequences} sequences" if self.sequences else "")
-                 + f" ({self.seconds:.1f} s, {rate:.0f} samples/s)"]
+        lines = [
+            f"wrote {self.output}: {self.written} samples"
+            + (f" in {self.sequences} sequences" if self.sequences else "")
+            + f" ({self.seconds:.1f} s, {rate:.0f} samples/s)"
+        ]
         total = sum(self.skipped.values())
         if total:
             lines.append(f"skipped {total} samples:")
             lines.extend(f"  {count:6d}  {reason}" for reason, count in self.skipped.most_common())
         lines.extend(f"note: {note}" for note in self.notes)
         return "\n".join(lines)
+
+
+def skip_bad(task: Task, what: str, error: Exception) -> Skipped:
+    """Skips a sample whose ``what`` (e.g. '.mat file') is malformed; the debug log names the file."""
+    log.debug("%s: bad %s: %s", task.name, what, error)
+    return Skipped(f"bad {what} ({error})")
 
 
 def run_conversion(
@@ -131,7 +139,11 @@ def run_conversion(
 
 
 def _write_results(
-    writer: DatasetWriter, tasks: list[Task], results: Iterable[dict | Skipped], summary: Summary, progress: bool
+    writer: DatasetWriter,
+    tasks: list[Task],
+    results: Iterable[dict | Skipped],
+    summary: Summary,
+    progress: bool,
 ) -> None:
     previous: str | None = None
     with tqdm(total=len(tasks), unit="sample", disable=not progress, desc=summary.output.name) as bar:

@@ -22,7 +22,7 @@ from opnet.data import FieldSpec
 from opnet.data.fields import image_spec
 from opnet.data.images import decode_image, decode_label_image, encode_image
 from opnet.prepare.archive import Archive
-from opnet.prepare.runner import Skipped, Task
+from opnet.prepare.runner import Skipped, Task, skip_bad
 
 JPEG_QUALITY = 95
 SKIN, NOSE = 1, 2
@@ -46,8 +46,9 @@ def segmentation_roi(segmentation: NDArray[np.uint8]) -> NDArray[np.float64] | N
 def read_landmarks(buffer: bytes) -> NDArray[np.float64]:
     """(70, 2) points of a ``_ldmks.txt`` file; ValueError if malformed."""
     try:
-        points = np.array([[float(v) for v in line.split()] for line in buffer.decode("ascii").splitlines()
-                           if line.strip()])
+        points = np.array(
+            [[float(v) for v in line.split()] for line in buffer.decode("ascii").splitlines() if line.strip()]
+        )
     except (UnicodeDecodeError, ValueError):
         raise ValueError("landmark file is not a table of numbers") from None
     if points.shape != (70, 2):
@@ -79,7 +80,7 @@ class Synface:
         try:
             points = read_landmarks(archive.read(f"{stem}_ldmks.txt"))
         except ValueError as e:
-            return Skipped(f"bad landmark file ({e})")
+            return skip_bad(task, "landmark file", e)
         segmentation = decode_label_image(archive.read(f"{stem}_seg.png"))
         if segmentation is None or segmentation.ndim != 2:
             return Skipped("unreadable segmentation")

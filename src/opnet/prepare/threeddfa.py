@@ -20,6 +20,9 @@ from numpy.typing import NDArray
 
 from opnet.facemodel import HEAD_CENTRE, FaceModel, landmarks_to_label, project
 from opnet.geometry import euler_to_quat, quat_to_matrix, roi_from_points
+from opnet.prepare.archive import Archive
+from opnet.prepare.imaging import read_with_size
+from opnet.prepare.runner import Skipped, Task, skip_bad
 
 MODEL_UNITS_PER_HEAD = 1e5
 """Basel face model units (micrometres) per :mod:`opnet.facemodel` unit."""
@@ -65,6 +68,20 @@ def read_fit(buffer: bytes) -> Fit:
     return Fit(fields["Pose_Para"][:7], fields["Shape_Para"], fields["Exp_Para"], landmarks)
 
 
+def read_fit_and_photo(
+    archive: Archive, task: Task, image_name: str
+) -> tuple[Fit, bytes, int, int] | Skipped:
+    """The fit in ``task``'s .mat file and the photo beside it (bytes, width, height), or why not."""
+    if image_name not in archive:
+        return Skipped("no .jpg next to the .mat file")
+    try:
+        fit = read_fit(archive.read(task.name))
+    except ValueError as e:
+        return skip_bad(task, ".mat file", e)
+    photo = read_with_size(archive, image_name)
+    return photo if isinstance(photo, Skipped) else (fit, *photo)
+
+
 def pose_quat(pose: NDArray) -> NDArray[np.float64]:
     """(4,) xyzw rotation of a fit: Rx(-pitch) Ry(yaw) Rz(roll) in our frame."""
     return euler_to_quat(np.asarray(pose[:3], dtype=np.float64))
@@ -76,7 +93,7 @@ def label_size(pose: NDArray, image_width: int) -> float:
 
 
 def _coords_for(pose: NDArray, image_height: int, size: float) -> NDArray[np.float64]:
-    """x, y of the labelled head centre (between the eyes) and ``size``, for the model origin at (tx, H - ty)."""
+    """(3,) head centre x, y between the eyes and ``size``, for the model origin at (tx, H - ty)."""
     offset = quat_to_matrix(pose_quat(pose)) @ HEAD_CENTRE * size
     return np.array([pose[3] + offset[0], image_height - pose[4] + offset[1], size])
 
@@ -118,7 +135,9 @@ def landmarks_only(model: FaceModel) -> FaceModel:
     )
 
 
-def model_landmarks(model: FaceModel, pose: NDArray, params: NDArray, image_height: int) -> NDArray[np.float64]:
+def model_landmarks(
+    model: FaceModel, pose: NDArray, params: NDArray, image_height: int
+) -> NDArray[np.float64]:
     """(68, 3) ``pt3d_68`` of the fitted face model: its landmarks for ``shapeparams`` ``params``,
     projected exactly as 3DDFA does."""
     points = model.landmarks(params[:SHAPE_PARAMS], params[SHAPE_PARAMS:])

@@ -8,7 +8,6 @@ The ``*_Flip`` folders (mirror images) are left out: training flips images itsel
 from __future__ import annotations
 
 import io
-import logging
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -21,8 +20,7 @@ from opnet.errors import OpNetError
 from opnet.facemodel import FaceModel
 from opnet.geometry import roi_from_points
 from opnet.prepare.archive import Archive
-from opnet.prepare.imaging import image_size
-from opnet.prepare.runner import Skipped, Task
+from opnet.prepare.runner import Skipped, Task, skip_bad
 from opnet.prepare.threeddfa import (
     Fit,
     head_coords,
@@ -30,14 +28,14 @@ from opnet.prepare.threeddfa import (
     landmarks_only,
     model_landmarks,
     pose_quat,
-    read_fit,
+    read_fit_and_photo,
     shape_params,
 )
 
-log = logging.getLogger(__name__)
-
 SUBSETS = ("AFW", "HELEN", "IBUG", "LFPW")
-_SAMPLE = re.compile(r"(?P<root>(?:.*/)?300W_LP/)(?P<subset>AFW|HELEN|IBUG|LFPW)/(?P<face>[^/]+)_(?P<k>\d+)\.mat")
+_SAMPLE = re.compile(
+    r"(?P<root>(?:.*/)?300W_LP/)(?P<subset>AFW|HELEN|IBUG|LFPW)/(?P<face>[^/]+)_(?P<k>\d+)\.mat"
+)
 
 
 @dataclass(frozen=True)
@@ -92,7 +90,9 @@ class W300lp:
 
     def notes(self) -> list[str]:
         if self.face_model is None:
-            return ["no pt3d_68: 300W-LP has no 3D landmarks; give --face-model bfm_noneck_v3.pkl to add them"]
+            return [
+                "no pt3d_68: 300W-LP has no 3D landmarks; give --face-model bfm_noneck_v3.pkl to add them"
+            ]
         return []
 
     def discover(self, archive: Archive) -> list[Task]:
@@ -109,22 +109,17 @@ class W300lp:
 
     def convert(self, archive: Archive, task: Task) -> dict[str, Any] | Skipped:
         sample: _Sample = task.data
-        image_name, landmark_name = sample.member(".jpg"), sample.landmark_member()
-        if image_name not in archive:
-            return Skipped("no .jpg next to the .mat file")
+        landmark_name = sample.landmark_member()
         if landmark_name not in archive:
             return Skipped("no landmark file (landmarks/<subset>/<name>_pts.mat)")
         try:
-            fit = read_fit(archive.read(task.name))
             pt2d = read_landmarks_2d(archive.read(landmark_name))
         except ValueError as e:
-            log.debug("%s: %s", task.name, e)
-            return Skipped(f"bad .mat file ({e})")
-        jpeg = archive.read(image_name)
-        try:
-            width, height = image_size(jpeg)
-        except ValueError:
-            return Skipped("unreadable image")
+            return skip_bad(task, "landmark file", e)
+        read = read_fit_and_photo(archive, task, sample.member(".jpg"))
+        if isinstance(read, Skipped):
+            return read
+        fit, jpeg, width, height = read
         return {"images": jpeg, **self._labels(fit, pt2d, width, height)}
 
     def _labels(self, fit: Fit, pt2d: np.ndarray, width: int, height: int) -> dict[str, np.ndarray]:

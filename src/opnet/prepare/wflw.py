@@ -33,7 +33,7 @@ def parse_annotation_line(line: str) -> tuple[str, np.ndarray, np.ndarray]:
     if len(fields) != _FIELDS:
         raise ValueError(f"{len(fields)} fields, expected {_FIELDS}")
     numbers = np.array(fields[: 98 * 2 + 4], dtype=np.float64)
-    return fields[-1], numbers[: 98 * 2].reshape(98, 2), numbers[98 * 2:]
+    return fields[-1], numbers[: 98 * 2].reshape(98, 2), numbers[98 * 2 :]
 
 
 @dataclass(frozen=True)
