@@ -117,6 +117,17 @@ def test_an_unpacked_folder_converts_like_the_zip(tmp_path, members):
             assert all((x == y).all() for x, y in zip(a[name][...], b[name][...], strict=True)), name
 
 
+def test_a_folder_link_that_leads_outside_is_refused(tmp_path):
+    (tmp_path / "outside.txt").write_text("secret")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "inside.txt").write_text("fine")
+    (tmp_path / "data" / "link.txt").symlink_to(tmp_path / "outside.txt")
+    archive = Archive(tmp_path / "data")
+    assert archive.names() == ["inside.txt", "link.txt"] and archive.read("inside.txt") == b"fine"
+    with pytest.raises(OpNetError, match="leads outside the folder"):
+        archive.read("link.txt")
+
+
 def test_an_archive_without_samples_is_an_error(tmp_path):
     archive = write_zip(tmp_path / "a.zip", {"readme.txt": b"hello"})
     with pytest.raises(OpNetError, match="no aflw2k3d samples found"):

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from opnet.data import DatasetWriter, FieldSpec
 from opnet.errors import OpNetError
+from opnet.fileio import check_writable
 from opnet.prepare.archive import Archive
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ def run_conversion(
     processes. Nothing is written if anything fails (including: no sample could be converted).
     """
     start = time.perf_counter()
+    check_writable(Path(output), overwrite)  # before the (possibly long) listing of the archive
     archive = Archive(source)
     tasks = converter.discover(archive)
     if not tasks:
