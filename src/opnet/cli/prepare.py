@@ -13,10 +13,7 @@ from typing import Any
 
 from opnet.cli.common import existing_file, num_workers
 
-_FACE_MODEL_HELP = "3DDFA face model (bfm_noneck_v3.pkl; `opnet download 3ddfa-bfm`)"
-
-
-def _aflw_options(p: argparse.ArgumentParser) -> None:
+def _face_options(p: argparse.ArgumentParser, model_use: str) -> None:
     p.add_argument(
         "--roi",
         choices=("landmarks", "head"),
@@ -24,7 +21,15 @@ def _aflw_options(p: argparse.ArgumentParser) -> None:
         help="face box: of the 68 landmarks (default, the evaluation protocol's) or of the whole "
         "head (needs --face-model)",
     )
-    p.add_argument("--face-model", type=existing_file, help=_FACE_MODEL_HELP + "; only for --roi head")
+    p.add_argument(
+        "--face-model",
+        type=existing_file,
+        help=f"3DDFA face model (bfm_noneck_v3.pkl; `opnet download 3ddfa-bfm`); {model_use}",
+    )
+
+
+def _aflw_options(p: argparse.ArgumentParser) -> None:
+    _face_options(p, "only for --roi head")
     p.add_argument(
         "--order",
         choices=("sorted", "original"),
@@ -34,18 +39,12 @@ def _aflw_options(p: argparse.ArgumentParser) -> None:
 
 
 def _300wlp_options(p: argparse.ArgumentParser) -> None:
+    _face_options(p, "adds pt3d_68")
     p.add_argument(
         "--subset",
         choices=("original", "synthetic", "both"),
         default="both",
         help="original photos (<name>_0), synthetic rotations (<name>_k, k > 0) or both (default)",
-    )
-    p.add_argument("--face-model", type=existing_file, help=_FACE_MODEL_HELP + "; adds pt3d_68")
-    p.add_argument(
-        "--roi",
-        choices=("landmarks", "head"),
-        default="landmarks",
-        help="face box: of the landmarks (default) or of the whole head (needs --face-model)",
     )
 
 
