@@ -59,9 +59,9 @@ def test_sequences_labels_and_skips(tmp_path, dataset):
             quat, coords, params = labels_of(fit, 450, 450)
             assert ds.read_image_bytes(i) == members[f"300W_LP/{subset}/{face}_{k}.jpg"]
             assert abs(np.dot(ds.read_field("quats", [i])[0], quat)) == pytest.approx(1, abs=1e-6)
-            np.testing.assert_allclose(ds.read_field("coords", [i])[0], coords, rtol=1e-6)
+            np.testing.assert_allclose(ds.read_field("coords", [i])[0], coords + [0.5, 0.5, 0], rtol=1e-6)
             np.testing.assert_allclose(ds.read_field("shapeparams", [i])[0], params, rtol=1e-6, atol=1e-7)
-            pts = landmarks[(subset, face, k)]
+            pts = landmarks[(subset, face, k)] + 0.5  # pixel i centred at i + 0.5, docs/format.md
             np.testing.assert_allclose(ds.read_field("pt2d_68", [i])[0], pts, rtol=1e-6)
             box = [*pts.min(axis=0), *pts.max(axis=0)]
             np.testing.assert_allclose(ds.read_field("rois", [i])[0], box, rtol=1e-6)
@@ -77,7 +77,7 @@ def test_pt3d_from_the_face_model_is_the_3ddfa_projection(tmp_path, dataset, rng
     for points, roi, (subset, face, k) in zip(
         pt3d, rois, [x for x in _order(faces) if x in landmarks], strict=True
     ):
-        want = threeddfa_landmarks(raw, faces[(subset, face)][k], 450)
+        want = threeddfa_landmarks(raw, faces[(subset, face)][k], 450) + [0.5, 0.5, 0]
         np.testing.assert_allclose(points, want, atol=2e-3)
         np.testing.assert_allclose(roi, [*want[:, :2].min(axis=0), *want[:, :2].max(axis=0)], atol=2e-3)
 
@@ -89,7 +89,7 @@ def test_subsets(tmp_path, dataset, subset, ks):
     expected = [key for key in _order(faces) if key in landmarks and key[2] in ks]
     with open_dataset(tmp_path / "lp.h5") as ds:
         assert len(ds) == len(expected)
-        want_pts = np.stack([landmarks[key] for key in expected])
+        want_pts = np.stack([landmarks[key] for key in expected]) + 0.5
         np.testing.assert_allclose(ds.read_field("pt2d_68"), want_pts, rtol=1e-6)
 
 

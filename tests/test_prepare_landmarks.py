@@ -144,7 +144,7 @@ def test_wflw_crops_faces_and_moves_their_labels(tmp_path, wflw_folder):
     assert summary.written == 2 and summary.skipped == {"face narrower than 129 px": 1}
     with open_dataset(tmp_path / "wflw.h5") as ds:
         for i, points in enumerate(faces[:2]):
-            want = _expected_crop(wflw_to_ibug68(points), 1400, 1100)
+            want = _expected_crop(wflw_to_ibug68(points) + 0.5, 1400, 1100)  # pixel corners
             stored = ds.read_field("pt2d_68", [i])[0]
             np.testing.assert_allclose(stored, want, atol=1e-3)
             np.testing.assert_allclose(ds.read_field("rois", [i])[0], [*want.min(0), *want.max(0)], atol=1e-3)
@@ -166,5 +166,5 @@ def test_lapa_split_folder(tmp_path, rng):
     summary = run_conversion(Lapa(), tmp_path / "LaPa", tmp_path / "lapa.h5")
     assert summary.written == 1 and summary.skipped == {"no landmark file for the image": 1}
     with open_dataset(tmp_path / "lapa.h5") as ds:
-        want = _expected_crop(lapa_to_ibug68(points), 450, 450)
+        want = _expected_crop(lapa_to_ibug68(points) + 0.5, 450, 450)
         np.testing.assert_allclose(ds.read_field("pt2d_68", [0])[0], want, atol=1e-3)

@@ -15,6 +15,14 @@ from opnet.prepare.archive import Archive
 from opnet.prepare.runner import Skipped
 
 
+def centre_to_corner(points: NDArray) -> NDArray[np.float64]:
+    """Points (..., 2|3) with pixel i's centre at i, as the raw datasets and the original's files give
+    them -> OpNet's pixel-corner convention (centre at i + 0.5, docs/format.md); z is unchanged."""
+    out = np.array(points, dtype=np.float64)
+    out[..., :2] += 0.5
+    return out
+
+
 def image_size(buffer: bytes) -> tuple[int, int]:
     """(width, height) of a JPEG/PNG file read from its header (pixels are not decoded)."""
     try:

@@ -16,7 +16,7 @@ import numpy as np
 from opnet.data import FieldSpec
 from opnet.geometry import roi_from_points
 from opnet.prepare.archive import Archive
-from opnet.prepare.imaging import cropped_landmark_sample
+from opnet.prepare.imaging import centre_to_corner, cropped_landmark_sample
 from opnet.prepare.landmarks68 import lapa_to_ibug68
 from opnet.prepare.runner import Skipped, Task, skip_bad
 
@@ -59,7 +59,7 @@ class Lapa:
         if task.data not in archive:
             return Skipped("no landmark file for the image")
         try:
-            points68 = lapa_to_ibug68(read_lapa_landmarks(archive.read(task.data)))
+            points68 = centre_to_corner(lapa_to_ibug68(read_lapa_landmarks(archive.read(task.data))))
         except ValueError as e:
             return skip_bad(task, "landmark file", e)
         sample = cropped_landmark_sample(archive.read(task.name), points68, roi_from_points(points68))

@@ -22,6 +22,7 @@ from opnet.data import FieldSpec
 from opnet.data.fields import image_spec
 from opnet.data.images import decode_image, decode_label_image, encode_image
 from opnet.prepare.archive import Archive
+from opnet.prepare.imaging import centre_to_corner
 from opnet.prepare.runner import Skipped, Task, skip_bad
 
 JPEG_QUALITY = 95
@@ -93,4 +94,4 @@ class Synface:
             if pixels is None:
                 return Skipped("unreadable image")
             image = encode_image(pixels, lossy=True, jpeg_quality=JPEG_QUALITY)
-        return {"images": image, "rois": roi.astype(np.float32), "pt2d_68": points[:68].astype(np.float32)}
+        return {"images": image, "rois": roi.astype(np.float32), "pt2d_68": centre_to_corner(points[:68]).astype(np.float32)}

@@ -7,6 +7,9 @@ unit of :mod:`opnet.facemodel` is 1e5 model units (100 mm, the head radius), so 
 exactly ``scale * 1e5`` pixels per unit. The head-size *label* keeps the original converter's
 ``0.5 * scale / 224 * W * 1e5`` (``W / 448`` times that: 0.45 % more on the 450 px images of both
 datasets) so that labels stay comparable with models trained on them.
+
+The files' pixel coordinates put the centre of pixel i at i (as the original's dataset files store
+them); every position returned here is in OpNet's pixel-corner convention (:func:`centre_to_corner`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from numpy.typing import NDArray
 from opnet.facemodel import HEAD_CENTRE, FaceModel, landmarks_to_label, project
 from opnet.geometry import euler_to_quat, quat_to_matrix, roi_from_points
 from opnet.prepare.archive import Archive
-from opnet.prepare.imaging import read_with_size
+from opnet.prepare.imaging import centre_to_corner, read_with_size
 from opnet.prepare.runner import Skipped, Task, skip_bad
 
 MODEL_UNITS_PER_HEAD = 1e5
@@ -94,8 +97,9 @@ def label_size(pose: NDArray, image_width: int) -> float:
 
 def _coords_for(pose: NDArray, image_height: int, size: float) -> NDArray[np.float64]:
     """(3,) head centre x, y between the eyes and ``size``, for the model origin at (tx, H - ty)."""
+    origin = centre_to_corner([pose[3], image_height - pose[4]])
     offset = quat_to_matrix(pose_quat(pose)) @ HEAD_CENTRE * size
-    return np.array([pose[3] + offset[0], image_height - pose[4] + offset[1], size])
+    return np.array([origin[0] + offset[0], origin[1] + offset[1], size])
 
 
 def head_coords(pose: NDArray, image_width: int, image_height: int) -> NDArray[np.float64]:
@@ -117,7 +121,7 @@ def shape_params(fit: Fit) -> NDArray[np.float64]:
 def aflw_landmarks(fitted: NDArray) -> NDArray[np.float64]:
     """(68, 3) ``pt3d_68`` label from a file's pt3d_68 (transposed): depth flipped to point into the
     screen, then shifted so that the eye corners have mean depth 0."""
-    pts = np.array(fitted, dtype=np.float64)
+    pts = centre_to_corner(fitted)
     pts[:, 2] *= -1.0
     return landmarks_to_label(pts)
 

@@ -20,6 +20,7 @@ from opnet.errors import OpNetError
 from opnet.facemodel import FaceModel
 from opnet.geometry import roi_from_points
 from opnet.prepare.archive import Archive
+from opnet.prepare.imaging import centre_to_corner
 from opnet.prepare.runner import Skipped, Task, skip_bad
 from opnet.prepare.threeddfa import (
     Fit,
@@ -128,10 +129,10 @@ class W300lp:
         labels = {
             "quats": pose_quat(fit.pose),
             "coords": head_coords(fit.pose, width, height),
-            "pt2d_68": pt2d,
+            "pt2d_68": centre_to_corner(pt2d),
             "shapeparams": params,
         }
-        roi = roi_from_points(pt2d)
+        roi = roi_from_points(labels["pt2d_68"])
         if self.face_model is not None:
             labels["pt3d_68"] = model_landmarks(self.face_model, fit.pose, params, height)
             roi = roi_from_points(labels["pt3d_68"])

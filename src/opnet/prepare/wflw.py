@@ -20,7 +20,7 @@ from opnet.data import FieldSpec
 from opnet.errors import OpNetError
 from opnet.geometry import roi_from_points
 from opnet.prepare.archive import Archive
-from opnet.prepare.imaging import cropped_landmark_sample
+from opnet.prepare.imaging import centre_to_corner, cropped_landmark_sample
 from opnet.prepare.landmarks68 import wflw_to_ibug68
 from opnet.prepare.runner import Skipped, Task
 
@@ -78,6 +78,6 @@ class Wflw:
             return Skipped(f"face narrower than {self.min_face_px:g} px")
         if task.name not in archive:
             return Skipped("image not in the archive")
-        points68 = wflw_to_ibug68(points)
+        points68 = centre_to_corner(wflw_to_ibug68(points))
         sample = cropped_landmark_sample(archive.read(task.name), points68, roi_from_points(points68))
         return sample if sample is not None else Skipped("unreadable image")
