@@ -1,0 +1,305 @@
+"""Downloading the raw datasets that have a stable public address; instructions for the others.
+
+Downloads resume: bytes go to ``NAME.part`` and a later call continues with an HTTP Range request.
+The file is renamed into place only when complete and checked (size and sha256 where known, else
+the size the server announced). The licence of each dataset is part of its entry: read it first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from opnet import __version__
+from opnet.errors import OpNetError
+
+log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 1 << 20
+_3DDFA_PAGE = "http://www.cbsr.ia.ac.cn/users/xiangyuzhu/projects/3DDFA/main.htm"
+_3DDFA_LICENCE = (
+    "Research use only (X. Zhu et al., 'Face Alignment Across Large Poses: A 3D Solution', "
+    "CVPR 2016); the photos come from {source}, whose terms apply as well. See " + _3DDFA_PAGE
+)
+_FACESYNTH_LICENCE = (
+    "Non-commercial research only, under the Face Synthetics licence "
+    "(LICENSE.txt in https://github.com/microsoft/FaceSynthetics)"
+)
+_FACESYNTH_URL = "https://facesyntheticspubwedata.blob.core.windows.net/iccv-2021/{}"
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A raw dataset: where to get it, what it may be used for, and the command that prepares it.
+
+    ``urls`` are tried in order; an entry without urls must be downloaded by hand (``manual``).
+    ``size`` (bytes) and ``sha256`` are checked where known.
+    """
+
+    name: str
+    title: str
+    filename: str
+    licence: str
+    homepage: str
+    prepare: str
+    urls: tuple[str, ...] = ()
+    size: int | None = None
+    sha256: str | None = None
+    manual: str = ""
+
+
+DATASETS: dict[str, Remote] = {
+    r.name: r
+    for r in (
+        Remote(
+            "aflw2k3d",
+            "AFLW2000-3D (evaluation)",
+            "AFLW2000-3D.zip",
+            _3DDFA_LICENCE.format(source="AFLW"),
+            _3DDFA_PAGE,
+            "opnet prepare aflw2k3d AFLW2000-3D.zip aflw2k.h5",
+            urls=("http://www.cbsr.ia.ac.cn/users/xiangyuzhu/projects/3DDFA/Database/AFLW2000-3D.zip",),
+        ),
+        Remote(
+            "300wlp",
+            "300W-LP (training)",
+            "300W-LP.zip",
+            _3DDFA_LICENCE.format(source="300-W (AFW, HELEN, IBUG, LFPW)"),
+            _3DDFA_PAGE,
+            "opnet prepare 300wlp 300W-LP.zip 300wlp.h5 --face-model bfm_noneck_v3.pkl",
+            urls=(
+                "https://drive.usercontent.google.com/download?id=0B7OEHD3T4eCkVGs0TkhUWFN6N1k"
+                "&export=download&confirm=t",
+            ),
+        ),
+        Remote(
+            "synface",
+            "Microsoft Face Synthetics, 100,000 images (about 32 GB)",
+            "dataset_100000.zip",
+            _FACESYNTH_LICENCE,
+            "https://github.com/microsoft/FaceSynthetics",
+            "opnet prepare synface dataset_100000.zip microsoft_synface_100000-v1.1.h5",
+            urls=(_FACESYNTH_URL.format("dataset_100000.zip"),),
+        ),
+        Remote(
+            "synface-1000",
+            "Microsoft Face Synthetics, sample of 1000 images (320 MB)",
+            "dataset_1000.zip",
+            _FACESYNTH_LICENCE,
+            "https://github.com/microsoft/FaceSynthetics",
+            "opnet prepare synface dataset_1000.zip synface_1000.h5",
+            urls=(_FACESYNTH_URL.format("dataset_1000.zip"),),
+        ),
+        Remote(
+            "opal23-biwi",
+            "OPAL23 face boxes for BIWI (biwi_ann.txt)",
+            "biwi_ann.txt",
+            "From https://github.com/pcr-upm/opal23_headpose (A. Cobo et al., Pattern Recognition 2024); "
+            "the repository states no licence: cite the paper and ask the authors before redistributing",
+            "https://github.com/pcr-upm/opal23_headpose",
+            "opnet prepare biwi biwi.zip biwi-v3.h5 --opal-annotation biwi_ann.txt",
+            urls=(
+                "https://raw.githubusercontent.com/pcr-upm/opal23_headpose/main/test/biwi_ann.txt",
+                "https://raw.githubusercontent.com/pcr-upm/opal23_headpose/main/annotations/biwi_ann.txt",
+            ),
+        ),
+        Remote(
+            "3ddfa-bfm",
+            "3DDFA face model bfm_noneck_v3.pkl (for 300W-LP pt3d_68, --roi head)",
+            "bfm_noneck_v3.pkl",
+            "A modified Basel Face Model 2009: academic use only; commercial use needs a licence from the "
+            "University of Basel (https://faces.dmi.unibas.ch/bfm/)",
+            "https://github.com/cleardusk/3DDFA_V2",
+            "opnet prepare 300wlp 300W-LP.zip 300wlp.h5 --face-model bfm_noneck_v3.pkl",
+            urls=("https://github.com/cleardusk/3DDFA_V2/raw/master/configs/bfm_noneck_v3.pkl",),
+        ),
+        Remote(
+            "biwi",
+            "BIWI Kinect Head Pose (evaluation)",
+            "biwi.zip",
+            "Research use only (G. Fanelli et al., ETH Zurich); see the Kaggle page and the original terms",
+            "https://www.kaggle.com/datasets/kmader/biwi-kinect-head-pose-database",
+            "opnet prepare biwi biwi.zip biwi-v3.h5 --opal-annotation biwi_ann.txt",
+            manual="Sign in to Kaggle, download the dataset's zip (it holds faces_0/NN/...) from the page "
+            "above and save it as biwi.zip; `opnet download opal23-biwi` fetches the face boxes.",
+        ),
+        Remote(
+            "wflw",
+            "WFLW (98 landmarks)",
+            "WFLW/",
+            "Non-commercial research (W. Wu et al., 'Look at Boundary', CVPR 2018); the photos come from "
+            "WIDER FACE",
+            "https://wywu.github.io/projects/LAB/WFLW.html",
+            "opnet prepare wflw WFLW/ wflw_train.h5",
+            manual="Download WFLW_images.tar.gz and WFLW_annotations.tar.gz from the page above and unpack "
+            "both into one folder WFLW/.",
+        ),
+        Remote(
+            "lapa",
+            "LaPa (106 landmarks)",
+            "LaPa/",
+            "Non-commercial research only (Y. Liu et al., AAAI 2020); see the repository",
+            "https://github.com/jd-opensource/lapa-dataset",
+            "opnet prepare lapa LaPa/ lapa_train.h5",
+            manual="Download LaPa.tar.gz from the links in the repository above and unpack it "
+            "(LaPa/train/...).",
+        ),
+    )
+}
+"""Known datasets by name (as on the command line)."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _NothingLeft(Exception):
+    """The server refused a range request (HTTP 416): the part holds the whole file, or too much."""
+
+    def __init__(self, total: int | None):
+        super().__init__(total)
+        self.total = total
+
+
+def _open(url: str, offset: int, timeout: float) -> urllib.request.addinfourl:
+    """The response for ``url`` from byte ``offset``."""
+    headers = {"User-Agent": f"opnet/{__version__}"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+    try:
+        return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
+    except urllib.error.HTTPError as e:
+        if e.code == 416 and offset:
+            match = re.match(r"bytes \*/(\d+)", e.headers.get("Content-Range", ""))
+            raise _NothingLeft(int(match[1]) if match else None) from None
+        raise OpNetError(f"{url}: HTTP {e.code} {e.reason}") from None
+    except (urllib.error.URLError, OSError) as e:
+        raise OpNetError(f"{url}: cannot connect ({getattr(e, 'reason', e)})") from None
+
+
+def _expected_total(response: urllib.request.addinfourl, offset: int) -> int | None:
+    if response.status == 206:
+        match = re.match(r"bytes (\d+)-\d+/(\d+|\*)", response.headers.get("Content-Range", ""))
+        if match is None or int(match[1]) != offset:
+            raise OpNetError(f"{response.url}: the server resumed at the wrong place")
+        return int(match[2]) if match[2] != "*" else None
+    length = response.headers.get("Content-Length")
+    return int(length) if length else None
+
+
+def _stream(
+    response: urllib.request.addinfourl, part: Path, offset: int, total: int | None, progress: bool
+) -> None:
+    mode = "ab" if response.status == 206 else "wb"
+    if mode == "wb" and offset:
+        log.info("%s: the server cannot resume; starting again", response.url)
+    with (
+        open(part, mode) as f,
+        tqdm(
+            total=total,
+            initial=offset if mode == "ab" else 0,
+            unit="B",
+            unit_scale=True,
+            disable=not progress,
+            desc=part.name,
+        ) as bar,
+    ):
+        try:
+            while chunk := response.read(CHUNK_BYTES):
+                f.write(chunk)
+                bar.update(len(chunk))
+        except (OSError, urllib.error.URLError) as e:
+            raise OpNetError(f"{response.url}: download interrupted ({e}); run again to resume") from None
+
+
+def _verify(part: Path, url: str, size: int | None, sha256: str | None, announced: int | None) -> None:
+    got = part.stat().st_size
+    wanted = size if size is not None else announced
+    if wanted is not None and got != wanted:
+        if got > wanted:
+            part.unlink()
+        raise OpNetError(
+            f"{url}: got {got} bytes, expected {wanted}" + ("; run again to resume" if got < wanted else "")
+        )
+    if sha256 is not None:
+        digest = file_sha256(part)
+        if digest != sha256.lower():
+            part.unlink()
+            raise OpNetError(
+                f"{url}: sha256 {digest} does not match the expected {sha256}; deleted the download"
+            )
+
+
+def fetch(
+    url: str,
+    dest: str | os.PathLike,
+    size: int | None = None,
+    sha256: str | None = None,
+    progress: bool = False,
+    timeout: float = 60.0,
+) -> Path:
+    """Downloads ``url`` to ``dest`` via ``dest.part``, resuming a partial ``.part``; checks, then renames."""
+    dest = Path(dest)
+    part = dest.with_name(dest.name + ".part")
+    offset = part.stat().st_size if part.exists() else 0
+    if size is not None and offset > size:
+        part.unlink()
+        offset = 0
+    try:
+        response = _open(url, offset, timeout)
+    except _NothingLeft as e:
+        if e.total is not None and e.total != offset:
+            part.unlink()
+            return fetch(url, dest, size, sha256, progress, timeout)
+        announced = e.total
+    else:
+        with response:
+            if "text/html" in response.headers.get("Content-Type", "") and not dest.name.endswith(".html"):
+                raise OpNetError(
+                    f"{url}: the server sent a web page instead of {dest.name} "
+                    "(moved, or asks for a login); download it by hand"
+                )
+            announced = _expected_total(response, offset)
+            _stream(response, part, offset, announced, progress)
+    _verify(part, url, size, sha256, announced)
+    os.replace(part, dest)
+    return dest
+
+
+def download(remote: Remote, folder: str | os.PathLike, force: bool = False, progress: bool = False) -> Path:
+    """Fetches a dataset into ``folder`` (trying each address in turn); returns the file's path.
+
+    An existing file is kept unless ``force``. Raises OpNetError for datasets without a public
+    address (see ``remote.manual``) and when every address fails.
+    """
+    if not remote.urls:
+        raise OpNetError(f"{remote.name}: no public address; {remote.manual}")
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise OpNetError(f"{folder}: no such folder")
+    dest = folder / remote.filename
+    if dest.exists() and not force:
+        log.info("%s: already there (--force downloads it again)", dest)
+        return dest
+    if force:
+        dest.with_name(dest.name + ".part").unlink(missing_ok=True)
+    errors = []
+    for url in remote.urls:
+        try:
+            return fetch(url, dest, remote.size, remote.sha256, progress)
+        except OpNetError as e:
+            log.warning("%s", e)
+            errors.append(str(e))
+    raise OpNetError(f"{remote.name}: download failed: {errors[-1]}")
