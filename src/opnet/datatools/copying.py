@@ -64,7 +64,7 @@ def _rows(ds: PoseDataset, name: str, start: int, end: int) -> Sequence[Any]:
         raise OpNetError(
             f"{ds.path}: field '{name}' stores file names; only the main image field can be copied"
         )
-    return ds.read_field(name, slice(start, end))
+    return ds.read_field(name, slice(start, end), raw=True)
 
 
 def _runs(indices: NDArray[np.int64]) -> list[tuple[int, int]]:
@@ -94,7 +94,7 @@ def write_parts(
     if total == 0:
         raise OpNetError(f"{output}: nothing left to write (0 samples selected)")
     with (
-        DatasetWriter(output, specs=specs, overwrite=overwrite) as writer,
+        DatasetWriter(output, specs=specs, overwrite=overwrite, raw_coordinates=True) as writer,
         tqdm(total=total, unit="sample", disable=not progress, desc=os.path.basename(output)) as bar,
     ):
         for ds, indices in parts:

@@ -46,10 +46,11 @@ class FaceModel:
     def vertices(self, shape: ArrayLike | None = None, expression: ArrayLike | None = None) -> NDArray[np.float64]:
         """(V, 3) vertices for shape (S,) and expression (E,) coefficients (zeros if None)."""
         v = self.mean.astype(np.float64)
+        # einsum mixes float32 bases with float64 coefficients without converting the whole basis
         if shape is not None:
-            v = v + np.tensordot(np.asarray(shape, np.float64), self.shape_basis[: len(shape)], axes=1)
+            v = v + np.einsum("s,svc->vc", np.asarray(shape, np.float64), self.shape_basis[: len(shape)])
         if expression is not None:
-            v = v + np.tensordot(np.asarray(expression, np.float64), self.expression_basis[: len(expression)], axes=1)
+            v = v + np.einsum("e,evc->vc", np.asarray(expression, np.float64), self.expression_basis[: len(expression)])
         return v
 
     def landmarks(self, shape: ArrayLike | None = None, expression: ArrayLike | None = None) -> NDArray[np.float64]:
