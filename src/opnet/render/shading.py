@@ -1,0 +1,66 @@
+"""Surface normals and local lighting (Lambert + ambient + Blinn-Phong highlights) in camera space.
+
+Camera space is the image frame of docs/format.md: x right, y down, z into the screen. Under the
+weak-perspective camera the viewer looks along +z from everywhere, so the direction towards the
+viewer is (0, 0, -1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+TOWARDS_VIEWER = np.array([0.0, 0.0, -1.0])
+
+
+def vertex_normals(vertices: ArrayLike, triangles: ArrayLike) -> NDArray[np.float64]:
+    """(V, 3) unit outward normals: area-weighted means of the normals of the adjacent triangles.
+
+    Triangles (T, 3) are counter-clockwise seen from outside; vertices (V, 3) in any right-handed
+    frame (model space, or camera space after a rotation and a uniform scale).
+    """
+    v = np.asarray(vertices, dtype=np.float64)
+    tris = np.asarray(triangles, dtype=np.int64)
+    a, b, c = v[tris[:, 0]], v[tris[:, 1]], v[tris[:, 2]]
+    face = np.cross(b - a, c - a)  # length = twice the area: area weighting for free
+    flat = tris.ravel()
+    normals = np.stack([np.bincount(flat, np.repeat(face[:, k], 3), minlength=len(v)) for k in range(3)], axis=-1)
+    return normals / np.maximum(np.linalg.norm(normals, axis=-1, keepdims=True), 1e-12)
+
+
+@dataclass(frozen=True)
+class Lighting:
+    """A directional light plus ambient light, RGB intensities (1 = the albedo shown as is).
+
+    ``direction`` (3,) unit vector from the surface towards the light, camera space;
+    ``specular`` strength and ``shininess`` exponent of the Blinn-Phong highlight.
+    """
+
+    direction: tuple[float, float, float]
+    diffuse: tuple[float, float, float]
+    ambient: tuple[float, float, float]
+    specular: float = 0.0
+    shininess: float = 20.0
+
+
+def shade(albedo: ArrayLike, normals: ArrayLike, lighting: Lighting) -> NDArray[np.float32]:
+    """Colours (P, 3) of surface points with ``albedo`` (P, 3) and unit ``normals`` (P, 3), not clipped."""
+    n = np.asarray(normals, dtype=np.float32)
+    light = np.asarray(lighting.direction, dtype=np.float32)
+    cos_light = np.maximum(n @ light, 0.0)
+    intensity = np.asarray(lighting.ambient, np.float32) + cos_light[:, None] * np.asarray(lighting.diffuse, np.float32)
+    colour = np.asarray(albedo, dtype=np.float32) * intensity
+    if lighting.specular > 0.0:
+        half = light + TOWARDS_VIEWER.astype(np.float32)
+        half /= max(float(np.linalg.norm(half)), 1e-6)
+        highlight = lighting.specular * np.maximum(n @ half, 0.0) ** lighting.shininess
+        colour += (highlight * (cos_light > 0.0))[:, None] * np.asarray(lighting.diffuse, np.float32)
+    return colour
+
+
+def normalize(vectors: ArrayLike) -> NDArray[np.float32]:
+    """Rows of (P, 3) scaled to unit length (interpolated normals are slightly short)."""
+    v = np.asarray(vectors, dtype=np.float32)
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
