@@ -14,7 +14,7 @@ import sys
 from opnet import __version__
 from opnet.errors import OpNetError
 
-SUBCOMMANDS = ("inspect", "show")
+SUBCOMMANDS = ("inspect", "show", "synth")
 
 
 def build_parser() -> argparse.ArgumentParser:

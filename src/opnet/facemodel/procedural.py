@@ -26,8 +26,8 @@ from opnet.facemodel.relax import neighbour_mean, relax_on_surface
 from opnet.facemodel.shape_modes import shape_basis
 from opnet.geometry import IBUG68_MIRROR
 
-GRID_ROWS = 100
-GRID_COLUMNS = 160
+GRID_ROWS = 80
+GRID_COLUMNS = 128
 RELAX_ITERATIONS = 15
 RELAX_REFERENCE_SMOOTHING = 30
 CORE_CENTRE = np.array([0.0, -0.25, -0.1])
@@ -116,12 +116,23 @@ def _rays(directions: FloatArray) -> tuple[FloatArray, FloatArray]:
 
 
 def _landmark_vertices(mean: FloatArray, mirror: NDArray[np.int64]) -> NDArray[np.int64]:
-    """(68,) the vertex nearest to each template landmark; the person's left side mirrors the right."""
-    distances = np.linalg.norm(LANDMARK_TEMPLATE[:, None, :] - mean[None, :, :], axis=-1)
-    chosen = np.argmin(distances, axis=1)
+    """(68,) distinct vertices nearest to the template landmarks, mirror-consistent.
+
+    The person's right side and the midline are chosen in index order (midline landmarks among the
+    vertices on the symmetry plane), each from the vertices not taken yet; the left side mirrors them.
+    """
+    on_axis = mirror == np.arange(len(mean))
+    chosen = np.full(68, -1, dtype=np.int64)
+    free = np.ones(len(mean), dtype=bool)
+    for index in np.flatnonzero(LANDMARK_TEMPLATE[:, 0] <= 0.0):
+        distance = np.linalg.norm(mean - LANDMARK_TEMPLATE[index], axis=-1)
+        allowed = free & (on_axis if LANDMARK_TEMPLATE[index, 0] == 0.0 else ~on_axis)
+        vertex = int(np.argmin(np.where(allowed, distance, np.inf)))
+        chosen[index] = vertex
+        free[[vertex, mirror[vertex]]] = False
     left = LANDMARK_TEMPLATE[:, 0] > 0.0
     chosen[left] = mirror[chosen[IBUG68_MIRROR[left]]]
-    return chosen.astype(np.int64)
+    return chosen
 
 
 def _mean_mesh(grid: RadialGrid) -> FloatArray:

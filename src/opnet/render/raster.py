@@ -24,6 +24,8 @@ class Fragments:
     ``pixels`` (P,) flat indices ``row * width + column`` in increasing order; ``triangles`` (P,)
     index of the covering triangle; ``corners`` (P, 3) its vertex indices; ``barycentric``
     (P, 3) float32 weights of those corners at the pixel centre; ``depth`` (P,) float32.
+    ``corners`` and ``barycentric`` are stored column by column (Fortran order), which makes
+    interpolation several times faster.
     """
 
     height: int
@@ -44,12 +46,13 @@ class Fragments:
         corner (like OBJ texture indices), attributes may differ between triangles at a vertex.
         """
         values = np.asarray(values, dtype=np.float32)
-        corners = self.corners if triangles is None else np.asarray(triangles)[self.triangles]
-        flat = values.reshape(len(values), -1)
-        w = self.barycentric
-        out = (flat[corners[:, 0]] * w[:, 0:1] + flat[corners[:, 1]] * w[:, 1:2]
-               + flat[corners[:, 2]] * w[:, 2:3])
-        return out.reshape(len(self), *values.shape[1:])
+        columns = np.ascontiguousarray(values.reshape(len(values), -1).T)  # (C, A)
+        ids = self.corners.T if triangles is None else np.ascontiguousarray(np.asarray(triangles).T)[:, self.triangles]
+        w = self.barycentric.T
+        out = np.empty((len(columns), len(self)), dtype=np.float32)
+        for channel, column in enumerate(columns):
+            out[channel] = column[ids[0]] * w[0] + column[ids[1]] * w[1] + column[ids[2]] * w[2]
+        return out.T.reshape(len(self), *values.shape[1:])
 
     def to_image(self, values: ArrayLike, fill: float = 0.0) -> NDArray:
         """Scatters per-pixel ``values`` (P, ...) into an (height, width, ...) image, ``fill`` elsewhere."""
@@ -79,15 +82,17 @@ def rasterize(vertices: ArrayLike, triangles: ArrayLike, height: int, width: int
     coef = setup.coefficients[tid]
     w0 = coef[:, 0] * dx + coef[:, 1] * dy + coef[:, 2]
     w1 = coef[:, 3] * dx + coef[:, 4] * dy + coef[:, 5]
-    inside = (w0 >= -_EDGE_TOLERANCE) & (w1 >= -_EDGE_TOLERANCE) & (w0 + w1 <= 1.0 + _EDGE_TOLERANCE)
+    inside = np.flatnonzero((w0 >= -_EDGE_TOLERANCE) & (w1 >= -_EDGE_TOLERANCE)
+                            & (w0 + w1 <= 1.0 + _EDGE_TOLERANCE))
     tid, dx, dy, w0, w1, coef = tid[inside], dx[inside], dy[inside], w0[inside], w1[inside], coef[inside]
     depth = coef[:, 6] * dx + coef[:, 7] * dy + coef[:, 8]
     pixels = (setup.y0[tid] + dy.astype(np.int64)) * width + setup.x0[tid] + dx.astype(np.int64)
     pixels, winner = _nearest_per_pixel(pixels, depth, height * width)
-    bary = np.stack([w0[winner], w1[winner], 1.0 - w0[winner] - w1[winner]], axis=-1)
+    w0, w1 = w0[winner], w1[winner]
+    bary = np.clip(np.stack([w0, w1, 1.0 - w0 - w1]), 0.0, 1.0)
     triangle = setup.ids[tid[winner]]
-    return Fragments(height, width, pixels, triangle, tris[triangle],
-                     np.clip(bary, 0.0, 1.0).astype(np.float32), depth[winner])
+    corners = np.ascontiguousarray(tris.T)[:, triangle]
+    return Fragments(height, width, pixels, triangle, corners.T, bary.T, depth[winner])
 
 
 def _nearest_per_pixel(pixels: NDArray[np.int64], depth: NDArray[np.float32],
@@ -121,17 +126,28 @@ class _TriangleSetup:
     @classmethod
     def build(cls, v: NDArray[np.float64], tris: NDArray[np.int64], height: int, width: int,
               cull_backfaces: bool) -> _TriangleSetup:
-        a, b, c = v[tris[:, 0]], v[tris[:, 1]], v[tris[:, 2]]
-        area2 = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
-        corners = np.stack([a, b, c], axis=1)[:, :, :2]
-        x0 = np.maximum(np.ceil(corners[..., 0].min(axis=1) - 0.5), 0).astype(np.int64)
-        x1 = np.minimum(np.floor(corners[..., 0].max(axis=1) - 0.5), width - 1).astype(np.int64)
-        y0 = np.maximum(np.ceil(corners[..., 1].min(axis=1) - 0.5), 0).astype(np.int64)
-        y1 = np.minimum(np.floor(corners[..., 1].max(axis=1) - 0.5), height - 1).astype(np.int64)
-        facing = area2 < 0.0 if cull_backfaces else area2 != 0.0  # < 0: normal towards the camera
-        ids = np.flatnonzero(facing & (x1 >= x0) & (y1 >= y0))
-        coef = _plane_coefficients(a[ids], b[ids], c[ids], area2[ids], x0[ids] + 0.5, y0[ids] + 0.5)
-        return cls(ids, x0[ids], y0[ids], x1[ids] - x0[ids] + 1, y1[ids] - y0[ids] + 1, coef)
+        # Contiguous 1-D arrays throughout: several times faster than (T, 3) arrays here.
+        x, y = np.ascontiguousarray(v[:, 0]), np.ascontiguousarray(v[:, 1])
+        corner = np.ascontiguousarray(tris.T)
+        ax, ay, bx, by, cx, cy = x[corner[0]], y[corner[0]], x[corner[1]], y[corner[1]], x[corner[2]], y[corner[2]]
+        area2 = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+        facing = np.flatnonzero(area2 < 0.0 if cull_backfaces else area2 != 0.0)  # < 0: faces the camera
+        ax, ay, bx, by, cx, cy, area2 = ax[facing], ay[facing], bx[facing], by[facing], cx[facing], cy[facing], area2[facing]
+        x0 = np.maximum(np.ceil(np.minimum(np.minimum(ax, bx), cx) - 0.5), 0.0)
+        x1 = np.minimum(np.floor(np.maximum(np.maximum(ax, bx), cx) - 0.5), width - 1.0)
+        y0 = np.maximum(np.ceil(np.minimum(np.minimum(ay, by), cy) - 0.5), 0.0)
+        y1 = np.minimum(np.floor(np.maximum(np.maximum(ay, by), cy) - 0.5), height - 1.0)
+        keep = np.flatnonzero((x1 >= x0) & (y1 >= y0))
+        ids = facing[keep]
+        x0, y0, x1, y1 = x0[keep], y0[keep], x1[keep], y1[keep]
+        # Corners relative to the centre of each box's first pixel: small numbers, exact in float32 later.
+        ox, oy = x0 + 0.5, y0 + 0.5
+        local = (ax[keep] - ox, ay[keep] - oy, bx[keep] - ox, by[keep] - oy, cx[keep] - ox, cy[keep] - oy)
+        z = np.ascontiguousarray(v[:, 2])
+        depth = (z[corner[0, ids]], z[corner[1, ids]], z[corner[2, ids]])
+        coef = _plane_coefficients(*local, area2[keep], *depth)
+        return cls(ids, x0.astype(np.int64), y0.astype(np.int64), (x1 - x0).astype(np.int64) + 1,
+                   (y1 - y0).astype(np.int64) + 1, coef)
 
     def candidates(self) -> tuple[NDArray[np.int64], NDArray[np.float32], NDArray[np.float32]]:
         """Every (triangle, pixel) pair of the boxes: triangle row, dx and dy (float32)."""
@@ -142,19 +158,14 @@ class _TriangleSetup:
         return tid, dx.astype(np.float32), dy.astype(np.float32)
 
 
-def _plane_coefficients(a: NDArray, b: NDArray, c: NDArray, area2: NDArray, ox: NDArray,
-                        oy: NDArray) -> NDArray[np.float32]:
-    """(K, 9): weights of corners a and b, and depth, as linear functions of (x - ox, y - oy)."""
-
-    def weight(p: NDArray, q: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-        # Weight of the corner opposite edge p-q: cross(p - x, q - x) / area2, linear in x.
-        ga = (p[:, 1] - q[:, 1]) / area2
-        gb = (q[:, 0] - p[:, 0]) / area2
-        const = (p[:, 0] * q[:, 1] - p[:, 1] * q[:, 0]) / area2
-        return ga, gb, const + ga * ox + gb * oy
-
-    wa, wb = weight(b, c), weight(c, a)
-    dz_a, dz_b = a[:, 2] - c[:, 2], b[:, 2] - c[:, 2]
-    depth = (wa[0] * dz_a + wb[0] * dz_b, wa[1] * dz_a + wb[1] * dz_b,
-             wa[2] * dz_a + wb[2] * dz_b + c[:, 2])
+def _plane_coefficients(ax: NDArray, ay: NDArray, bx: NDArray, by: NDArray, cx: NDArray, cy: NDArray,
+                        area2: NDArray, za: NDArray, zb: NDArray, zc: NDArray) -> NDArray[np.float32]:
+    """(K, 9): weights of corners a and b, and depth, as g_x * dx + g_y * dy + g_0 of the pixel
+    offset (dx, dy) from the local origin (corners are given relative to it)."""
+    inv = 1.0 / area2
+    # Weight of a = cross(b - p, c - p) / area2, of b = cross(c - p, a - p) / area2; both linear in p.
+    wa = ((by - cy) * inv, (cx - bx) * inv, (bx * cy - by * cx) * inv)
+    wb = ((cy - ay) * inv, (ax - cx) * inv, (cx * ay - cy * ax) * inv)
+    dza, dzb = za - zc, zb - zc
+    depth = (wa[0] * dza + wb[0] * dzb, wa[1] * dza + wb[1] * dzb, wa[2] * dza + wb[2] * dzb + zc)
     return np.stack([*wa, *wb, *depth], axis=-1).astype(np.float32)

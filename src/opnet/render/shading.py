@@ -45,19 +45,37 @@ class Lighting:
     shininess: float = 20.0
 
 
-def shade(albedo: ArrayLike, normals: ArrayLike, lighting: Lighting) -> NDArray[np.float32]:
-    """Colours (P, 3) of surface points with ``albedo`` (P, 3) and unit ``normals`` (P, 3), not clipped."""
+def light_terms(normals: ArrayLike, lighting: Lighting) -> NDArray[np.float32]:
+    """(N, 2) float32 for unit ``normals`` (N, 3): the diffuse factor max(0, n . l) and the highlight.
+
+    Computed per vertex and interpolated across triangles (Gouraud shading), these give nearly
+    the same picture as per-pixel lighting when triangles are a few pixels wide.
+    """
     n = np.asarray(normals, dtype=np.float32)
     light = np.asarray(lighting.direction, dtype=np.float32)
     cos_light = np.maximum(n @ light, 0.0)
-    intensity = np.asarray(lighting.ambient, np.float32) + cos_light[:, None] * np.asarray(lighting.diffuse, np.float32)
-    colour = np.asarray(albedo, dtype=np.float32) * intensity
+    highlight = np.zeros_like(cos_light)
     if lighting.specular > 0.0:
         half = light + TOWARDS_VIEWER.astype(np.float32)
         half /= max(float(np.linalg.norm(half)), 1e-6)
-        highlight = lighting.specular * np.maximum(n @ half, 0.0) ** lighting.shininess
-        colour += (highlight * (cos_light > 0.0))[:, None] * np.asarray(lighting.diffuse, np.float32)
-    return colour
+        highlight = lighting.specular * np.maximum(n @ half, 0.0) ** lighting.shininess * (cos_light > 0.0)
+    return np.stack([cos_light, highlight], axis=-1)
+
+
+def apply_lighting(albedo: ArrayLike, terms: ArrayLike, lighting: Lighting) -> NDArray[np.float32]:
+    """Colours (P, 3) = albedo * (ambient + diffuse factor * diffuse) + highlight * diffuse; not clipped.
+
+    ``albedo`` (P, 3), ``terms`` (P, 2) from :func:`light_terms` (possibly interpolated).
+    """
+    terms = np.asarray(terms, dtype=np.float32)
+    diffuse = np.asarray(lighting.diffuse, np.float32)
+    intensity = np.asarray(lighting.ambient, np.float32) + terms[:, :1] * diffuse
+    return np.asarray(albedo, dtype=np.float32) * intensity + terms[:, 1:] * diffuse
+
+
+def shade(albedo: ArrayLike, normals: ArrayLike, lighting: Lighting) -> NDArray[np.float32]:
+    """Colours (P, 3) of surface points with ``albedo`` (P, 3) and unit ``normals`` (P, 3), not clipped."""
+    return apply_lighting(albedo, light_terms(normals, lighting), lighting)
 
 
 def normalize(vectors: ArrayLike) -> NDArray[np.float32]:

@@ -51,6 +51,10 @@ class RenderWindow:
             return fine
         return cv2.resize(fine, (self.width, self.height), interpolation=cv2.INTER_AREA)
 
+    def region(self, image: NDArray) -> NDArray:
+        """The window's part of an image (H, W, ...) of the full size: a view."""
+        return image[self.y0:self.y0 + self.height, self.x0:self.x0 + self.width]
+
     def composite(self, image: NDArray[np.float32], colour: NDArray[np.float32], coverage: NDArray[np.float32]) -> None:
         """Blends a fine render over ``image`` (H, W, C) float32, in place.
 
@@ -58,6 +62,6 @@ class RenderWindow:
         (rows, columns) the drawn fraction of each fine pixel (0 or 1 from a rasteriser).
         """
         alpha = self.downsample(coverage)[..., None]
-        region = image[self.y0:self.y0 + self.height, self.x0:self.x0 + self.width]
+        region = self.region(image)
         region *= 1.0 - alpha
         region += self.downsample(colour).reshape(region.shape)
