@@ -79,13 +79,13 @@ def rasterize(vertices: ArrayLike, triangles: ArrayLike, height: int, width: int
     tris = np.asarray(triangles, dtype=np.int64).reshape(-1, 3)
     setup = _TriangleSetup.build(v, tris, height, width, cull_backfaces)
     tid, dx, dy = setup.candidates()
-    coef = setup.coefficients[tid]
-    w0 = coef[:, 0] * dx + coef[:, 1] * dy + coef[:, 2]
-    w1 = coef[:, 3] * dx + coef[:, 4] * dy + coef[:, 5]
+    c = setup.coefficients
+    w0 = c[0][tid] * dx + c[1][tid] * dy + c[2][tid]
+    w1 = c[3][tid] * dx + c[4][tid] * dy + c[5][tid]
     inside = np.flatnonzero((w0 >= -_EDGE_TOLERANCE) & (w1 >= -_EDGE_TOLERANCE)
                             & (w0 + w1 <= 1.0 + _EDGE_TOLERANCE))
-    tid, dx, dy, w0, w1, coef = tid[inside], dx[inside], dy[inside], w0[inside], w1[inside], coef[inside]
-    depth = coef[:, 6] * dx + coef[:, 7] * dy + coef[:, 8]
+    tid, dx, dy, w0, w1 = tid[inside], dx[inside], dy[inside], w0[inside], w1[inside]
+    depth = c[6][tid] * dx + c[7][tid] * dy + c[8][tid]
     pixels = (setup.y0[tid] + dy.astype(np.int64)) * width + setup.x0[tid] + dx.astype(np.int64)
     pixels, winner = _nearest_per_pixel(pixels, depth, height * width)
     w0, w1 = w0[winner], w1[winner]
@@ -112,8 +112,8 @@ class _TriangleSetup:
     """Per-triangle data for the triangles that can cover a pixel.
 
     Each triangle has a box of candidate pixels starting at column ``x0``, row ``y0``, ``nx`` by
-    ``ny``; ``coefficients`` (K, 9) float32 give the first two barycentric weights and the depth
-    as a * dx + b * dy + c of the pixel offset (dx, dy) inside that box.
+    ``ny``; ``coefficients`` (9, K) float32 give the first two barycentric weights and the depth
+    as a * dx + b * dy + c of the pixel offset (dx, dy) inside that box (rows a, b, c of each).
     """
 
     ids: NDArray[np.int64]
@@ -152,7 +152,7 @@ class _TriangleSetup:
     def candidates(self) -> tuple[NDArray[np.int64], NDArray[np.float32], NDArray[np.float32]]:
         """Every (triangle, pixel) pair of the boxes: triangle row, dx and dy (float32)."""
         count = self.nx * self.ny
-        tid = np.repeat(np.arange(len(self.ids)), count)
+        tid = np.repeat(np.arange(len(self.ids), dtype=np.int32), count)
         offset = np.arange(len(tid)) - np.repeat(np.cumsum(count) - count, count)
         dy, dx = np.divmod(offset, self.nx[tid])
         return tid, dx.astype(np.float32), dy.astype(np.float32)
@@ -160,7 +160,7 @@ class _TriangleSetup:
 
 def _plane_coefficients(ax: NDArray, ay: NDArray, bx: NDArray, by: NDArray, cx: NDArray, cy: NDArray,
                         area2: NDArray, za: NDArray, zb: NDArray, zc: NDArray) -> NDArray[np.float32]:
-    """(K, 9): weights of corners a and b, and depth, as g_x * dx + g_y * dy + g_0 of the pixel
+    """(9, K): weights of corners a and b, and depth, as g_x * dx + g_y * dy + g_0 of the pixel
     offset (dx, dy) from the local origin (corners are given relative to it)."""
     inv = 1.0 / area2
     # Weight of a = cross(b - p, c - p) / area2, of b = cross(c - p, a - p) / area2; both linear in p.
@@ -168,4 +168,4 @@ def _plane_coefficients(ax: NDArray, ay: NDArray, bx: NDArray, by: NDArray, cx: 
     wb = ((cy - ay) * inv, (ax - cx) * inv, (cx * ay - cy * ax) * inv)
     dza, dzb = za - zc, zb - zc
     depth = (wa[0] * dza + wb[0] * dzb, wa[1] * dza + wb[1] * dzb, wa[2] * dza + wb[2] * dzb + zc)
-    return np.stack([*wa, *wb, *depth], axis=-1).astype(np.float32)
+    return np.stack([*wa, *wb, *depth]).astype(np.float32)
