@@ -25,8 +25,8 @@ from opnet.synth.appearance import Appearance
 NECK_ANCHOR = np.array([0.0, 0.42, 0.12])
 """Head-frame point (inside the head, above its underside) where the body frame's origin is."""
 TEXELS_PER_CELL = 2
-_CORE_CENTRE = np.array([0.0, 1.3, 0.12])
-_CORE_RADII = np.array([0.28, 1.3, 0.28])
+_CORE_CENTRE = np.array([0.0, 2.6, 0.12])
+_CORE_RADII = np.array([0.3, 2.6, 0.3])
 _COLLAR_Y = 0.75
 
 
@@ -34,9 +34,9 @@ def body_distance(points: FloatArray) -> FloatArray:
     """Signed distance (N,) of body-frame points (N, 3) to the neck-and-torso surface."""
     p = np.ascontiguousarray(np.asarray(points, dtype=np.float64).T)
     neck = s.round_cone(p, (0.0, -0.25, 0.0), (0.0, 0.8, 0.05), 0.47, 0.52)
-    shoulders = s.ellipsoid(p, (0.0, 1.3, 0.12), (1.85, 0.5, 0.75))
-    chest = s.ellipsoid(p, (0.0, 2.45, 0.2), (1.6, 1.6, 0.85))
-    return s.smooth_union(s.smooth_union(neck, shoulders, 0.35), chest, 0.3)
+    shoulders = s.ellipsoid(p, (0.0, 1.45, 0.12), (1.9, 0.6, 0.75))
+    torso = s.ellipsoid(p, (0.0, 4.2, 0.2), (1.7, 3.2, 0.85))  # reaches far below any picture
+    return s.smooth_union(s.smooth_union(neck, shoulders, 0.5), torso, 0.8)
 
 
 @dataclass(frozen=True)
@@ -52,13 +52,13 @@ class BodyModel:
 @functools.lru_cache(maxsize=1)
 def body_model() -> BodyModel:
     """The body mesh (built once per process)."""
-    grid = RadialGrid.with_focus(36, 48, polar_peak=0.6, polar_width=0.5, polar_gain=1.0,
+    grid = RadialGrid.with_focus(40, 48, polar_peak=0.4, polar_width=0.4, polar_gain=2.0,
                                  azimuth_width=1.0, azimuth_gain=0.5)
     directions = grid.directions()
     rays = directions / _CORE_RADII
     rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
     origins = _CORE_CENTRE + directions * _CORE_RADII
-    vertices = origins + surface_radii(body_distance, origins, rays, r_max=2.5, step=0.04)[:, None] * rays
+    vertices = origins + surface_radii(body_distance, origins, rays, r_max=3.0, step=0.04)[:, None] * rays
     triangles = grid.triangles().astype(np.int64)
     mesh = TexturedMesh(triangles, (grid.uv() * TEXELS_PER_CELL).astype(np.float32),
                         grid.uv_triangles().astype(np.int64), len(vertices))
@@ -80,8 +80,8 @@ def paint_body(body: BodyModel, look: Appearance) -> NDArray[np.float32]:
     if look.clothing_stripes > 0.0:
         stripe = (np.sin(y * 2.0 * np.pi / look.clothing_stripes) > 0.0)[..., None]
         clothing = np.where(stripe, clothing, clothing * 0.45 + 0.3)
-    skin = look.skin * 0.95
-    return np.where((y < collar)[..., None], skin, clothing).astype(np.float32)
+    dressed = np.clip((y - collar) / 0.06 + 0.5, 0.0, 1.0)[..., None]  # a soft collar line
+    return (look.skin * 0.95 * (1.0 - dressed) + clothing * dressed).astype(np.float32)
 
 
 def place_body(body: BodyModel, head_quat: ArrayLike, coords: ArrayLike,

@@ -76,10 +76,10 @@ def _eye_masks(lm: Landmarks, eye: slice) -> dict[str, NDArray[np.float32]]:
     height = np.ptp(outline[:, 1])
     return {
         "sclera": sclera,
-        "iris": disc_mask(centre, 0.85 * height) * sclera,
-        "pupil": disc_mask(centre, 0.32 * height) * sclera,
-        "upper_lid": polyline_mask(outline[:4], 0.012),
-        "lower_lid": polyline_mask(np.concatenate([outline[3:], outline[:1]]), 0.006),
+        "iris": disc_mask(centre, 0.95 * height) * sclera,
+        "pupil": disc_mask(centre, 0.38 * height) * sclera,
+        "upper_lid": polyline_mask(outline[:4], 0.018),
+        "lower_lid": polyline_mask(np.concatenate([outline[3:], outline[:1]]), 0.008),
     }
 
 
@@ -90,7 +90,7 @@ def feature_masks(lm: Landmarks) -> dict[str, NDArray[np.float32]]:
         for name, mask in _eye_masks(lm, eye).items():
             masks[name] = np.maximum(masks.get(name, 0.0), mask)
     right_brow, left_brow = lm[17:22], lm[22:27][::-1]
-    masks["brows"] = np.maximum(*(polygon_mask(_brow_outline(b, 0.055, 0.03), 0.008) for b in (right_brow, left_brow)))
+    masks["brows"] = np.maximum(*(polygon_mask(_brow_outline(b, 0.065, 0.035), 0.008) for b in (right_brow, left_brow)))
     outer, inner = lm[48:60], lm[60:68]
     masks["lips"] = polygon_mask(outer, soft_units=0.006)
     masks["mouth"] = np.maximum(polygon_mask(inner, 0.004), polyline_mask(inner[:5], 0.008))

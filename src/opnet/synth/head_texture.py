@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from opnet.facemodel.procedural import ProceduralHead, procedural_head
+from opnet.facemodel.procedural import ProceduralHead, head_distance, procedural_head
 from opnet.render.mesh import TexturedMesh
 from opnet.render.shading import vertex_normals
 from opnet.synth.appearance import Appearance
@@ -60,6 +60,7 @@ class HeadTextureLayout:
 
     mesh: TexturedMesh
     position: NDArray[np.float32]
+    occlusion: NDArray[np.float32]
     hair_height: NDArray[np.float32]
     ears: NDArray[np.float32]
     decals: dict[str, Decal]
@@ -132,10 +133,23 @@ def head_texture_layout() -> HeadTextureLayout:
     grid = head.grid
     shape = ((grid.rows + 1) * TEXELS_PER_CELL + 1, grid.columns * TEXELS_PER_CELL + 1)
     mean = head.model.mean.astype(np.float64)
+    normals = vertex_normals(mean, head.model.triangles)
     position = _texel_values(head, mean, shape)
-    normal = _texel_values(head, vertex_normals(mean, head.model.triangles), shape)
-    return HeadTextureLayout(head_mesh(head), position, hairline_height(position), ear_weight(position),
-                             _decals(head, position, normal))
+    normal = _texel_values(head, normals, shape)
+    occlusion = _texel_values(head, ambient_occlusion(mean, normals)[:, None], shape)[..., 0]
+    return HeadTextureLayout(head_mesh(head), position, occlusion, hairline_height(position),
+                             ear_weight(position), _decals(head, position, normal))
+
+
+def ambient_occlusion(points: NDArray, normals: NDArray, distances: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2)) -> NDArray:
+    """(N,) how open the surface is at points (N, 3) with unit normals: 1 in the open, less in creases.
+
+    The signed-distance estimate: stepping out along the normal, the head's surface should be as far
+    as the step; where it is nearer (eye sockets, nostrils, mouth corners, under the chin) light is blocked.
+    """
+    blocked = sum((d - np.minimum(head_distance(points + d * normals), d)) / (d * 2.0 ** k)
+                  for k, d in enumerate(distances))
+    return np.clip(1.0 - 0.45 * blocked, 0.6, 1.0)
 
 
 def paint_head(layout: HeadTextureLayout, look: Appearance, noise: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -156,9 +170,10 @@ def paint_head(layout: HeadTextureLayout, look: Appearance, noise: NDArray[np.fl
     d["sclera"].blend(texture, look.sclera)
     d["iris"].blend(texture, look.iris)
     d["pupil"].blend(texture, np.full(3, 0.04, np.float32))
-    d["upper_lid"].blend(texture, look.skin * 0.25, 0.9)
-    d["lower_lid"].blend(texture, look.skin * 0.55, 0.6)
+    d["upper_lid"].blend(texture, look.skin * 0.12, 0.95)
+    d["lower_lid"].blend(texture, look.skin * 0.45, 0.7)
     _paint_hair(layout, look, texture, noise)
+    texture *= layout.occlusion[..., None]
     return texture
 
 

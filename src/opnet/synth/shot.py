@@ -12,7 +12,7 @@ from opnet.render.shading import Lighting
 from opnet.synth.body import body_rotation
 from opnet.synth.config import SynthConfig
 
-HEAD_MARGIN = 1.1
+HEAD_MARGIN = 1.25
 """The head centre keeps this many head sizes from the image border (when the image allows)."""
 
 
@@ -51,8 +51,8 @@ def sample_lighting(rng: np.random.Generator) -> Lighting:
     elevation = rng.uniform(-0.3, 1.1)
     direction = (np.sin(azimuth) * np.cos(elevation), -np.sin(elevation), -np.cos(azimuth) * np.cos(elevation))
     tint = 1.0 + rng.uniform(-0.08, 0.08, 3)
-    diffuse = rng.uniform(0.45, 1.0) * tint
-    ambient = rng.uniform(0.2, 0.55) * (1.0 + rng.uniform(-0.05, 0.05, 3))
+    diffuse = rng.uniform(0.5, 1.0) * tint
+    ambient = rng.uniform(0.3, 0.6) * (1.0 + rng.uniform(-0.05, 0.05, 3))
     return Lighting(direction=tuple(float(v) for v in direction), diffuse=tuple(float(v) for v in diffuse),
                     ambient=tuple(float(v) for v in ambient), specular=float(rng.uniform(0.0, 0.3)),
                     shininess=float(rng.uniform(8.0, 40.0)))
