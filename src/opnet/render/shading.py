@@ -71,14 +71,3 @@ def apply_lighting(albedo: ArrayLike, terms: ArrayLike, lighting: Lighting) -> N
     diffuse = np.asarray(lighting.diffuse, np.float32)
     intensity = np.asarray(lighting.ambient, np.float32) + terms[:, :1] * diffuse
     return np.asarray(albedo, dtype=np.float32) * intensity + terms[:, 1:] * diffuse
-
-
-def shade(albedo: ArrayLike, normals: ArrayLike, lighting: Lighting) -> NDArray[np.float32]:
-    """Colours (P, 3) of surface points with ``albedo`` (P, 3) and unit ``normals`` (P, 3), not clipped."""
-    return apply_lighting(albedo, light_terms(normals, lighting), lighting)
-
-
-def normalize(vectors: ArrayLike) -> NDArray[np.float32]:
-    """Rows of (P, 3) scaled to unit length (interpolated normals are slightly short)."""
-    v = np.asarray(vectors, dtype=np.float32)
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)

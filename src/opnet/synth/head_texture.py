@@ -37,6 +37,7 @@ class Decal:
 
     @classmethod
     def crop(cls, mask: NDArray[np.float32], threshold: float = 1e-3) -> Decal:
+        """The part of a texture-sized mask where it exceeds ``threshold`` (nothing if it never does)."""
         rows = np.flatnonzero(mask.max(axis=1) > threshold)
         cols = np.flatnonzero(mask.max(axis=0) > threshold)
         if len(rows) == 0:
@@ -49,14 +50,16 @@ class Decal:
         region = texture[self.top:self.top + h, self.left:self.left + w]
         region += (opacity * self.weights)[..., None] * (np.asarray(colour, np.float32) - region)
 
-    def region(self, image: NDArray) -> NDArray:
-        h, w = self.weights.shape
-        return image[self.top:self.top + h, self.left:self.left + w]
-
 
 @dataclass(frozen=True)
 class HeadTextureLayout:
-    """What painting needs to know about each texel of the head texture (shape ``shape``)."""
+    """What painting needs to know about the head texture (rows, columns).
+
+    ``mesh``: the head's triangles with texel coordinates. Per texel: ``position`` (.., 3) on the
+    mean head; ``occlusion`` how open the surface is there (1 = fully lit, less in creases);
+    ``hair_height`` how far below the hairline it is (model y; negative where hair grows);
+    ``ears`` 1 on the ears. ``decals``: the feature masks by name (lips, sclera, iris, brows, ...).
+    """
 
     mesh: TexturedMesh
     position: NDArray[np.float32]

@@ -41,11 +41,6 @@ class SceneAssets:
     ears: NDArray[np.float32]
     mean_normals: NDArray[np.float64]
 
-    @property
-    def body_offset(self) -> int:
-        """First atlas row of the body texture."""
-        return self.layout.shape[0] + ATLAS_GAP
-
 
 @functools.lru_cache(maxsize=1)
 def scene_assets() -> SceneAssets:
