@@ -1,0 +1,56 @@
+"""Speed of ``opnet synth``: samples per second per core at 256 x 256, one process and all cores.
+
+Run: ``PYTHONPATH=src python bench/synth.py [-n N] [--size S]``. Times the whole generator
+(rendering, JPEG encoding, writing the HDF5 file) after the one-off build of the shared assets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+
+from opnet.synth.config import SynthConfig
+from opnet.synth.generate import generate_dataset
+from opnet.synth.person import scene_assets
+
+
+def timed_run(num_samples: int, config: SynthConfig, workers: int, folder: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process and its finished children) for one dataset."""
+    start_wall, start_cpu = time.perf_counter(), _cpu_seconds()
+    generate_dataset(folder / f"bench-{workers}.h5", num_samples, config, seed=1, workers=workers,
+                     overwrite=True, progress=False)
+    return time.perf_counter() - start_wall, _cpu_seconds() - start_cpu
+
+
+def _cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("-n", type=int, default=400, help="samples per run (default 400)")
+    parser.add_argument("--size", type=int, default=256, help="image side (default 256)")
+    args = parser.parse_args()
+    config = SynthConfig(image_size=args.size)
+    cv2.setNumThreads(1)  # per-core figures: OpenCV must not use the other cores (workers do the same)
+    start = time.perf_counter()
+    scene_assets()
+    print(f"shared assets (head model, textures, body) built in {time.perf_counter() - start:.2f} s")
+    cores = len(os.sched_getaffinity(0))
+    with tempfile.TemporaryDirectory() as folder:
+        for workers in sorted({1, cores}):
+            wall, cpu = timed_run(args.n, config, workers, Path(folder))
+            rate = args.n / wall
+            print(f"synth {args.size}x{args.size}, {workers} process(es): {rate:6.1f} samples/s = "
+                  f"{rate / workers:5.1f} samples/s per core (wall clock); {1000 * cpu / args.n:5.1f} ms CPU "
+                  f"per sample = {args.n / cpu:5.1f} samples/s per CPU-second")
+
+
+if __name__ == "__main__":
+    main()
