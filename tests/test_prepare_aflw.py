@@ -13,7 +13,7 @@ from opnet.data import open_dataset
 from opnet.facemodel.bfm import load_3ddfa
 from opnet.geometry import quat_to_euler
 from opnet.prepare import Aflw2k3d, run_conversion, runner
-from opnet.prepare.runner import ordered_map
+from opnet.parallel import ordered_map
 
 WIDTH, HEIGHT = 450, 420
 

@@ -9,13 +9,10 @@ of workers; at most a few batches are in flight, so memory stays flat in the num
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections import Counter
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -24,6 +21,7 @@ from tqdm import tqdm
 from opnet.data import DatasetWriter, FieldSpec
 from opnet.errors import OpNetError
 from opnet.fileio import check_writable
+from opnet.parallel import ordered_map
 from opnet.prepare.archive import Archive
 
 log = logging.getLogger(__name__)
@@ -183,43 +181,3 @@ def _convert_in_worker(task: Task) -> dict | Skipped:
     assert _WORKER_STATE is not None, "worker not initialised"
     converter, archive = _WORKER_STATE
     return converter.convert(archive, task)
-
-
-def _apply(fn: Callable[[T], R], batch: list[T]) -> list[R]:
-    return [fn(item) for item in batch]
-
-
-def ordered_map(
-    fn: Callable[[T], R],
-    items: Iterable[T],
-    workers: int,
-    initializer: Callable[..., None],
-    initargs: tuple,
-    batch_size: int = 16,
-) -> Generator[R, None, None]:
-    """``map(fn, items)`` over ``workers`` processes, results in input order, few batches in flight.
-
-    ``fn`` and ``initializer`` must be module-level functions (workers start from a fork server).
-    """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([fn.__module__])  # workers fork with the imports done
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=initializer, initargs=initargs)
-    batches = _batched(items, batch_size)
-    try:
-        pending: deque[Future[list[R]]] = deque(
-            pool.submit(_apply, fn, batch) for batch in islice(batches, 3 * workers)
-        )
-        while pending:
-            results = pending.popleft().result()
-            following = next(batches, None)
-            if following is not None:
-                pending.append(pool.submit(_apply, fn, following))
-            yield from results
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch

@@ -9,7 +9,6 @@ smaller set's.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from opnet.data import DatasetWriter
+from opnet.parallel import ordered_map
 from opnet.data.images import encode_image
 from opnet.errors import OpNetError
 from opnet.synth.config import SynthConfig
@@ -98,9 +98,9 @@ def _rendered(tasks: list[SequenceTask], workers: int) -> Iterator[list[dict[str
         with threadpool_limits(1, user_api="blas"):
             yield from map(render_sequence, tasks)
         return
-    scene_assets()  # built once here; the forked workers inherit it
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker) as pool:
-        yield from pool.imap(render_sequence, tasks)
+    # Worker processes start from a fork server (forking this process could copy a busy OpenCV or
+    # BLAS thread pool and deadlock); each builds the scene assets once (about a second).
+    yield from ordered_map(render_sequence, tasks, workers, _init_worker, (), batch_size=2)
 
 
 def generate_dataset(path: str | os.PathLike, num_samples: int, config: SynthConfig = SynthConfig(),
