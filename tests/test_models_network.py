@@ -152,7 +152,7 @@ def test_a_short_training_run_fits_a_fixed_batch():
             for name, p in net.named_parameters():
                 assert p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0, name
         opt.step()
-        history.append({k: float(v) for k, v in losses.items()})
+        history.append({k: float(v.detach()) for k, v in losses.items()})
     first, last = history[0], history[-1]
     for name in ("rot", "box", "points", "nll_rot", "nll_points"):
         assert last[name] < first[name], name

@@ -64,4 +64,7 @@ class ModelConfig:
                 continue
             if type(value) is not expected:
                 raise OpNetError(f"{source}: model setting {name}={value!r} should be a {expected.__name__}")
-        return cls(**values)
+        try:
+            return cls(**values)
+        except OpNetError as e:
+            raise OpNetError(f"{source}: {e}") from None
