@@ -35,7 +35,11 @@ def quats(n: int, seed: int) -> torch.Tensor:
 def trils(n: int, seed: int, scale: float = 0.2) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     m = torch.randn(n, 3, 3, generator=g, dtype=D).tril() * scale
-    return m - torch.diag_embed(m.diagonal(dim1=-2, dim2=-1)) + torch.diag_embed(torch.rand(n, 3, generator=g, dtype=D) * scale + 0.05)
+    return (
+        m
+        - torch.diag_embed(m.diagonal(dim1=-2, dim2=-1))
+        + torch.diag_embed(torch.rand(n, 3, generator=g, dtype=D) * scale + 0.05)
+    )
 
 
 def test_rotation_error_vector_is_log_of_q_inverse_q_gt():
@@ -43,7 +47,9 @@ def test_rotation_error_vector_is_log_of_q_inverse_q_gt():
     q, q_gt = quats(20, 0), quats(20, 1)
     v = rotation_error_vector(q, q_gt).numpy()
     composed = Rotation.from_quat(q.numpy()) * Rotation.from_rotvec(v)
-    assert (composed.inv() * Rotation.from_quat(q_gt.numpy())).magnitude() == pytest.approx(np.zeros(20), abs=1e-9)
+    assert (composed.inv() * Rotation.from_quat(q_gt.numpy())).magnitude() == pytest.approx(
+        np.zeros(20), abs=1e-9
+    )
     assert np.linalg.norm(v, axis=1) == pytest.approx(geodesic_distance(q.numpy(), q_gt.numpy()), abs=1e-9)
     assert torch.allclose(rotation_error_vector(q, -q_gt), rotation_error_vector(q, q_gt))
 
@@ -60,18 +66,34 @@ def test_rotation_nll_matches_a_gaussian_mixed_with_a_uniform_density():
 
 def test_pos_size_box_and_points_nll_match_scipy():
     g = torch.Generator().manual_seed(5)
-    mean, target, tril = torch.randn(3, 3, generator=g, dtype=D), torch.randn(3, 3, generator=g, dtype=D), trils(3, 6)
+    mean, target, tril = (
+        torch.randn(3, 3, generator=g, dtype=D),
+        torch.randn(3, 3, generator=g, dtype=D),
+        trils(3, 6),
+    )
     for i, value in enumerate(pos_size_nll(mean, tril, target).numpy()):
-        gauss = multivariate_normal(mean[i].numpy(), tril[i].numpy() @ tril[i].numpy().T).pdf(target[i].numpy())
-        assert value == pytest.approx(-math.log((1 - UNIFORM_WEIGHT) * gauss + UNIFORM_WEIGHT / POS_SIZE_VOLUME), rel=1e-9)
+        gauss = multivariate_normal(mean[i].numpy(), tril[i].numpy() @ tril[i].numpy().T).pdf(
+            target[i].numpy()
+        )
+        assert value == pytest.approx(
+            -math.log((1 - UNIFORM_WEIGHT) * gauss + UNIFORM_WEIGHT / POS_SIZE_VOLUME), rel=1e-9
+        )
     box, box_t, scales = torch.rand(2, 4, dtype=D), torch.rand(2, 4, dtype=D), torch.rand(2, 4, dtype=D) + 0.1
     expected = -norm.logpdf(box_t.numpy(), box.numpy(), scales.numpy()).sum(axis=1)
     assert box_nll(box, scales, box_t).numpy() == pytest.approx(expected, rel=1e-9)
-    pts, pts_t, pscales = torch.randn(2, 68, 3, dtype=D), torch.randn(2, 68, 3, dtype=D), torch.rand(2, 68, 3, dtype=D) + 0.1
+    pts, pts_t, pscales = (
+        torch.randn(2, 68, 3, dtype=D),
+        torch.randn(2, 68, 3, dtype=D),
+        torch.rand(2, 68, 3, dtype=D) + 0.1,
+    )
     weights = landmark_point_weights().to(D)
-    per_point = -norm.logpdf(align_depth(pts_t).numpy(), align_depth(pts).numpy(), pscales.numpy()).sum(axis=-1)
+    per_point = -norm.logpdf(align_depth(pts_t).numpy(), align_depth(pts).numpy(), pscales.numpy()).sum(
+        axis=-1
+    )
     expected = (per_point * weights.numpy()).sum(axis=1) / weights.sum().item()
-    assert points_nll(pts, pscales, pts_t, torch.ones(2, dtype=torch.bool), weights).numpy() == pytest.approx(expected, rel=1e-9)
+    assert points_nll(pts, pscales, pts_t, torch.ones(2, dtype=torch.bool), weights).numpy() == pytest.approx(
+        expected, rel=1e-9
+    )
 
 
 def test_gradients_are_finite_at_the_truth_and_vanish_there():
@@ -100,7 +122,10 @@ def test_nll_is_minimal_at_the_truth(which):
         truth, scales = torch.randn(4, 4, generator=g, dtype=D), torch.rand(4, 4, generator=g, dtype=D) + 0.05
         loss = lambda pred: box_nll(pred, scales, truth)  # noqa: E731
     else:
-        truth, scales = align_depth(torch.randn(4, 68, 3, generator=g, dtype=D)), torch.rand(4, 68, 3, dtype=D) + 0.05
+        truth, scales = (
+            align_depth(torch.randn(4, 68, 3, generator=g, dtype=D)),
+            torch.rand(4, 68, 3, dtype=D) + 0.05,
+        )
         has_z, weights = torch.ones(4, dtype=torch.bool), landmark_point_weights(0.8, 0.5).to(D)
         loss = lambda pred: points_nll(pred, scales, truth, has_z, weights)  # noqa: E731
     at_truth = loss(truth)
@@ -110,7 +135,7 @@ def test_nll_is_minimal_at_the_truth(which):
 
 
 def test_scales_maximising_the_likelihood_are_the_error_covariance():
-    """The mean NLL over errors drawn from N(0, S) is stationary at L = chol(sample covariance of the errors)."""
+    """The mean NLL over errors drawn from N(0, S) is stationary at L = chol(sample covariance)."""
     rng = np.random.default_rng(0)
     true_l = np.array([[0.05, 0, 0], [0.02, 0.03, 0], [-0.01, 0.01, 0.08]])
     errors = rng.normal(size=(4000, 3)) @ true_l.T
@@ -119,10 +144,17 @@ def test_scales_maximising_the_likelihood_are_the_error_covariance():
     nll = pos_size_nll(torch.zeros(len(errors), 3, dtype=D), mle.expand(len(errors), 3, 3), target).mean()
     (grad,) = torch.autograd.grad(nll, (mle,))
     off = torch.tensor(true_l * 1.3, dtype=D, requires_grad=True)
-    (grad_off,) = torch.autograd.grad(pos_size_nll(torch.zeros(len(errors), 3, dtype=D), off.expand(len(errors), 3, 3), target).mean(), (off,))
+    (grad_off,) = torch.autograd.grad(
+        pos_size_nll(torch.zeros(len(errors), 3, dtype=D), off.expand(len(errors), 3, 3), target).mean(),
+        (off,),
+    )
     assert grad.tril().abs().max() < 1e-3 * grad_off.abs().max()  # stationary (up to the tiny uniform share)
-    wider = pos_size_nll(torch.zeros(len(errors), 3, dtype=D), (1.3 * mle.detach()).expand(len(errors), 3, 3), target).mean()
-    narrower = pos_size_nll(torch.zeros(len(errors), 3, dtype=D), (0.7 * mle.detach()).expand(len(errors), 3, 3), target).mean()
+    wider = pos_size_nll(
+        torch.zeros(len(errors), 3, dtype=D), (1.3 * mle.detach()).expand(len(errors), 3, 3), target
+    ).mean()
+    narrower = pos_size_nll(
+        torch.zeros(len(errors), 3, dtype=D), (0.7 * mle.detach()).expand(len(errors), 3, 3), target
+    ).mean()
     assert nll < wider and nll < narrower
 
 

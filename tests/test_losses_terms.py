@@ -70,7 +70,9 @@ def test_points_loss_ignores_a_depth_offset(landmarks):
     target, pred = landmarks
     weights, has_z = landmark_point_weights(), torch.ones(4, dtype=torch.bool)
     shifted = pred + torch.tensor([0.0, 0.0, 5.0])
-    assert torch.allclose(points_loss(shifted, target, has_z, weights), points_loss(pred, target, has_z, weights))
+    assert torch.allclose(
+        points_loss(shifted, target, has_z, weights), points_loss(pred, target, has_z, weights)
+    )
     moved = pred + torch.tensor([0.5, 0.0, 0.0])
     assert (points_loss(moved, target, has_z, weights) > points_loss(pred, target, has_z, weights)).all()
 
@@ -98,6 +100,10 @@ def test_points_loss_metrics_and_weights(landmarks):
     pred = target.clone()
     pred[:, 30, 0] += 0.3  # the nose: weight 1
     total = float(weights.sum())
-    assert points_loss(pred, target, has_z, weights, "l2").tolist() == pytest.approx([0.09 / total] * 4, rel=1e-4)
-    assert points_loss(pred, target, has_z, weights, "l1").tolist() == pytest.approx([0.3 / total] * 4, rel=1e-4)
+    assert points_loss(pred, target, has_z, weights, "l2").tolist() == pytest.approx(
+        [0.09 / total] * 4, rel=1e-4
+    )
+    assert points_loss(pred, target, has_z, weights, "l1").tolist() == pytest.approx(
+        [0.3 / total] * 4, rel=1e-4
+    )
     assert math.isfinite(float(points_loss(pred, target, has_z, weights).sum()))

@@ -6,7 +6,14 @@ import pytest
 import torch
 
 from opnet.errors import OpNetError
-from opnet.models import KeypointModel, ModelConfig, create_model, load_checkpoint, load_model, save_checkpoint
+from opnet.models import (
+    KeypointModel,
+    ModelConfig,
+    create_model,
+    load_checkpoint,
+    load_model,
+    save_checkpoint,
+)
 
 
 def keypoints(num_params: int) -> KeypointModel:
@@ -24,7 +31,9 @@ def trained(tmp_path):
         for p in net.parameters():
             p.add_(torch.randn_like(p) * 0.01)
     net(torch.randn(4, 1, 65, 65))  # updates batch-norm running statistics
-    path = save_checkpoint(tmp_path / "net.ckpt", net, extra={"epoch": 7, "history": [0.5, 0.25], "note": None})
+    path = save_checkpoint(
+        tmp_path / "net.ckpt", net, extra={"epoch": 7, "history": [0.5, 0.25], "note": None}
+    )
     return net.eval(), path
 
 
@@ -93,11 +102,30 @@ def test_extra_must_be_plain(tmp_path, trained):
         ({"weights": torch.zeros(3)}, "not an OpNet pose-network checkpoint"),
         (torch.zeros(3), "not an OpNet pose-network checkpoint"),
         ({"format": "opnet-posenet", "format_version": 99}, "format version 99"),
-        ({"format": "opnet-posenet", "format_version": 1, "config": {}, "state_dict": [], "extra": {}}, "'state_dict'"),
-        ({"format": "opnet-posenet", "format_version": 1, "config": {"backbone": "vgg"}, "state_dict": {}, "extra": {}},
-         "backbone 'vgg'"),
-        ({"format": "opnet-posenet", "format_version": 1, "config": {"width": 0.25}, "state_dict": {}, "extra": {}},
-         "weights do not match"),
+        (
+            {"format": "opnet-posenet", "format_version": 1, "config": {}, "state_dict": [], "extra": {}},
+            "'state_dict'",
+        ),
+        (
+            {
+                "format": "opnet-posenet",
+                "format_version": 1,
+                "config": {"backbone": "vgg"},
+                "state_dict": {},
+                "extra": {},
+            },
+            "backbone 'vgg'",
+        ),
+        (
+            {
+                "format": "opnet-posenet",
+                "format_version": 1,
+                "config": {"width": 0.25},
+                "state_dict": {},
+                "extra": {},
+            },
+            "weights do not match",
+        ),
     ],
 )
 def test_foreign_or_broken_files_are_refused_naming_the_file(tmp_path, content, message):

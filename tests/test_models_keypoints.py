@@ -10,15 +10,22 @@ from conftest import AFLW_MINI, needs_shared
 from opnet.errors import OpNetError
 from opnet.facemodel import HEAD_CENTRE, FaceModel, landmarks_to_label, project
 from opnet.geometry import IBUG68_MIRROR, euler_to_quat
-from opnet.models import KeypointModel, fit_keypoint_model, fit_shape_params, keypoint_model_from_face_model
-from opnet.models import pose_keypoints
+from opnet.models import (
+    KeypointModel,
+    fit_keypoint_model,
+    fit_shape_params,
+    keypoint_model_from_face_model,
+    pose_keypoints,
+)
 
 
 def reconstruct(model: KeypointModel, quats, coords, pt3d) -> np.ndarray:
     """Labels -> best-fit coefficients -> landmarks posed with the labels' own pose, like the network does."""
     params = torch.from_numpy(fit_shape_params(model, quats, coords, pt3d))
     local = model.double()(params)
-    return pose_keypoints(local, torch.as_tensor(quats, dtype=torch.float64), torch.as_tensor(coords, dtype=torch.float64)).numpy()
+    return pose_keypoints(
+        local, torch.as_tensor(quats, dtype=torch.float64), torch.as_tensor(coords, dtype=torch.float64)
+    ).numpy()
 
 
 def relative_rms(points: np.ndarray, target: np.ndarray, coords: np.ndarray) -> np.ndarray:
@@ -30,7 +37,8 @@ def synthetic_face(rng: np.random.Generator, num_shape: int = 4, num_expr: int =
     """A FaceModel with 68 vertices (the landmarks themselves): a random face in the head frame."""
     mean = rng.normal(size=(68, 3)) * np.array([0.35, 0.4, 0.15]) + HEAD_CENTRE + np.array([0.0, 0.3, 0.1])
     return FaceModel(
-        mean=mean.astype(np.float32), triangles=np.zeros((0, 3), np.int32),
+        mean=mean.astype(np.float32),
+        triangles=np.zeros((0, 3), np.int32),
         shape_basis=(rng.normal(size=(num_shape, 68, 3)) * 0.04).astype(np.float32),
         expression_basis=(rng.normal(size=(num_expr, 68, 3)) * 0.02).astype(np.float32),
         landmark_indices=np.arange(68),
@@ -43,7 +51,12 @@ def synthetic_labels(face: FaceModel, rng: np.random.Generator, n: int, max_yaw:
     coords = np.column_stack([rng.uniform(60, 160, n), rng.uniform(60, 160, n), rng.uniform(40, 120, n)])
     shape = rng.normal(size=(n, len(face.shape_basis)))
     expr = rng.normal(size=(n, len(face.expression_basis)))
-    pts = np.stack([landmarks_to_label(project(face.landmarks(shape[i], expr[i]), quats[i], coords[i])) for i in range(n)])
+    pts = np.stack(
+        [
+            landmarks_to_label(project(face.landmarks(shape[i], expr[i]), quats[i], coords[i]))
+            for i in range(n)
+        ]
+    )
     return quats, coords, pts
 
 
@@ -74,7 +87,11 @@ def test_fit_generalises_to_a_held_out_aflw_label(aflw_labels):
         keep = np.arange(len(quats)) != i
         model = fit_keypoint_model(quats[keep], coords[keep], pt3d[keep], num_params=8)
         held = slice(i, i + 1)
-        errors.append(relative_rms(reconstruct(model, quats[held], coords[held], pt3d[held]), pt3d[held], coords[held])[0])
+        errors.append(
+            relative_rms(reconstruct(model, quats[held], coords[held], pt3d[held]), pt3d[held], coords[held])[
+                0
+            ]
+        )
     assert np.mean(errors) < 0.045  # measured: about 3% of the head size
 
 
@@ -142,7 +159,9 @@ def test_keypoint_model_from_face_model():
     shape, expr = rng.normal(size=3), rng.normal(size=2)
     params = torch.tensor(np.concatenate([shape, expr, np.zeros(3)]), dtype=torch.float32)[None]
     assert model(params)[0].numpy() == pytest.approx(face.landmarks(shape, expr), abs=1e-5)
-    assert keypoint_model_from_face_model(face, num_params=2).basis.numpy() == pytest.approx(face.shape_basis[:2])
+    assert keypoint_model_from_face_model(face, num_params=2).basis.numpy() == pytest.approx(
+        face.shape_basis[:2]
+    )
 
 
 def test_keypoint_model_checks_shapes():

@@ -10,14 +10,23 @@ import torch
 from opnet.errors import OpNetError
 from opnet.facemodel import EYE_CORNERS
 from opnet.geometry import quat_to_matrix
-from opnet.models import KeypointModel, ModelConfig, PoseNetOutput, backbone_names, create_model, pose_keypoints
+from opnet.models import (
+    KeypointModel,
+    ModelConfig,
+    PoseNetOutput,
+    backbone_names,
+    create_model,
+    pose_keypoints,
+)
 
 K = 12
 
 
 def keypoints(num_params: int = K, seed: int = 0) -> KeypointModel:
     g = torch.Generator().manual_seed(seed)
-    return KeypointModel(torch.randn(68, 3, generator=g) * 0.4, torch.randn(num_params, 68, 3, generator=g) * 0.02)
+    return KeypointModel(
+        torch.randn(68, 3, generator=g) * 0.4, torch.randn(num_params, 68, 3, generator=g) * 0.02
+    )
 
 
 def tiny(**changes) -> ModelConfig:
@@ -33,7 +42,9 @@ def full_output() -> PoseNetOutput:
 
 
 @pytest.mark.parametrize("backbone", backbone_names())
-@pytest.mark.parametrize(("landmarks", "uncertainty"), [(True, True), (False, True), (True, False), (False, False)])
+@pytest.mark.parametrize(
+    ("landmarks", "uncertainty"), [(True, True), (False, True), (True, False), (False, False)]
+)
 def test_output_shapes(backbone, landmarks, uncertainty):
     net = create_model(tiny(backbone=backbone, landmarks=landmarks, uncertainty=uncertainty), keypoints())
     out = net(torch.randn(3, 1, 65, 65))
@@ -137,9 +148,19 @@ def test_a_short_training_run_fits_a_fixed_batch():
     points = pose_keypoints(keypoints()(torch.randn(b, K)), quat, pos_size)
     yes, no = torch.ones(b, dtype=torch.bool), torch.zeros(b, dtype=torch.bool)
     targets = PoseTargets(
-        quat=quat, pos_size=pos_size, box=torch.tensor([[-0.8, -0.8, 0.8, 0.8]]).repeat(b, 1), points=points,
-        shapeparams=torch.zeros(b, 50), has_quat=yes, has_pos_size=yes, has_box=yes, has_points=yes,
-        has_points_z=yes, has_shapeparams=no, weight=torch.ones(b), dataset=torch.zeros(b, dtype=torch.long),
+        quat=quat,
+        pos_size=pos_size,
+        box=torch.tensor([[-0.8, -0.8, 0.8, 0.8]]).repeat(b, 1),
+        points=points,
+        shapeparams=torch.zeros(b, 50),
+        has_quat=yes,
+        has_pos_size=yes,
+        has_box=yes,
+        has_points=yes,
+        has_points_z=yes,
+        has_shapeparams=no,
+        weight=torch.ones(b),
+        dataset=torch.zeros(b, dtype=torch.long),
     )
     x = torch.randn(b, 1, 65, 65)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)

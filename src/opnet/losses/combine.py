@@ -8,7 +8,8 @@ term t (weight lambda_t):
 (the original's normalisation: a sample without a label adds nothing to that term). Each named
 term reported next to ``total`` is its weighted mean over the samples that have the label,
 sum_s w_s m_st v_st / sum_s w_s m_st (0 if none), detached, for logging. Missing labels are replaced by
-harmless values before evaluation, so they never produce NaN, in values or gradients.
+harmless values before evaluation, so they never produce NaN, in values or gradients. The
+terms are computed in float32 with autocast off, whatever precision the network ran in.
 """
 
 from __future__ import annotations
@@ -38,14 +39,23 @@ TERMS: dict[str, tuple[str | None, TermFn]] = {
     "xy": ("has_pos_size", lambda c, o, t: xy_loss(o.pos_size, t.pos_size)),
     "size": ("has_pos_size", lambda c, o, t: size_loss(o.pos_size, t.pos_size)),
     "box": ("has_box", lambda c, o, t: box_loss(o.box, t.box)),
-    "points": ("has_points", lambda c, o, t: points_loss(o.points, t.points, t.has_points_z, c.point_weights,
-                                                         c.config.points_metric)),
+    "points": (
+        "has_points",
+        lambda c, o, t: points_loss(
+            o.points, t.points, t.has_points_z, c.point_weights, c.config.points_metric
+        ),
+    ),
     "quat_norm": (None, lambda c, o, t: quat_norm_loss(o.quat_raw)),
     "nll_rot": ("has_quat", lambda c, o, t: rotation_nll(o.quat, o.rotaxis_scales_tril, t.quat)),
-    "nll_pos_size": ("has_pos_size", lambda c, o, t: pos_size_nll(o.pos_size, o.pos_size_scales_tril, t.pos_size)),
+    "nll_pos_size": (
+        "has_pos_size",
+        lambda c, o, t: pos_size_nll(o.pos_size, o.pos_size_scales_tril, t.pos_size),
+    ),
     "nll_box": ("has_box", lambda c, o, t: box_nll(o.box, o.box_scales, t.box)),
-    "nll_points": ("has_points", lambda c, o, t: points_nll(o.points, o.points_scales, t.points, t.has_points_z,
-                                                            c.point_weights)),
+    "nll_points": (
+        "has_points",
+        lambda c, o, t: points_nll(o.points, o.points_scales, t.points, t.has_points_z, c.point_weights),
+    ),
 }
 LANDMARK_TERMS = frozenset({"points", "nll_points"})
 NLL_TERMS = frozenset({"nll_rot", "nll_pos_size", "nll_box", "nll_points"})
@@ -54,7 +64,8 @@ NLL_TERMS = frozenset({"nll_rot", "nll_pos_size", "nll_box", "nll_points"})
 def active_terms(config: LossConfig, model: ModelConfig) -> dict[str, float]:
     """Terms with a weight > 0 that the model's outputs support (landmarks, uncertainty)."""
     return {
-        name: weight for name, weight in config.weights().items()
+        name: weight
+        for name, weight in config.weights().items()
         if weight > 0
         and (model.landmarks or name not in LANDMARK_TERMS)
         and (model.uncertainty or name not in NLL_TERMS)
@@ -63,6 +74,7 @@ def active_terms(config: LossConfig, model: ModelConfig) -> dict[str, float]:
 
 def with_safe_labels(targets: PoseTargets) -> PoseTargets:
     """Targets whose missing labels are replaced by finite placeholders (identity rotation, zeros)."""
+
     def keep(value: Tensor, mask: Tensor, fill: Tensor) -> Tensor:
         mask = mask.reshape(-1, *([1] * (value.dim() - 1)))
         return torch.where(mask, value, fill)
@@ -80,6 +92,11 @@ def with_safe_labels(targets: PoseTargets) -> PoseTargets:
     )
 
 
+def as_float32(output: PoseNetOutput) -> PoseNetOutput:
+    """The output with every tensor in float32 (losses are evaluated outside mixed precision)."""
+    return dataclasses.replace(output, **{k: v.float() for k, v in output.as_dict().items()})
+
+
 class PoseLoss(nn.Module):
     """``loss(output, targets)`` -> dict of named scalar terms (detached) and the weighted ``total``."""
 
@@ -92,12 +109,19 @@ class PoseLoss(nn.Module):
         self.register_buffer("point_weights", landmark_point_weights(config.jaw_weight, config.eyelid_weight))
 
     def forward(self, output: PoseNetOutput, targets: PoseTargets) -> dict[str, Tensor]:
-        safe = with_safe_labels(targets)
+        with torch.autocast(output.quat.device.type, enabled=False):
+            return self._combine(as_float32(output), with_safe_labels(targets), targets)
+
+    def _combine(self, output: PoseNetOutput, safe: PoseTargets, targets: PoseTargets) -> dict[str, Tensor]:
         losses: dict[str, Tensor] = {}
         total = output.quat.new_zeros(())
         for name, weight in self.terms.items():
             mask_field, fn = TERMS[name]
-            mask = getattr(targets, mask_field) if mask_field else torch.ones_like(targets.weight, dtype=torch.bool)
+            mask = (
+                getattr(targets, mask_field)
+                if mask_field
+                else torch.ones_like(targets.weight, dtype=torch.bool)
+            )
             values = torch.where(mask, fn(self, output, safe), 0.0)
             sample_weights = targets.weight * mask
             weighted_sum = (sample_weights * values).sum()

@@ -9,7 +9,18 @@ from typing import Any
 
 from opnet.errors import OpNetError
 
-TERM_NAMES = ("rot", "xy", "size", "box", "points", "quat_norm", "nll_rot", "nll_pos_size", "nll_box", "nll_points")
+TERM_NAMES = (
+    "rot",
+    "xy",
+    "size",
+    "box",
+    "points",
+    "quat_norm",
+    "nll_rot",
+    "nll_pos_size",
+    "nll_box",
+    "nll_points",
+)
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,9 @@ def coordinate_mask(has_z: Tensor) -> Tensor:
     return torch.stack([ones, ones, has_z.to(torch.float32)], dim=-1)[:, None, :]
 
 
-def points_loss(points: Tensor, target: Tensor, has_z: Tensor, point_weights: Tensor,
-                metric: PointsMetric = "l2") -> Tensor:
+def points_loss(
+    points: Tensor, target: Tensor, has_z: Tensor, point_weights: Tensor, metric: PointsMetric = "l2"
+) -> Tensor:
     """(B, 68, 3) predicted and labelled landmarks -> (B,) weighted mean over points of the
     squared distance ("l2") or the sum of absolute coordinate errors ("l1", the original's);
     z counts only where ``has_z`` (B,) is True."""

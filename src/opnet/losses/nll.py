@@ -38,7 +38,9 @@ def rotation_error_vector(quat: Tensor, quat_gt: Tensor) -> Tensor:
 def rotation_nll(quat: Tensor, scale_tril: Tensor, quat_gt: Tensor) -> Tensor:
     """(B,) NLL of ``quat_gt`` (B, 4) given the prediction ``quat`` (B, 4) and its L (B, 3, 3)."""
     error = rotation_error_vector(quat, quat_gt)
-    log_prob = MultivariateNormal(torch.zeros_like(error), scale_tril=scale_tril, validate_args=False).log_prob(error)
+    log_prob = MultivariateNormal(
+        torch.zeros_like(error), scale_tril=scale_tril, validate_args=False
+    ).log_prob(error)
     return -mix_with_uniform(log_prob, ROTATION_VOLUME)
 
 
@@ -53,7 +55,9 @@ def box_nll(box: Tensor, scales: Tensor, target: Tensor) -> Tensor:
     return -Normal(box, scales, validate_args=False).log_prob(target).sum(dim=-1)
 
 
-def points_nll(points: Tensor, scales: Tensor, target: Tensor, has_z: Tensor, point_weights: Tensor) -> Tensor:
+def points_nll(
+    points: Tensor, scales: Tensor, target: Tensor, has_z: Tensor, point_weights: Tensor
+) -> Tensor:
     """(B,) weighted mean over landmarks of the per-point NLL (x, y, and z where ``has_z``).
 
     Depths of both are taken relative to the eye corners first (see :func:`align_depth`).

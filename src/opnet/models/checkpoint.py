@@ -25,7 +25,7 @@ FORMAT_VERSION = 1
 
 
 def _check_plain(value: Any, where: str) -> None:
-    """Raises ValueError unless ``value`` is made of dicts (str keys), lists, tuples, tensors and primitives."""
+    """Raises ValueError unless ``value`` holds only dicts (str keys), lists, tuples, tensors, primitives."""
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
@@ -35,11 +35,14 @@ def _check_plain(value: Any, where: str) -> None:
         for k, item in enumerate(value):
             _check_plain(item, f"{where}[{k}]")
     elif not isinstance(value, (Tensor, str, int, float, bool, type(None))):
-        raise ValueError(f"checkpoint {where}: {type(value).__name__} is not a plain value (weights_only loading)")
+        raise ValueError(
+            f"checkpoint {where}: {type(value).__name__} is not a plain value (weights_only loading)"
+        )
 
 
-def save_checkpoint(path: str | os.PathLike, model: PoseNet, extra: dict[str, Any] | None = None,
-                    overwrite: bool = False) -> Path:
+def save_checkpoint(
+    path: str | os.PathLike, model: PoseNet, extra: dict[str, Any] | None = None, overwrite: bool = False
+) -> Path:
     """Writes ``model`` (config + state dict) and ``extra`` (plain values, e.g. optimizer state, epoch)
     atomically to ``path``; an existing file is replaced only with ``overwrite``."""
     extra = dict(extra or {})
@@ -69,14 +72,19 @@ def _read(path: Path, map_location: str | torch.device) -> dict[str, Any]:
     if not isinstance(content, dict) or content.get("format") != FORMAT:
         raise OpNetError(f"{path}: not an OpNet pose-network checkpoint (no 'format': '{FORMAT}' entry)")
     if content.get("format_version") != FORMAT_VERSION:
-        raise OpNetError(f"{path}: checkpoint format version {content.get('format_version')!r}; this OpNet reads {FORMAT_VERSION}")
+        raise OpNetError(
+            f"{path}: checkpoint format version {content.get('format_version')!r}; "
+            f"this OpNet reads {FORMAT_VERSION}"
+        )
     for key, kind in (("config", dict), ("state_dict", dict), ("extra", dict)):
         if not isinstance(content.get(key), kind):
             raise OpNetError(f"{path}: checkpoint entry '{key}' is missing or not a {kind.__name__}")
     return content
 
 
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> tuple[PoseNet, dict[str, Any]]:
+def load_checkpoint(
+    path: str | os.PathLike, map_location: str | torch.device = "cpu"
+) -> tuple[PoseNet, dict[str, Any]]:
     """The network stored in ``path`` (in training mode) and the ``extra`` dict saved with it."""
     path = Path(path)
     content = _read(path, map_location)

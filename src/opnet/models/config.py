@@ -37,13 +37,19 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if self.backbone not in backbone_names():
-            raise OpNetError(f"model backbone {self.backbone!r} is unknown; expected one of {', '.join(backbone_names())}")
+            raise OpNetError(
+                f"model backbone {self.backbone!r} is unknown; expected one of {', '.join(backbone_names())}"
+            )
         if not 0.0 < self.width <= 4.0:
             raise OpNetError(f"model width {self.width} is out of range; expected 0 < width <= 4")
         if not MIN_INPUT_SIZE <= self.input_size:
-            raise OpNetError(f"model input_size {self.input_size} is too small; expected at least {MIN_INPUT_SIZE}")
+            raise OpNetError(
+                f"model input_size {self.input_size} is too small; expected at least {MIN_INPUT_SIZE}"
+            )
         if not 1 <= self.num_shape_params <= MAX_SHAPE_PARAMS:
-            raise OpNetError(f"model num_shape_params {self.num_shape_params}: expected 1 to {MAX_SHAPE_PARAMS}")
+            raise OpNetError(
+                f"model num_shape_params {self.num_shape_params}: expected 1 to {MAX_SHAPE_PARAMS}"
+            )
         if not 0.0 <= self.dropout < 1.0:
             raise OpNetError(f"model dropout {self.dropout}: expected 0 <= dropout < 1")
 

@@ -35,18 +35,23 @@ _RELATIVE_EIGEN_FLOOR = 1e-10
 _FIT_CHUNK = 256
 
 
-def _checked_labels(quats: ArrayLike, coords: ArrayLike, points: ArrayLike) -> tuple[NDArray, NDArray, NDArray]:
+def _checked_labels(
+    quats: ArrayLike, coords: ArrayLike, points: ArrayLike
+) -> tuple[NDArray, NDArray, NDArray]:
     q = np.asarray(quats, np.float64)
     c = np.asarray(coords, np.float64)
     p = np.asarray(points, np.float64)
     n = len(q)
     if q.shape != (n, 4) or c.shape != (n, 3) or p.shape != (n, NUM_POINTS, 3):
         raise OpNetError(
-            f"keypoint fit needs quats (N, 4), coords (N, 3), pt3d_68 (N, 68, 3); got {q.shape}, {c.shape}, {p.shape}"
+            "keypoint fit needs quats (N, 4), coords (N, 3), pt3d_68 (N, 68, 3); "
+            f"got {q.shape}, {c.shape}, {p.shape}"
         )
     ok = np.isfinite(q).all(1) & np.isfinite(c).all(1) & np.isfinite(p).all((1, 2)) & (c[:, 2] > 0)
     if ok.sum() < 2:
-        raise OpNetError(f"keypoint fit needs at least 2 samples with finite labels and size > 0, got {ok.sum()}")
+        raise OpNetError(
+            f"keypoint fit needs at least 2 samples with finite labels and size > 0, got {ok.sum()}"
+        )
     return canonical_quat(q[ok]), c[ok], p[ok]
 
 
@@ -58,7 +63,7 @@ def _with_mirrored(q: NDArray, c: NDArray, p: NDArray) -> tuple[NDArray, NDArray
 
 
 def _head_frame(q: NDArray, c: NDArray, p: NDArray) -> tuple[NDArray, NDArray]:
-    """Labels -> head-frame points at depth offset 0 (N, 68, 3) and each sample's viewing axis R^T e_z (N, 3)."""
+    """Labels -> head-frame points at depth offset 0 (N, 68, 3), and viewing axes R^T e_z (N, 3)."""
     rot = quat_to_matrix(q)
     local = (p - np.concatenate([c[:, :2], np.zeros((len(c), 1))], axis=1)[:, None, :]) / c[:, 2, None, None]
     return np.einsum("nji,npj->npi", rot, local) + HEAD_CENTRE, rot[:, 2, :]
@@ -90,8 +95,15 @@ def _centroid_model(centroids: NDArray, axes: NDArray, coeffs: NDArray) -> NDArr
     return np.linalg.solve(lhs, rhs).reshape(f.shape[1], 3).T
 
 
-def fit_keypoint_model(quats: ArrayLike, coords: ArrayLike, pt3d_68: ArrayLike, num_params: int = 50,
-                       mirror: bool = True, max_samples: int = 20000, seed: int = 0) -> KeypointModel:
+def fit_keypoint_model(
+    quats: ArrayLike,
+    coords: ArrayLike,
+    pt3d_68: ArrayLike,
+    num_params: int = 50,
+    mirror: bool = True,
+    max_samples: int = 20000,
+    seed: int = 0,
+) -> KeypointModel:
     """Learns mean + ``num_params`` basis vectors from labels: quats (N, 4) xyzw, coords (N, 3)
     x, y, size and pt3d_68 (N, 68, 3) in the same (pixel) units, depth in ``pt3d_68`` convention.
 
@@ -114,7 +126,8 @@ def fit_keypoint_model(quats: ArrayLike, coords: ArrayLike, pt3d_68: ArrayLike, 
     coeffs = (shapes - mean_shape) @ directions / np.where(used, scales, 1.0) * used
     placement = _centroid_model(centroids, axes, coeffs)
     mean = mean_shape.reshape(NUM_POINTS, 3) + placement[:, 0]
-    basis = (directions * scales).T.reshape(num_params, NUM_POINTS, 3) + placement[:, 1:].T[:, None, :] * used[:, None, None]
+    shift = placement[:, 1:].T * used[:, None]  # (K, 3): centroid change per unit coefficient
+    basis = (directions * scales).T.reshape(num_params, NUM_POINTS, 3) + shift[:, None, :]
     log.info("keypoint model: %d samples, %d of %d components used", len(v0), used.sum(), num_params)
     return KeypointModel(torch.from_numpy(mean), torch.from_numpy(basis))
 
@@ -142,7 +155,9 @@ def _least_squares(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def fit_shape_params(model: KeypointModel, quats: ArrayLike, coords: ArrayLike, pt3d_68: ArrayLike) -> NDArray[np.float64]:
+def fit_shape_params(
+    model: KeypointModel, quats: ArrayLike, coords: ArrayLike, pt3d_68: ArrayLike
+) -> NDArray[np.float64]:
     """Least-squares coefficients (N, K) that best reproduce each label from its own pose.
 
     Inputs as for :func:`fit_keypoint_model` (all samples must be finite). Depth follows the
@@ -155,9 +170,11 @@ def fit_shape_params(model: KeypointModel, quats: ArrayLike, coords: ArrayLike, 
     shapes = torch.cat([mean[None], mean + basis])  # (1 + K, 68, 3)
     out = []
     for lo in range(0, len(q), _FIT_CHUNK):
-        qs, cs, ts = q[lo:lo + _FIT_CHUNK], c[lo:lo + _FIT_CHUNK], target[lo:lo + _FIT_CHUNK]
+        qs, cs, ts = q[lo : lo + _FIT_CHUNK], c[lo : lo + _FIT_CHUNK], target[lo : lo + _FIT_CHUNK]
         n, k1 = len(qs), len(shapes)
-        posed = pose_keypoints(shapes.repeat(n, 1, 1), qs.repeat_interleave(k1, 0), cs.repeat_interleave(k1, 0))
+        posed = pose_keypoints(
+            shapes.repeat(n, 1, 1), qs.repeat_interleave(k1, 0), cs.repeat_interleave(k1, 0)
+        )
         posed = posed.reshape(n, k1, -1)
         design = (posed[:, 1:] - posed[:, :1]).transpose(1, 2)  # (n, 204, K)
         rhs = (ts.reshape(n, -1) - posed[:, 0])[..., None]

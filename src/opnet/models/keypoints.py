@@ -31,7 +31,9 @@ class KeypointModel(nn.Module):
     def __init__(self, mean: Tensor, basis: Tensor):
         super().__init__()
         if mean.shape != (NUM_POINTS, 3) or basis.ndim != 3 or basis.shape[1:] != (NUM_POINTS, 3):
-            raise ValueError(f"keypoint model needs mean (68, 3) and basis (K, 68, 3), got {mean.shape}, {basis.shape}")
+            raise ValueError(
+                f"keypoint model needs mean (68, 3) and basis (K, 68, 3), got {mean.shape}, {basis.shape}"
+            )
         self.register_buffer("mean", mean.to(torch.float32).clone())
         self.register_buffer("basis", basis.to(torch.float32).clone())
 

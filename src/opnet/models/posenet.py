@@ -22,7 +22,8 @@ def _checked_keypoints(config: ModelConfig, keypoints: KeypointModel | None) -> 
         raise OpNetError("model landmarks are on: pass a keypoint model (opnet.models.fit_keypoint_model)")
     if keypoints.num_params != config.num_shape_params:
         raise OpNetError(
-            f"keypoint model has {keypoints.num_params} parameters but num_shape_params is {config.num_shape_params}"
+            f"keypoint model has {keypoints.num_params} parameters "
+            f"but num_shape_params is {config.num_shape_params}"
         )
     return keypoints
 
@@ -52,11 +53,13 @@ class PoseNet(nn.Module):
             self.uncertainty = UncertaintyHeads(features, NUM_POINTS if config.landmarks else None)
 
     def forward(self, x: Tensor) -> PoseNetOutput:
-        if x.dim() != 4 or x.size(1) != 1:
+        if not torch.jit.is_tracing() and (x.dim() != 4 or x.shape[1] != 1):
             raise ValueError(f"expected input (B, 1, S, S), got {tuple(x.shape)}")
         z = self.dropout(torch.flatten(F.adaptive_avg_pool2d(self.backbone(x), 1), 1))
         quat, quat_raw = self.quat_head(z)
-        out = PoseNetOutput(quat=quat, quat_raw=quat_raw, pos_size=self.pos_size_head(z), box=self.box_head(z))
+        out = PoseNetOutput(
+            quat=quat, quat_raw=quat_raw, pos_size=self.pos_size_head(z), box=self.box_head(z)
+        )
         if self.landmark_head is not None:
             out.points, out.shapeparams = self.landmark_head(z, quat, out.pos_size)
         if self.uncertainty is not None:

@@ -47,10 +47,10 @@ class ScaleParameter(nn.Module):
         self.raw = nn.Parameter(torch.zeros(shape))
         self.init_scale = init_scale
 
-    def forward(self, batch_size: int) -> Tensor:
-        """(batch_size, *shape) scales (an expanded view)."""
+    def forward(self, like: Tensor) -> Tensor:
+        """(B, *shape) scales for a batch shaped like ``like`` (B, ...) (an expanded view)."""
         scales = self.init_scale * positive(self.raw) + MIN_SCALE
-        return scales.expand(batch_size, *scales.shape)
+        return scales.expand(like.shape[0], *scales.shape)
 
 
 # Initial standard deviations (radians for the rotation, patch units otherwise).
@@ -74,8 +74,8 @@ class UncertaintyHeads(nn.Module):
         out = {
             "rotaxis_scales_tril": self.rotaxis(z),
             "pos_size_scales_tril": self.pos_size(z),
-            "box_scales": self.box(len(z)),
+            "box_scales": self.box(z),
         }
         if self.points is not None:
-            out["points_scales"] = self.points(len(z))
+            out["points_scales"] = self.points(z)
         return out

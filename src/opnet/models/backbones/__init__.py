@@ -8,4 +8,11 @@ from opnet.models.backbones import mobilenet, resnet  # noqa: F401  (registers t
 from opnet.models.backbones.layers import BlurPool2d, scaled_channels
 from opnet.models.backbones.registry import Backbone, backbone_names, create_backbone, register_backbone
 
-__all__ = ["Backbone", "BlurPool2d", "backbone_names", "create_backbone", "register_backbone", "scaled_channels"]
+__all__ = [
+    "Backbone",
+    "BlurPool2d",
+    "backbone_names",
+    "create_backbone",
+    "register_backbone",
+    "scaled_channels",
+]
