@@ -132,7 +132,6 @@ def test_create_model_uses_channels_last():
     assert conv.weight.is_contiguous(memory_format=torch.channels_last)
 
 
-@pytest.mark.slow
 def test_a_short_training_run_fits_a_fixed_batch():
     """Every head receives gradients, and Adam steps on one consistent batch reduce the loss."""
     from opnet.losses import LossConfig, PoseLoss
