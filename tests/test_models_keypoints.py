@@ -14,6 +14,7 @@ from opnet.models import (
     KeypointModel,
     fit_keypoint_model,
     fit_shape_params,
+    keypoint_model_from_datasets,
     keypoint_model_from_face_model,
     pose_keypoints,
 )
@@ -168,3 +169,19 @@ def test_keypoint_model_checks_shapes():
     with pytest.raises(ValueError, match="mean"):
         KeypointModel(torch.zeros(60, 3), torch.zeros(2, 68, 3))
     assert KeypointModel.empty(7).basis.shape == (7, 68, 3)
+
+
+def test_keypoint_model_from_dataset_files(tmp_path, small_dataset):
+    from opnet.data import DatasetWriter, open_dataset
+
+    two_d = tmp_path / "landmarks2d.h5"
+    with DatasetWriter(two_d) as w:  # no pose, no 3D landmarks: skipped
+        w.append({"images": np.zeros((8, 8), np.uint8), "pt2d_68": np.zeros((68, 2), np.float32)})
+    model = keypoint_model_from_datasets([small_dataset, two_d], num_params=6)
+    ds = open_dataset(small_dataset)
+    expected = fit_keypoint_model(
+        ds.read_field("quats"), ds.read_field("coords"), ds.read_field("pt3d_68"), 6
+    )
+    assert torch.allclose(model.basis, expected.basis) and torch.allclose(model.mean, expected.mean)
+    with pytest.raises(OpNetError, match="landmarks2d.h5: no dataset has quats, coords, pt3d_68"):
+        keypoint_model_from_datasets([two_d])

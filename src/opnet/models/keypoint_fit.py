@@ -17,11 +17,14 @@ No iteration; exact for labels made from a linear model, whatever the number of 
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 
+from opnet.data import open_dataset
 from opnet.errors import OpNetError
 from opnet.facemodel import HEAD_CENTRE, FaceModel
 from opnet.geometry import IBUG68_MIRROR, canonical_quat, mirror_points, mirror_quat, quat_to_matrix
@@ -130,6 +133,30 @@ def fit_keypoint_model(
     basis = (directions * scales).T.reshape(num_params, NUM_POINTS, 3) + shift[:, None, :]
     log.info("keypoint model: %d samples, %d of %d components used", len(v0), used.sum(), num_params)
     return KeypointModel(torch.from_numpy(mean), torch.from_numpy(basis))
+
+
+LABEL_FIELDS = ("quats", "coords", "pt3d_68")
+
+
+def keypoint_model_from_datasets(
+    paths: Sequence[str | os.PathLike], num_params: int = 50, max_samples: int = 20000, seed: int = 0
+) -> KeypointModel:
+    """:func:`fit_keypoint_model` on the labels of every dataset file that has quats, coords and pt3d_68.
+
+    Files without these fields (2D-only landmarks, no pose) are skipped; none left is an error.
+    """
+    labels: list[tuple[NDArray, ...]] = []
+    for path in paths:
+        ds = open_dataset(path, require_images=False)
+        if all(name in ds.fields for name in LABEL_FIELDS):
+            labels.append(tuple(ds.read_field(name) for name in LABEL_FIELDS))
+        else:
+            log.info("keypoint model: %s skipped (no %s)", path, " / ".join(LABEL_FIELDS))
+    if not labels:
+        names = ", ".join(str(p) for p in paths)
+        raise OpNetError(f"{names}: no dataset has {', '.join(LABEL_FIELDS)} to fit the keypoint model on")
+    quats, coords, points = (np.concatenate(parts) for parts in zip(*labels, strict=True))
+    return fit_keypoint_model(quats, coords, points, num_params, max_samples=max_samples, seed=seed)
 
 
 def keypoint_model_from_face_model(face: FaceModel, num_params: int = 50) -> KeypointModel:
