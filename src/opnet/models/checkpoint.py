@@ -1,0 +1,105 @@
+"""Self-describing checkpoints: config + weights (keypoint model included) + caller's extras.
+
+The file is a ``torch.save`` of plain dicts, tensors and primitives, so it loads with
+``torch.load(weights_only=True)``; nothing else is needed to rebuild the network.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from opnet import __version__
+from opnet.errors import OpNetError
+from opnet.fileio import atomic_output
+from opnet.models.config import ModelConfig
+from opnet.models.keypoints import KeypointModel
+from opnet.models.posenet import PoseNet, create_model
+
+FORMAT = "opnet-posenet"
+FORMAT_VERSION = 1
+
+
+def _check_plain(value: Any, where: str) -> None:
+    """Raises ValueError unless ``value`` holds only dicts (str keys), lists, tuples, tensors, primitives."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"checkpoint {where}: key {key!r} is not a string")
+            _check_plain(item, f"{where}.{key}")
+    elif isinstance(value, (list, tuple)):
+        for k, item in enumerate(value):
+            _check_plain(item, f"{where}[{k}]")
+    elif not isinstance(value, (Tensor, str, int, float, bool, type(None))):
+        raise ValueError(
+            f"checkpoint {where}: {type(value).__name__} is not a plain value (weights_only loading)"
+        )
+
+
+def save_checkpoint(
+    path: str | os.PathLike, model: PoseNet, extra: dict[str, Any] | None = None, overwrite: bool = False
+) -> Path:
+    """Writes ``model`` (config + state dict) and ``extra`` (plain values, e.g. optimizer state, epoch)
+    atomically to ``path``; an existing file is replaced only with ``overwrite``."""
+    extra = dict(extra or {})
+    _check_plain(extra, "extra")
+    content = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "opnet_version": __version__,
+        "config": model.config.to_dict(),
+        "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+        "extra": extra,
+    }
+    path = Path(path)
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        torch.save(content, tmp)
+    return path
+
+
+def _read(path: Path, map_location: str | torch.device) -> dict[str, Any]:
+    if not path.is_file():
+        raise OpNetError(f"{path}: no such file")
+    try:
+        content = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # noqa: BLE001  (any unreadable file is the user's input error)
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise OpNetError(f"{path}: not a readable PyTorch checkpoint ({reason})") from None
+    if not isinstance(content, dict) or content.get("format") != FORMAT:
+        raise OpNetError(f"{path}: not an OpNet pose-network checkpoint (no 'format': '{FORMAT}' entry)")
+    if content.get("format_version") != FORMAT_VERSION:
+        raise OpNetError(
+            f"{path}: checkpoint format version {content.get('format_version')!r}; "
+            f"this OpNet reads {FORMAT_VERSION}"
+        )
+    for key, kind in (("config", dict), ("state_dict", dict), ("extra", dict)):
+        if not isinstance(content.get(key), kind):
+            raise OpNetError(f"{path}: checkpoint entry '{key}' is missing or not a {kind.__name__}")
+    return content
+
+
+def load_checkpoint(
+    path: str | os.PathLike, map_location: str | torch.device = "cpu"
+) -> tuple[PoseNet, dict[str, Any]]:
+    """The network stored in ``path`` (in training mode) and the ``extra`` dict saved with it."""
+    path = Path(path)
+    content = _read(path, map_location)
+    config = ModelConfig.from_dict(content["config"], source=str(path))
+    keypoints = KeypointModel.empty(config.num_shape_params) if config.landmarks else None
+    model = create_model(config, keypoints)
+    try:
+        model.load_state_dict(content["state_dict"], strict=True)
+    except RuntimeError as e:
+        detail = " ".join(str(e).split())
+        raise OpNetError(f"{path}: weights do not match the stored config ({detail[:300]})") from None
+    return model.to(map_location), content["extra"]
+
+
+def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> PoseNet:
+    """The network stored in ``path``, in evaluation mode, on ``map_location``."""
+    model, _ = load_checkpoint(path, map_location)
+    return model.eval()
