@@ -14,7 +14,7 @@ import sys
 from opnet import __version__
 from opnet.errors import OpNetError
 
-SUBCOMMANDS = ("inspect", "show", "evaluate")
+SUBCOMMANDS = ("inspect", "show", "evaluate", "predict", "track")
 
 
 def build_parser() -> argparse.ArgumentParser:
