@@ -108,8 +108,12 @@ def predict_images(paths: Sequence[str | os.PathLike], model: PoseModel, detecto
     return results
 
 
-def _optional(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+def _number(value: float | None, digits: int) -> str:
+    """Fixed decimals, '-' for None, no '-0.0'."""
+    if value is None:
+        return "-"
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def faces_table(results: Sequence[ImageFaces]) -> str:
@@ -122,9 +126,9 @@ def faces_table(results: Sequence[ImageFaces]) -> str:
         for k, face in enumerate(result.faces):
             yaw, pitch, roll = face.euler_deg
             x, y, size = face.coords
-            lines.append(f"| {result.path} | {k} | {yaw:.1f} | {pitch:.1f} | {roll:.1f} | {x:.1f} | {y:.1f} | "
-                         f"{size:.1f} | {_optional(face.rotation_std_deg)} | {_optional(face.position_std_px)} | "
-                         f"{face.detection.score:.2f} |")
+            cells = [_number(v, 1) for v in (yaw, pitch, roll, x, y, size)]
+            cells += [_number(face.rotation_std_deg, 2), _number(face.position_std_px, 2), _number(face.detection.score, 2)]
+            lines.append(f"| {result.path} | {k} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 

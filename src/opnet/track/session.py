@@ -12,14 +12,14 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
 from opnet.errors import OpNetError
 from opnet.track.filters import make_filter
-from opnet.track.frames import FrameSource, prepare_frame, to_gray
+from opnet.track.frames import Frame, FrameSource, prepare_frame, to_gray
 from opnet.track.records import TrackRecord, csv_log, preview_video
 from opnet.track.timing import StageStats, StageTimer
 from opnet.track.tracker import FaceTracker
@@ -131,6 +131,15 @@ def _open_outputs(stack: contextlib.ExitStack, outputs: Outputs, fps: float) -> 
     return writers, sender
 
 
+def _timed_next(frames: Iterator[Frame], timer: StageTimer) -> Frame | None:
+    """The next frame (None at the end); the time it took to read goes to the 'read' stage."""
+    start = time.perf_counter()
+    frame = next(frames, None)
+    if frame is not None:
+        timer.add("read", time.perf_counter() - start)
+    return frame
+
+
 def track(source: FrameSource, tracker: FaceTracker, settings: TrackingSettings = TrackingSettings(),
           outputs: Outputs = Outputs(), progress: bool = True) -> TrackingSummary:
     """Runs the tracking loop over ``source`` until it ends, ``max_frames`` or Ctrl-C."""
@@ -141,12 +150,16 @@ def track(source: FrameSource, tracker: FaceTracker, settings: TrackingSettings 
         writers, sender = _open_outputs(stack, outputs, source.fps or DEFAULT_PREVIEW_FPS)
         bar = stack.enter_context(tqdm(desc="tracking", unit="frame", disable=not progress, total=settings.max_frames))
         try:
-            for frame in source:
+            frame_iter = iter(source)
+            while (frame := _timed_next(frame_iter, loop.timer)) is not None:
+                received = time.perf_counter()
                 record = loop.process(frame.index, frame.time_s, frame.image)
                 written = time.perf_counter()
                 for write in writers:
                     write(record)
-                loop.timer.add("outputs", time.perf_counter() - written)
+                done = time.perf_counter()
+                loop.timer.add("outputs", done - written)
+                loop.timer.add("total (frame to outputs)", done - received)
                 frames, faces = frames + 1, faces + (record.pose is not None)
                 detector_runs += record.step.detector_s is not None
                 bar.update()

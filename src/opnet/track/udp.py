@@ -34,8 +34,8 @@ def parse_address(text: str, default_port: int = OPENTRACK_UDP_PORT) -> tuple[st
     """``HOST``, ``HOST:PORT`` or ``[IPv6]:PORT`` -> (host, port); the port defaults to OpenTrack's 4242."""
     host, port = text, str(default_port)
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") else port
+        host, closed, rest = text[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else (port if closed and not rest else "")
     elif text.count(":") == 1:
         host, port = text.split(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
