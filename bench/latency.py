@@ -40,7 +40,8 @@ def load_faces(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
         with open_dataset(path) as ds:
             return [(ds.read_image(i), ds.read_field("rois")[i].astype(np.float64)) for i in range(len(ds))]
     rng = np.random.default_rng(0)
-    return [(rng.integers(0, 255, (450, 450), dtype=np.uint8), np.array([120.0, 110, 330, 360])) for _ in range(16)]
+    box = np.array([120.0, 110, 330, 360])
+    return [(rng.integers(0, 255, (450, 450), dtype=np.uint8), box) for _ in range(16)]
 
 
 def time_round_robin(tasks: dict[str, Callable[[int], object]], iterations: int) -> dict[str, np.ndarray]:
@@ -60,7 +61,8 @@ def measure(paths: list[Path], threads: int, faces, iterations: int) -> dict[tup
     tasks: dict[tuple[str, Path], Callable[[int], object]] = {}
     for path in paths:
         model = OnnxPoseModel(path, threads=1, intra_op_threads=threads)
-        x = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 1, model.input_size, model.input_size)).astype(np.float32)
+        shape = (1, 1, model.input_size, model.input_size)
+        x = np.random.default_rng(0).uniform(-0.5, 0.5, shape).astype(np.float32)
         tasks[("model", path)] = lambda k, m=model, x=x: m.run(x)
         tasks[("crop+model", path)] = lambda k, m=model: predict_face(m, *faces[k % len(faces)])
     return time_round_robin(tasks, iterations)
@@ -75,7 +77,8 @@ def print_table(paths: list[Path], results: dict[int, dict], reference: Path) ->
             for stage in ("model", "crop+model"):
                 ms = times[(stage, path)]
                 ref = np.median(times[(stage, reference)])
-                cells += [f"{np.median(ms):.2f}", f"{np.percentile(ms, 90):.2f}", f"{np.median(ms) / ref:.2f}"]
+                p50, p90 = np.median(ms), np.percentile(ms, 90)
+                cells += [f"{p50:.2f}", f"{p90:.2f}", f"{p50 / ref:.2f}"]
             print(f"| {path.name} | {threads} | " + " | ".join(cells) + " |")
 
 
@@ -97,7 +100,8 @@ def main() -> None:
         frame = np.random.default_rng(1).integers(0, 255, (480, 640), dtype=np.uint8)
         for threads in sorted({1, cores}):
             localizer = Localizer(args.localizer, threads)
-            ms = time_round_robin({"localizer": lambda k: localizer.localize(frame)}, args.iterations)["localizer"]
+            task = {"localizer": lambda k: localizer.localize(frame)}
+            ms = time_round_robin(task, args.iterations)["localizer"]
             print(f"localizer 640x480 frame, threads={threads}: p50 {np.median(ms):.2f} ms, "
                   f"p90 {np.percentile(ms, 90):.2f} ms")
 

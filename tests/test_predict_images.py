@@ -15,7 +15,7 @@ from opnet.errors import OpNetError
 from opnet.geometry import euler_to_quat
 from opnet.runtime import load_pose_model
 from opnet.runtime.detection import FaceDetection
-from opnet.runtime.faces import FacePose, estimate_faces, position_std_px, rotation_std_deg
+from opnet.runtime.faces import estimate_faces, position_std_px, rotation_std_deg
 from opnet.runtime.image_files import faces_json, faces_table, predict_images
 
 YAW_20 = euler_to_quat([0.0, np.deg2rad(20.0), 0.0])

@@ -93,7 +93,8 @@ def test_drifting_roi_calls_the_detector_which_confirms_or_moves_or_loses_the_fa
 
 
 def test_roi_zoom_and_filter_alpha():
-    tracker = FaceTracker(FakeModel((0.2, 0.0)), ScriptedDetector(FACE), TrackerSettings(roi_zoom=1.2, roi_filter_alpha=0.5))
+    settings = TrackerSettings(roi_zoom=1.2, roi_filter_alpha=0.5)
+    tracker = FaceTracker(FakeModel((0.2, 0.0)), ScriptedDetector(FACE), settings)
     tracker.step(FRAME)
     predicted = np.array(FACE[0], float) + [10.5, 0, 10.5, 0]  # 0.2 * 52.5 px to the right
     expected = blend_boxes(np.array(FACE[0], float), expand_box(predicted, 1.2), 0.5)

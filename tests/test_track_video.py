@@ -97,7 +97,8 @@ def test_track_sends_one_datagram_per_frame_as_in_the_csv(tmp_path, capsys):
     assert np.all(np.diff(logged[:, 3]) != 0)  # yaw changes with the frame
     camera = Camera(320, 240, 56.0)
     for r in rows:
-        quat = euler_to_quat(np.deg2rad([float(r["image_pitch_deg"]), float(r["image_yaw_deg"]), float(r["image_roll_deg"])]))
+        angles = [float(r[f"image_{name}_deg"]) for name in ("pitch", "yaw", "roll")]
+        quat = euler_to_quat(np.deg2rad(angles))
         expected = opentrack_pose(world_pose(camera, quat, float(r["centre_x_px"]), float(r["centre_y_px"]),
                                              float(r["size_px"]), (0, 0, 0)))
         assert np.allclose(expected.as_tuple(), [float(r[c]) for c in WORLD_COLUMNS], atol=1e-4)

@@ -22,7 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add_model_arguments(p)
     p.add_argument("-o", "--output", type=Path, metavar="DIR",
                    help="write each image with its faces' boxes, head circles, pose axes and angles into DIR")
-    p.add_argument("--json", action="store_true", help="print JSON (schema opnet-predict/1) instead of the table")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON (schema opnet-predict/1) instead of the table")
     p.add_argument("--min-score", type=float, default=0.5, help="detector score a face needs (default 0.5)")
     p.add_argument("--threads", type=int, help="CPU threads (default: $NUM_WORKERS or all cores)")
     p.add_argument("--force", action="store_true", help="overwrite existing annotated images")
@@ -31,8 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """--model, --detector, --localizer (shared with opnet track)."""
-    p.add_argument("--model", type=Path, help="pose model (.onnx in OpenTrack's format; "
-                                              "default ../shared/models/head-pose-0.4-small-int8.onnx if present)")
+    p.add_argument("--model", type=Path, help="pose model (.onnx in OpenTrack's format; default "
+                                              "../shared/models/head-pose-0.4-small-int8.onnx if present)")
     p.add_argument("--detector", choices=("localizer", "haar"), default="localizer",
                    help="face detector: OpenTrack's localizer network (default) or OpenCV's Haar cascade")
     p.add_argument("--localizer", type=Path,

@@ -21,7 +21,8 @@ def draw_face(rgb: NDArray[np.uint8], quat: ArrayLike, coords: ArrayLike, box: A
     if label:
         top = np.asarray(box, dtype=np.float64)[1] if box is not None else y - size
         left = np.asarray(box, dtype=np.float64)[0] if box is not None else x - size
-        origin = (int(np.clip(left, 2, max(2, rgb.shape[1] - 100))), int(np.clip(top - 6, 12, rgb.shape[0] - 4)))
+        h, w = rgb.shape[:2]
+        origin = (int(np.clip(left, 2, max(2, w - 100))), int(np.clip(top - 6, 12, h - 4)))
         put_text(rgb, label, origin)
 
 

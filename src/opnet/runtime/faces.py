@@ -65,7 +65,8 @@ class FacePose:
     @classmethod
     def from_prediction(cls, prediction: PosePrediction, detection: FaceDetection, k: int = 0) -> FacePose:
         """Row ``k`` of a prediction, for the face found at ``detection``."""
-        rot = None if prediction.rotaxis_scales_tril is None else rotation_std_deg(prediction.rotaxis_scales_tril[k])
+        rot_tril = prediction.rotaxis_scales_tril
+        rot = None if rot_tril is None else rotation_std_deg(rot_tril[k])
         pos = size = None
         if prediction.coords_scales_tril is not None:
             pos, size = position_std_px(prediction.coords_scales_tril[k])
@@ -75,10 +76,12 @@ class FacePose:
 def estimate_faces(model: PoseModel, detector: FaceDetector, image: NDArray[np.uint8],
                    min_score: float = FACE_SCORE_THRESHOLD) -> list[FacePose]:
     """Every face the detector finds in a gray (H, W) image, with its pose (OpenTrack's crop)."""
-    return [FacePose.from_prediction(predict_face(model, image, d.box), d) for d in faces_in(detector, image, min_score)]
+    found = faces_in(detector, image, min_score)
+    return [FacePose.from_prediction(predict_face(model, image, d.box), d) for d in found]
 
 
-def load_detector(kind: str, localizer_path: str | os.PathLike | None = None, threads: int = 1) -> FaceDetector:
+def load_detector(kind: str, localizer_path: str | os.PathLike | None = None,
+                  threads: int = 1) -> FaceDetector:
     """``"localizer"`` (OpenTrack's network, needs ``localizer_path``) or ``"haar"`` (OpenCV's cascade)."""
     if kind == "haar":
         from opnet.runtime.haar import HaarDetector

@@ -46,8 +46,10 @@ class HaarDetector:
 
     def detect(self, image: NDArray[np.uint8]) -> list[FaceDetection]:
         """All frontal faces in a gray (H, W) frame, largest first, each with score 1.0."""
-        found = self._cascade.detectMultiScale(image, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
+        found = self._cascade.detectMultiScale(image, scaleFactor=self.scale_factor,
+                                               minNeighbors=self.min_neighbors,
                                                minSize=(self.min_size_px, self.min_size_px))
-        boxes = [np.array([x, y, x + w, y + h], dtype=np.float64) for x, y, w, h in np.reshape(found, (-1, 4))]
+        rects = np.reshape(found, (-1, 4)).astype(np.float64)
+        boxes = [np.array([x, y, x + w, y + h]) for x, y, w, h in rects]
         boxes.sort(key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
         return [FaceDetection(b, 1.0) for b in boxes]

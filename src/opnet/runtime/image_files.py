@@ -127,7 +127,8 @@ def faces_table(results: Sequence[ImageFaces]) -> str:
             yaw, pitch, roll = face.euler_deg
             x, y, size = face.coords
             cells = [_number(v, 1) for v in (yaw, pitch, roll, x, y, size)]
-            cells += [_number(face.rotation_std_deg, 2), _number(face.position_std_px, 2), _number(face.detection.score, 2)]
+            spreads = (face.rotation_std_deg, face.position_std_px, face.detection.score)
+            cells += [_number(v, 2) for v in spreads]
             lines.append(f"| {result.path} | {k} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
@@ -136,7 +137,8 @@ def _face_json(face: FacePose) -> dict[str, Any]:
     yaw, pitch, roll = face.euler_deg
     return {"score": face.detection.score, "detection_box_px": face.detection.box.tolist(),
             "yaw_deg": yaw, "pitch_deg": pitch, "roll_deg": roll, "quat_xyzw": face.quat.tolist(),
-            "centre_px": face.coords[:2].tolist(), "size_px": float(face.coords[2]), "box_px": face.box.tolist(),
+            "centre_px": face.coords[:2].tolist(), "size_px": float(face.coords[2]),
+            "box_px": face.box.tolist(),
             "rotation_std_deg": face.rotation_std_deg, "position_std_px": face.position_std_px,
             "size_std_px": face.size_std_px}
 
@@ -146,7 +148,8 @@ def faces_json(results: Sequence[ImageFaces], model: PoseModel, detector: FaceDe
     path = getattr(model, "path", None)
     return {
         "schema": JSON_SCHEMA,
-        "model": {"name": model.name, "path": None if path is None else str(path), "input_size": model.input_size},
+        "model": {"name": model.name, "path": None if path is None else str(path),
+                  "input_size": model.input_size},
         "detector": detector.name,
         "images": [{"path": str(r.path), "width": r.width, "height": r.height,
                     "annotated": None if r.annotated is None else str(r.annotated),

@@ -101,7 +101,8 @@ class OnnxPoseModel:
     (as OpenTrack's "number of threads" setting does for its single-frame calls).
     """
 
-    def __init__(self, path: str | os.PathLike, threads: int | None = None, intra_op_threads: int | None = None):
+    def __init__(self, path: str | os.PathLike, threads: int | None = None,
+                 intra_op_threads: int | None = None):
         import onnxruntime as ort
 
         self.path = Path(path)

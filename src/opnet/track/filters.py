@@ -26,7 +26,8 @@ from opnet.runtime import PosePrediction
 from opnet.track.world import WorldPose
 
 ToWorld = Callable[[NDArray[np.float64], ArrayLike, ArrayLike, ArrayLike], WorldPose]
-"""(image-space quats (..., 4) xyzw, centres x, y and sizes (...) in pixels) -> world poses (OpenTrack's transform)."""
+"""(image-space quats (..., 4) xyzw, centres x, y and sizes (...) in pixels) -> world poses
+(OpenTrack's transform)."""
 
 SMOOTHING = ("none", "deadzone", "one-euro")
 
@@ -100,13 +101,14 @@ class DeadzoneFilter:
         self._sigma = SigmaPoints()
 
     def _sample_poses(self, face: PosePrediction, to_world: ToWorld) -> WorldPose:
-        """World poses (13 of them) of the sigma points of the face's uncertainty (image offsets / 200, rotation vector)."""
+        """World poses of the 13 sigma points of the face's uncertainty (image offsets / 200, rotvec)."""
         tril = block_diag(face.coords_scales_tril[0] / self.IMAGE_SCALE, face.rotaxis_scales_tril[0])
         offsets = self._sigma.points(tril)
         x, y, size = face.coords[0]
         quat = quat_multiply(face.quat[0], rotvec_to_quat(offsets[:, 3:]))
         sizes = np.maximum(0.1 * size, size + offsets[:, 2] * self.IMAGE_SCALE)
-        return to_world(quat, x + offsets[:, 0] * self.IMAGE_SCALE, y + offsets[:, 1] * self.IMAGE_SCALE, sizes)
+        xs, ys = x + offsets[:, 0] * self.IMAGE_SCALE, y + offsets[:, 1] * self.IMAGE_SCALE
+        return to_world(quat, xs, ys, sizes)
 
     def _attenuation(self, mean: NDArray[np.float64], cov: NDArray[np.float64]) -> float:
         try:
@@ -123,7 +125,8 @@ class DeadzoneFilter:
         prev_pos = self.previous.position_mm / self.WORLD_SCALE
         samples = self._sample_poses(face, to_world)
         turns = quat_to_rotvec(matrix_to_quat(self.previous.rotation.T @ samples.rotation))
-        mean, cov = self._sigma.statistics(np.concatenate([samples.position_mm / self.WORLD_SCALE - prev_pos, turns], axis=1))
+        moves = samples.position_mm / self.WORLD_SCALE - prev_pos
+        mean, cov = self._sigma.statistics(np.concatenate([moves, turns], axis=1))
         step = mean * self._attenuation(mean, cov)
         rotation = self.previous.rotation @ quat_to_matrix(rotvec_to_quat(step[3:]))
         self.previous = WorldPose(rotation, (prev_pos + step[:3]) * self.WORLD_SCALE)

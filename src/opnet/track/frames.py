@@ -61,7 +61,7 @@ def to_gray(frame: NDArray[np.uint8]) -> NDArray[np.uint8]:
 
 @dataclass(frozen=True)
 class Frame:
-    """One frame: its number from 0, its time in seconds (video time, or since the camera started), BGR pixels."""
+    """One frame: number from 0, time in seconds (video time or since the camera started), BGR pixels."""
 
     index: int
     time_s: float
@@ -106,10 +106,10 @@ class FrameSource:
             ok, image = self._capture.read()
             if not ok:
                 return
-            if self.live or fps <= 0:
-                stamp = time.perf_counter() - start if self.live else self._capture.get(cv2.CAP_PROP_POS_MSEC) / 1000
+            if self.live:
+                stamp = time.perf_counter() - start
             else:
-                stamp = index / fps
+                stamp = index / fps if fps > 0 else self._capture.get(cv2.CAP_PROP_POS_MSEC) / 1000
             yield Frame(index, float(stamp), image)
             index += 1
 

@@ -24,7 +24,8 @@ from opnet.track.world import OpenTrackPose
 CSV_COLUMNS = (
     "frame", "time_s", "face", "x_cm", "y_cm", "z_cm", "yaw_deg", "pitch_deg", "roll_deg",
     "centre_x_px", "centre_y_px", "size_px", "roi_x0", "roi_y0", "roi_x1", "roi_y1",
-    "image_yaw_deg", "image_pitch_deg", "image_roll_deg", "rotation_std_deg", "detector_ran", "detector_score",
+    "image_yaw_deg", "image_pitch_deg", "image_roll_deg", "rotation_std_deg",
+    "detector_ran", "detector_score",
 )
 """Columns of ``--csv``; see docs/opentrack.md. Empty cells where a value does not exist."""
 
@@ -33,7 +34,7 @@ VIDEO_CODECS = {".mp4": "mp4v", ".avi": "MJPG"}
 
 @dataclass(frozen=True)
 class TrackRecord:
-    """One processed frame: number, time (s), the prepared frame (BGR), the tracker's step, the output pose."""
+    """One processed frame: number, time (s), prepared frame (BGR), the tracker's step, the output pose."""
 
     index: int
     time_s: float
@@ -52,7 +53,8 @@ def csv_row(record: TrackRecord) -> list[str]:
     row += fmt(record.pose.as_tuple()) if record.pose is not None else [""] * 6
     if face is not None:
         pitch, yaw, roll = np.rad2deg(quat_to_euler(face.quat[0]))
-        rot_std = "" if face.rotaxis_scales_tril is None else f"{rotation_std_deg(face.rotaxis_scales_tril[0]):.6f}"
+        rot_tril = face.rotaxis_scales_tril
+        rot_std = "" if rot_tril is None else f"{rotation_std_deg(rot_tril[0]):.6f}"
         row += fmt(face.coords[0]) + fmt(step.roi) + fmt((yaw, pitch, roll)) + [rot_std]
     else:
         row += [""] * 11
@@ -86,7 +88,7 @@ def annotated_frame(record: TrackRecord) -> NDArray[np.uint8]:
 
 @contextlib.contextmanager
 def preview_video(path: str | os.PathLike, fps: float, overwrite: bool = False) -> Iterator:
-    """Yields ``write(record)`` that appends the annotated frame; .mp4 (mp4v) or .avi (MJPG), written atomically."""
+    """Yields ``write(record)`` appending annotated frames; .mp4 (mp4v) or .avi (MJPG), atomically."""
     path = Path(path)
     codec = VIDEO_CODECS.get(path.suffix.lower())
     if codec is None:

@@ -24,7 +24,8 @@ from opnet.track.records import TrackRecord, csv_log, preview_video
 from opnet.track.timing import StageStats, StageTimer
 from opnet.track.tracker import FaceTracker
 from opnet.track.udp import UdpSender
-from opnet.track.world import HEAD_SIZE_MM, NECK_OFFSET_MM, OPENTRACK_FOV_DEG, Camera, opentrack_pose, world_pose
+from opnet.track.world import (HEAD_SIZE_MM, NECK_OFFSET_MM, OPENTRACK_FOV_DEG, Camera, opentrack_pose,
+                               world_pose)
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +114,15 @@ class _Loop:
         if step.face is not None:
             pose = opentrack_pose(self.filter.update(step.face, self.to_world, time_s))
         done = time.perf_counter()
-        for stage, seconds in (("prepare", prepared - start), ("detector", step.detector_s), ("pose", step.pose_s),
-                               ("world+filter", done - tracked)):
+        stages = (("prepare", prepared - start), ("detector", step.detector_s), ("pose", step.pose_s),
+                  ("world+filter", done - tracked))
+        for stage, seconds in stages:
             self.timer.add(stage, seconds)
         return TrackRecord(index, time_s, image, step, pose)
 
 
-def _open_outputs(stack: contextlib.ExitStack, outputs: Outputs, fps: float) -> tuple[list[Callable], UdpSender | None]:
+def _open_outputs(stack: contextlib.ExitStack, outputs: Outputs,
+                  fps: float) -> tuple[list[Callable], UdpSender | None]:
     writers: list[Callable] = []
     if outputs.csv is not None:
         writers.append(stack.enter_context(csv_log(outputs.csv, outputs.overwrite)))
@@ -148,7 +151,8 @@ def track(source: FrameSource, tracker: FaceTracker, settings: TrackingSettings 
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
         writers, sender = _open_outputs(stack, outputs, source.fps or DEFAULT_PREVIEW_FPS)
-        bar = stack.enter_context(tqdm(desc="tracking", unit="frame", disable=not progress, total=settings.max_frames))
+        bar = stack.enter_context(tqdm(desc="tracking", unit="frame", disable=not progress,
+                                       total=settings.max_frames))
         try:
             frame_iter = iter(source)
             while (frame := _timed_next(frame_iter, loop.timer)) is not None:

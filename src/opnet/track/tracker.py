@@ -88,7 +88,8 @@ def _usable(box: NDArray[np.float64]) -> bool:
 class FaceTracker:
     """Tracks one face through a stream of gray frames as OpenTrack's NeuralNet tracker does."""
 
-    def __init__(self, model: PoseModel, detector: FaceDetector, settings: TrackerSettings = TrackerSettings()):
+    def __init__(self, model: PoseModel, detector: FaceDetector,
+                 settings: TrackerSettings = TrackerSettings()):
         self.model, self.detector, self.settings = model, detector, settings
         self.roi: NDArray[np.float64] | None = None
         self.detector_box: NDArray[np.float64] | None = None

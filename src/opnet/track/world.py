@@ -1,4 +1,4 @@
-"""From the pose network's image-space answer to OpenTrack's 6-DoF head pose (``ftnoir_tracker_neuralnet.cpp``).
+"""From the pose network's image-space answer to OpenTrack's 6-DoF pose (``ftnoir_tracker_neuralnet.cpp``).
 
 OpenTrack's world frame (millimetres): x points from the head towards the camera, y up, z to the
 image's left, i.e. world = P camera with P = [[0, 0, -1], [0, -1, 0], [-1, 0, 0]] (camera frame =
