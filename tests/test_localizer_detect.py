@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import AFLW_MINI, LOCALIZER_MODEL, face_image, needs_shared
+from conftest import AFLW_MINI, LOCALIZER_MODEL, needs_shared
 
 from opnet.errors import OpNetError
 from opnet.geometry import box_iou
@@ -101,11 +101,11 @@ def test_faces_in_keeps_candidates_above_the_threshold():
     assert len(faces_in(Two(), np.zeros((4, 4), np.uint8), min_score=0.1)) == 2
 
 
-def test_haar_finds_nothing_in_noise_and_returns_largest_first(rng):
-    haar = HaarDetector()
+def test_haar_finds_nothing_in_noise_or_flat_images(rng):
+    haar = load_detector("haar")
+    assert haar.name == "haar" and isinstance(haar, FaceDetector)
     assert haar.detect(rng.integers(0, 255, (240, 320), dtype=np.uint8)) == []
-    assert load_detector("haar").name == "haar"
-    assert isinstance(face_image(rng), np.ndarray)  # conftest's drawing is not a face the cascade knows
+    assert haar.detect(np.full((240, 320), 128, np.uint8)) == []
 
 
 @needs_shared(AFLW_MINI)
@@ -137,5 +137,11 @@ def test_haar_finds_most_aflw_faces_where_they_are():
     hits = {i: f[0] for i, f in found.items() if f}
     assert len(hits) >= 8  # frontal faces only: 11 of these 16 (some at large yaw)
     assert all(float(box_iou(d.box, rois[i])) > 0.3 and d.score == 1.0 for i, d in hits.items())
-    gray = cv2.resize(np.full((60, 60), 128, np.uint8), (320, 240))
-    assert haar.detect(gray) == []
+    with open_dataset(AFLW_MINI) as ds:
+        big, small = ds.read_image(2), cv2.resize(ds.read_image(4), (270, 270), interpolation=cv2.INTER_AREA)
+    pair = np.full((450, 750), 90, np.uint8)
+    pair[:, :450], pair[90:360, 470:740] = big, small
+    found = haar.detect(pair)
+    areas = [d.width * d.height for d in found]
+    assert len(found) == 2 and areas[0] > areas[1]  # every frontal face, the largest first
+    assert found[0].box[2] <= 450 and found[1].box[0] >= 470
