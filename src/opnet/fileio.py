@@ -19,9 +19,13 @@ def check_writable(path: Path, overwrite: bool) -> None:
         raise OpNetError(f"{path}: folder {path.parent} does not exist")
 
 
-def temp_path_for(path: Path) -> Path:
-    """A hidden sibling of ``path`` in the same folder (so that the final rename is atomic)."""
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+def temp_path_for(path: Path, keep_suffix: bool = False) -> Path:
+    """A hidden sibling of ``path`` in the same folder (so that the final rename is atomic).
+
+    ``keep_suffix``: the temporary name ends in ``path``'s suffix too, for writers that choose the
+    format by suffix (``cv2.VideoWriter``).
+    """
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}{path.suffix if keep_suffix else ''}")
 
 
 def remove_path(path: Path) -> None:
@@ -33,14 +37,16 @@ def remove_path(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
+def atomic_output(path: str | os.PathLike, overwrite: bool = False,
+                  keep_suffix: bool = False) -> Iterator[Path]:
     """Yields a temporary path to write; renames it to ``path`` on success, deletes it on error.
 
     Works for files and folders alike (an existing folder at ``path`` is replaced as a whole).
+    ``keep_suffix``: see :func:`temp_path_for`.
     """
     path = Path(path)
     check_writable(path, overwrite)
-    tmp = temp_path_for(path)
+    tmp = temp_path_for(path, keep_suffix)
     remove_path(tmp)
     try:
         yield tmp

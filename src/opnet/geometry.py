@@ -202,6 +202,23 @@ def square_roi(roi: ArrayLike, expansion: float = 1.0) -> FloatArray:
     return np.concatenate([centre - half, centre + half], axis=-1)
 
 
+def box_iou(a: ArrayLike, b: ArrayLike) -> FloatArray:
+    """Intersection over union of boxes (..., 4) x0, y0, x1, y1; 0 where the union is empty.
+
+    A box with x1 <= x0 or y1 <= y0 is empty (area 0).
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+
+    def area(box: FloatArray) -> FloatArray:
+        return np.clip(box[..., 2] - box[..., 0], 0, None) * np.clip(box[..., 3] - box[..., 1], 0, None)
+
+    inter = np.concatenate([np.maximum(a[..., :2], b[..., :2]), np.minimum(a[..., 2:], b[..., 2:])], axis=-1)
+    overlap = area(inter)
+    union = area(a) + area(b) - overlap
+    return np.divide(overlap, union, out=np.zeros_like(overlap), where=union > 0)
+
+
 def crop_transform(centre: ArrayLike, side: float, out_size: int) -> FloatArray:
     """2x3 affine that maps image points into an ``out_size`` square crop of ``side`` px around ``centre``."""
     s = out_size / side

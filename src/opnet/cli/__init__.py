@@ -14,7 +14,9 @@ import sys
 from opnet import __version__
 from opnet.errors import OpNetError
 
-SUBCOMMANDS = ("inspect", "show", "synth", "prepare", "join", "filter", "split", "download", "evaluate")
+SUBCOMMANDS = (
+    "inspect", "show", "synth", "prepare", "join", "filter", "split", "download", "evaluate", "predict", "track",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

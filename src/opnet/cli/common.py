@@ -77,3 +77,19 @@ def resolve_dataset(name_or_path: str, flag: str) -> Path:
     if not path.is_file():
         raise OpNetError(f"{flag} {name_or_path}: {path} not found (DATADIR={root})")
     return path
+
+
+SHARED_MODELS = Path("..") / "shared" / "models"
+DEFAULT_POSE_MODEL = SHARED_MODELS / "head-pose-0.4-small-int8.onnx"
+DEFAULT_LOCALIZER = SHARED_MODELS / "head-localizer.onnx"
+"""Defaults of ``--model`` / ``--localizer``: OpenTrack's released files in ``../shared/models``
+(relative to the current folder, i.e. a checkout of the project), used only if they exist."""
+
+
+def model_or_default(given: Path | None, default: Path, flag: str) -> Path:
+    """``given``, else ``default`` if that file exists, else an error asking for ``flag``."""
+    if given is not None:
+        return given
+    if default.is_file():
+        return default
+    raise OpNetError(f"{flag} is required: no default {default} here (give the path of the .onnx file)")

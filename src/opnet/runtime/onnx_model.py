@@ -97,10 +97,12 @@ class OnnxPoseModel:
     ``threads`` = CPU threads to use (default: all usable cores). Models with a dynamic batch
     axis run a whole batch in one call with that many intra-op threads; fixed-batch models (like
     OpenTrack's, batch 1) run ``threads`` single-sample calls at once, one thread each, which is
-    faster for such small networks.
+    faster for such small networks. ``intra_op_threads`` overrides the threads one call uses
+    (as OpenTrack's "number of threads" setting does for its single-frame calls).
     """
 
-    def __init__(self, path: str | os.PathLike, threads: int | None = None):
+    def __init__(self, path: str | os.PathLike, threads: int | None = None,
+                 intra_op_threads: int | None = None):
         import onnxruntime as ort
 
         self.path = Path(path)
@@ -119,7 +121,8 @@ class OnnxPoseModel:
         self.has_points = "points" in self._fields.values()
         self._description = self._describe(probe, meta)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads if self.max_batch is None else 1
+        default_intra = self.threads if self.max_batch is None else 1
+        options.intra_op_num_threads = max(1, intra_op_threads or default_intra)
         options.inter_op_num_threads = 1
         self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
 

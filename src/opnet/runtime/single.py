@@ -31,8 +31,12 @@ def tracker_patch(box: ArrayLike, image_wh: tuple[int, int]) -> Patch:
     return Patch(centre, float(side))
 
 
-def predict_face(model: PoseModel, image: NDArray[np.uint8], box: ArrayLike) -> PosePrediction:
-    """Pose of the face in ``box`` of a gray (H, W) frame, as OpenTrack would compute it (B = 1)."""
-    patch = tracker_patch(box, (image.shape[1], image.shape[0]))
+def predict_patch(model: PoseModel, image: NDArray[np.uint8], patch: Patch) -> PosePrediction:
+    """Pose of the face in ``patch`` of a gray (H, W) image: crop, normalise, run, decode (B = 1)."""
     crop, patch = crop_patch(image, patch, model.input_size)
     return decode_outputs(model.run(normalize_brightness(crop)[None, None]), [patch])
+
+
+def predict_face(model: PoseModel, image: NDArray[np.uint8], box: ArrayLike) -> PosePrediction:
+    """Pose of the face in ``box`` of a gray (H, W) frame, as OpenTrack would compute it (B = 1)."""
+    return predict_patch(model, image, tracker_patch(box, (image.shape[1], image.shape[0])))

@@ -1,0 +1,157 @@
+"""``opnet predict``'s library side: head poses of the faces in image files, as a table, JSON, pictures."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from opnet.errors import OpNetError
+from opnet.fileio import atomic_output
+from opnet.runtime.annotate import angles_label, draw_face
+from opnet.runtime.detection import FACE_SCORE_THRESHOLD, FaceDetector
+from opnet.runtime.faces import FacePose, estimate_faces
+from opnet.runtime.model import PoseModel
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+JSON_SCHEMA = "opnet-predict/1"
+
+
+@dataclass(frozen=True)
+class ImageFaces:
+    """The faces found in one image file (possibly none) and where its annotated copy went."""
+
+    path: Path
+    width: int
+    height: int
+    faces: list[FacePose] = field(default_factory=list)
+    annotated: Path | None = None
+
+
+def check_image_paths(paths: Sequence[str | os.PathLike]) -> list[Path]:
+    """The paths, if every one is an existing JPEG or PNG file; else an error naming the first bad one."""
+    out = [Path(p) for p in paths]
+    for path in out:
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            raise OpNetError(f"{path}: not a JPEG or PNG file (expected {', '.join(IMAGE_SUFFIXES)})")
+        if not path.is_file():
+            raise OpNetError(f"{path}: no such image file")
+    return out
+
+
+def read_image_file(path: Path) -> NDArray[np.uint8]:
+    """A JPEG/PNG file as BGR (H, W, 3) uint8; an error naming the file if it does not decode."""
+    image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise OpNetError(f"{path}: cannot be decoded as an image")
+    return image
+
+
+def annotated_paths(paths: Sequence[Path], folder: Path, overwrite: bool) -> list[Path]:
+    """Output names (same file names in ``folder``), checked before anything runs."""
+    targets = [folder / p.name for p in paths]
+    seen: dict[Path, Path] = {}
+    for source, target in zip(paths, targets):
+        if target in seen:
+            raise OpNetError(f"{source} and {seen[target]} would both be written to {target}; rename one")
+        seen[target] = source
+        if target.exists() and not overwrite:
+            raise OpNetError(f"{target}: already exists; pass --force to overwrite it")
+    return targets
+
+
+def annotate(image: NDArray[np.uint8], faces: Sequence[FacePose]) -> NDArray[np.uint8]:
+    """A BGR copy of ``image`` with each face's box, head circle, pose axes and angles."""
+    rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    for face in faces:
+        draw_face(rgb, face.quat, face.coords, face.detection.box, angles_label(*face.euler_deg))
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+
+
+def write_image(image: NDArray[np.uint8], path: Path, overwrite: bool = False) -> Path:
+    """Writes a BGR image, encoded by ``path``'s suffix, atomically."""
+    ok, data = cv2.imencode(path.suffix.lower(), image)
+    if not ok:
+        raise OpNetError(f"{path}: OpenCV cannot encode {path.suffix} images")
+    with atomic_output(path, overwrite) as tmp:
+        tmp.write_bytes(data.tobytes())
+    return path
+
+
+def predict_images(paths: Sequence[str | os.PathLike], model: PoseModel, detector: FaceDetector,
+                   out_dir: str | os.PathLike | None = None, overwrite: bool = False,
+                   min_score: float = FACE_SCORE_THRESHOLD) -> list[ImageFaces]:
+    """Faces and poses in every image; with ``out_dir``, annotated copies there (same file names)."""
+    files = check_image_paths(paths)
+    targets: list[Path | None] = [None] * len(files)
+    if out_dir is not None:
+        folder = Path(out_dir)
+        if not folder.parent.is_dir():
+            raise OpNetError(f"{folder}: folder {folder.parent} does not exist")
+        if folder.exists() and not folder.is_dir():
+            raise OpNetError(f"{folder}: exists and is not a folder")
+        targets = list(annotated_paths(files, folder, overwrite))
+        folder.mkdir(exist_ok=True)
+    results = []
+    for path, target in zip(files, targets):
+        image = read_image_file(path)
+        faces = estimate_faces(model, detector, cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), min_score)
+        if target is not None:
+            write_image(annotate(image, faces), target, overwrite)
+        results.append(ImageFaces(path, image.shape[1], image.shape[0], faces, target))
+    return results
+
+
+def _number(value: float | None, digits: int) -> str:
+    """Fixed decimals, '-' for None, no '-0.0'."""
+    if value is None:
+        return "-"
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def faces_table(results: Sequence[ImageFaces]) -> str:
+    """A markdown table: one row per face (or one 'no face found' row per image)."""
+    lines = ["| image | face | yaw° | pitch° | roll° | x px | y px | size px | rot σ° | pos σ px | score |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for result in results:
+        if not result.faces:
+            lines.append(f"| {result.path} | no face found | - | - | - | - | - | - | - | - | - |")
+        for k, face in enumerate(result.faces):
+            yaw, pitch, roll = face.euler_deg
+            x, y, size = face.coords
+            cells = [_number(v, 1) for v in (yaw, pitch, roll, x, y, size)]
+            spreads = (face.rotation_std_deg, face.position_std_px, face.detection.score)
+            cells += [_number(v, 2) for v in spreads]
+            lines.append(f"| {result.path} | {k} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+def _face_json(face: FacePose) -> dict[str, Any]:
+    yaw, pitch, roll = face.euler_deg
+    return {"score": face.detection.score, "detection_box_px": face.detection.box.tolist(),
+            "yaw_deg": yaw, "pitch_deg": pitch, "roll_deg": roll, "quat_xyzw": face.quat.tolist(),
+            "centre_px": face.coords[:2].tolist(), "size_px": float(face.coords[2]),
+            "box_px": face.box.tolist(),
+            "rotation_std_deg": face.rotation_std_deg, "position_std_px": face.position_std_px,
+            "size_std_px": face.size_std_px}
+
+
+def faces_json(results: Sequence[ImageFaces], model: PoseModel, detector: FaceDetector) -> dict[str, Any]:
+    """The ``--json`` document (schema ``opnet-predict/1``, see docs/opentrack.md)."""
+    path = getattr(model, "path", None)
+    return {
+        "schema": JSON_SCHEMA,
+        "model": {"name": model.name, "path": None if path is None else str(path),
+                  "input_size": model.input_size},
+        "detector": detector.name,
+        "images": [{"path": str(r.path), "width": r.width, "height": r.height,
+                    "annotated": None if r.annotated is None else str(r.annotated),
+                    "faces": [_face_json(f) for f in r.faces]} for r in results],
+    }
