@@ -25,6 +25,14 @@ def worker_init(worker_id: int) -> None:
 
 
 def _loader(dataset: Dataset, batch_size: int, workers: int, pin_memory: bool, **kwargs: object) -> DataLoader:
+    """A DataLoader whose worker processes are forked from this one.
+
+    OpenCV's thread pool does not survive a fork (a worker can hang in it for good), so with
+    worker processes this process is switched to single-threaded OpenCV: its image work is done by
+    the workers anyway.
+    """
+    if workers > 0:
+        cv2.setNumThreads(1)
     return DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=as_batch,
                       pin_memory=pin_memory, worker_init_fn=worker_init if workers else None,
                       persistent_workers=workers > 0, **kwargs)
