@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import AFLW_MINI, needs_shared
 
-from opnet.augment import AugmentConfig, AugmentParams, FaceLabels, augment_batch, fixed_params, sample_params
+from opnet.augment import AugmentConfig, AugmentParams, FaceLabels, augment_batch, sample_params
 from opnet.data.images import decode_gray_reduced, encode_image
 from opnet.facemodel import project
 from opnet.geometry import IBUG68_MIRROR, euler_to_quat, quat_to_euler, roi_from_points, transform_roi
@@ -138,7 +138,7 @@ def test_the_box_target_frames_the_face_like_the_crop():
     image, labels = dot_scene(1)
     for mode in ("original", "landmarks", "extent_to_forehead"):
         config = AugmentConfig(roi_mode=mode)
-        out = augment_batch(decoder(image, False), labels, fixed_params(config.expansion), config)
+        out = augment_batch(decoder(image, False), labels, params(scale=config.expansion), config)
         box = out.boxes[0]
         assert np.allclose(0.5 * (box[:2] + box[2:]), 64.5), mode
         assert np.isclose(np.max(box[2:] - box[:2]), 129 / config.expansion), mode

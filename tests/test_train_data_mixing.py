@@ -118,3 +118,15 @@ def test_files_without_images_or_face_boxes_are_refused_by_name(tmp_path):
         build_mix([])
     with pytest.raises(DataError, match="missing.h5: no such file"):
         build_mix([MixSource("x", tmp_path / "missing.h5")])
+
+
+def test_an_undecodable_image_names_its_file_and_sample(tmp_path):
+    def corrupt(k, s):
+        if k == 2:
+            s["images"] = b"\xff\xd8\xff" + bytes(200)
+
+    path = write(tmp_path / "corrupt.h5", 3, edit=corrupt)
+    samples = MixDataset(build_mix([MixSource("c", path)]), AugmentConfig(), 0)
+    samples.__getitems__([SampleKey(0, 0, 0, 1)])
+    with pytest.raises(DataError, match=r"corrupt.h5: field 'images', sample 2: image does not decode"):
+        samples.__getitems__([SampleKey(0, 0, 0, 0), SampleKey(0, 1, 0, 2)])

@@ -92,3 +92,17 @@ def test_a_resumed_loader_repeats_the_uninterrupted_epoch(mix):
         uninterrupted.append(list(loader))
     assert same_batches(uninterrupted[2], epoch_batches(mix, 0, epoch=2))
     assert not same_batches(uninterrupted[1], uninterrupted[2])
+
+
+def test_a_sample_does_not_depend_on_the_batch_it_lands_in(mix):
+    from opnet.train import SampleKey
+    from opnet.train.data import MixDataset
+
+    samples = MixDataset(mix, AugmentConfig(), seed=4)
+    keys = [SampleKey(2, 7, 1, 3), SampleKey(2, 8, 0, 5), SampleKey(2, 9, 1, 0), SampleKey(2, 10, 0, 8)]
+    together = samples.__getitems__(keys)
+    for i, key in enumerate(keys):
+        alone = samples[key]
+        assert torch.equal(together.image[i], alone.image[0])
+        assert torch.equal(together.targets.points[i], alone.targets.points[0])
+        assert torch.equal(together.targets.quat[i], alone.targets.quat[0])

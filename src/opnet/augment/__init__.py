@@ -7,7 +7,7 @@ then intensity and noise) and moves the labels with the same affines. See docs/a
 
 from opnet.augment.config import ROI_EXPANSION, AugmentConfig, RoiMode
 from opnet.augment.labels import NUM_POINTS, NUM_SHAPEPARAMS, FaceLabels, face_boxes, forehead_box
-from opnet.augment.params import INTENSITY_OPS, AugmentParams, fixed_params, params_from_draws, sample_params
+from opnet.augment.params import INTENSITY_OPS, AugmentParams, params_from_draws, sample_params
 from opnet.augment.pipeline import AugmentedBatch, Decoder, augment_batch
 
 __all__ = [
@@ -23,7 +23,6 @@ __all__ = [
     "RoiMode",
     "augment_batch",
     "face_boxes",
-    "fixed_params",
     "forehead_box",
     "params_from_draws",
     "sample_params",

@@ -111,10 +111,3 @@ def sample_params(rngs: Sequence[np.random.Generator], config: AugmentConfig) ->
     """Draws the augmentation of each sample from its own generator (one row per generator)."""
     draws = [draw(rng, config) for rng in rngs]
     return params_from_draws(np.stack([d[0] for d in draws]), np.stack([d[1] for d in draws]), config)
-
-
-def fixed_params(expansion: float, count: int = 1) -> AugmentParams:
-    """No augmentation: the centred crop of side max(w, h) * ``expansion``, ``count`` rows."""
-    zeros = np.zeros(count)
-    return AugmentParams(np.full(count, float(expansion)), np.zeros((count, 2)), zeros, np.zeros(count, bool),
-                         ((),) * count, zeros, np.zeros(count, np.int64))

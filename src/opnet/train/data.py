@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 from torch.utils.data import Dataset
 
 from opnet.augment import AugmentConfig, FaceLabels, RoiMode, augment_batch, face_boxes, sample_params
-from opnet.data import open_dataset
+from opnet.data import PoseDataset, open_dataset
 from opnet.data.images import decode_gray_reduced
 from opnet.errors import DataError
 from opnet.geometry import crop_transform
@@ -79,28 +79,36 @@ class MixDataset(Dataset[PoseBatch]):
     def __getitem__(self, key: SampleKey) -> PoseBatch:  # type: ignore[override]
         return self.__getitems__([key])
 
-    def __getitems__(self, keys: Sequence[SampleKey]) -> PoseBatch:
+    def _read(self, keys: Sequence[SampleKey]) -> tuple[FaceLabels, list[bytes], list[tuple[PoseDataset, int]]]:
+        """Labels, encoded images and (file, row) of each key, in key order; one image read per file."""
         members = np.array([k.member for k in keys], np.int64)
-        order = np.argsort(members, kind="stable")
-        parts, buffers, sources = [], [], []
+        parts, positions = [], []
+        buffers: list[bytes] = [b""] * len(keys)
+        origins: list[tuple[PoseDataset, int]] = [None] * len(keys)  # type: ignore[list-item]
         for m in np.unique(members).tolist():
             member = self.mix.members[m]
-            rows = member.rows[[keys[i].item for i in order[members[order] == m]]]
+            where = np.flatnonzero(members == m)
+            rows = member.rows[[keys[i].item for i in where]]
             parts.append(member.labels.rows(rows))
-            buffers += member.dataset.read_image_bytes_many(rows.tolist())
-            sources += [(member.dataset, int(r)) for r in rows]
-        back = np.argsort(order)
-        labels = FaceLabels.concatenate(parts).take(back)
+            positions.append(where)
+            for i, row, buffer in zip(where, rows.tolist(), member.dataset.read_image_bytes_many(rows.tolist())):
+                buffers[i], origins[i] = buffer, (member.dataset, row)
+        labels = FaceLabels.concatenate(parts).take(np.argsort(np.concatenate(positions)))
+        return labels, buffers, origins
+
+    def __getitems__(self, keys: Sequence[SampleKey]) -> PoseBatch:
+        labels, buffers, origins = self._read(keys)
 
         def decode(i: int, reduction: int) -> NDArray[np.uint8]:
-            dataset, row = sources[back[i]]
-            image = decode_gray_reduced(buffers[back[i]], reduction)
+            image = decode_gray_reduced(buffers[i], reduction)
             if image is None:
+                dataset, row = origins[i]
                 raise DataError(dataset.path, "image does not decode as JPEG or PNG", dataset.image_field, row)
             return image
 
         params = sample_params([augment_rng(self.seed, k.epoch, k.position) for k in keys], self.config)
         out = augment_batch(decode, labels, params, self.config)
+        members = np.array([k.member for k in keys], np.int64)
         return encode_batch(out.patches, out.labels, out.boxes, out.has_box, self.mix.loss_weights[members], members)
 
 

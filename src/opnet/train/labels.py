@@ -27,9 +27,6 @@ class LabelTable:
     path: Path
     labels: FaceLabels
 
-    def __len__(self) -> int:
-        return len(self.labels)
-
     def rows(self, rows: ArrayLike) -> FaceLabels:
         return self.labels.take(np.asarray(rows, dtype=np.int64))
 

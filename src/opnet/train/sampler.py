@@ -48,8 +48,8 @@ class MixSampler(Sampler[SampleKey]):
 
     def __init__(self, frequencies: Sequence[float], sizes: Sequence[int], seed: int,
                  samples_per_epoch: int = SAMPLES_PER_EPOCH):
-        if len(frequencies) != len(sizes) or min(sizes) < 1:
-            raise ValueError("MixSampler needs one frequency and a positive size per member")
+        if len(frequencies) != len(sizes) or min(sizes) < 1 or seed < 0:
+            raise ValueError("MixSampler needs one frequency and a positive size per member, and a seed >= 0")
         self.frequencies = np.asarray(frequencies, dtype=np.float64)
         self.sizes = np.asarray(sizes, dtype=np.int64)
         self.seed = int(seed)
