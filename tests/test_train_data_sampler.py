@@ -75,7 +75,6 @@ def same_batches(a: list[PoseBatch], b: list[PoseBatch]) -> bool:
     return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
 
 
-@pytest.mark.slow
 def test_batches_are_identical_for_0_1_and_2_workers(mix):
     serial = epoch_batches(mix, 0, epoch=1)
     assert len(serial) == 3 and serial[0].image.shape == (8, 1, 129, 129)

@@ -117,5 +117,5 @@ def build_mix(sources: Sequence[MixSource], loss_weighting: bool = False,
         frequencies = weights / weights.sum()
         loss_weights = np.ones(len(members))
     mix = DatasetMix(members, frequencies, loss_weights, loss_weighting)
-    log.info("training mix (%s):\n%s", "loss weighting" if loss_weighting else "sampling weighting", mix.describe())
+    log.debug("training mix (%s):\n%s", "loss weighting" if loss_weighting else "sampling weighting", mix.describe())
     return mix
