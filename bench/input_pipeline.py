@@ -46,7 +46,7 @@ def _frame(rng: np.random.Generator, photos: list[np.ndarray]) -> np.ndarray:
     h, w = photo.shape[:2]
     side = int(rng.uniform(0.6, 1.0) * min(h, w))
     y, x = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
-    view = cv2.resize(photo[y:y + side, x:x + side], (SIDE, SIDE), interpolation=cv2.INTER_AREA)
+    view = cv2.resize(photo[y : y + side, x : x + side], (SIDE, SIDE), interpolation=cv2.INTER_AREA)
     view = view[:, ::-1] if rng.random() < 0.5 else view
     return np.clip(view * rng.uniform(0.7, 1.2), 0, 255).astype(np.uint8)
 
@@ -58,15 +58,19 @@ def make_dataset(path: Path, count: int, jpeg_quality: int, seed: int = 0) -> No
         for _ in range(count):
             half = rng.uniform(90, 130)
             centre = rng.uniform(SIDE / 2 - 30, SIDE / 2 + 30, 2)
-            points = np.concatenate([centre + rng.uniform(-half, half, (68, 2)), rng.normal(0, 20, (68, 1))], 1)
-            w.append({
-                "images": _frame(rng, photos),
-                "rois": np.array([*(centre - half), *(centre + half)], np.float32),
-                "coords": np.array([*centre, 0.7 * half], np.float32),
-                "quats": euler_to_quat(rng.uniform(-0.8, 0.8, 3)).astype(np.float32),
-                "pt3d_68": points.astype(np.float32),
-                "shapeparams": rng.normal(size=50).astype(np.float32),
-            })
+            points = np.concatenate(
+                [centre + rng.uniform(-half, half, (68, 2)), rng.normal(0, 20, (68, 1))], 1
+            )
+            w.append(
+                {
+                    "images": _frame(rng, photos),
+                    "rois": np.array([*(centre - half), *(centre + half)], np.float32),
+                    "coords": np.array([*centre, 0.7 * half], np.float32),
+                    "quats": euler_to_quat(rng.uniform(-0.8, 0.8, 3)).astype(np.float32),
+                    "pt3d_68": points.astype(np.float32),
+                    "shapeparams": rng.normal(size=50).astype(np.float32),
+                }
+            )
 
 
 def copy_real_dataset(source: Path, path: Path, count: int) -> None:
@@ -74,8 +78,11 @@ def copy_real_dataset(source: Path, path: Path, count: int) -> None:
     real = open_dataset(source)
     with DatasetWriter(path, specs=real.fields) as w:
         for k in range(count):
-            sample = {name: real.read_field(name, [k % len(real)])[0] for name in real.fields
-                      if name != real.image_field}
+            sample = {
+                name: real.read_field(name, [k % len(real)])[0]
+                for name in real.fields
+                if name != real.image_field
+            }
             w.append({**sample, real.image_field: real.read_image_bytes(k % len(real))})
 
 
@@ -92,15 +99,18 @@ def time_in_process(mix, config: AugmentConfig, batch_size: int, batches: int) -
     keys = [SampleKey(0, k, 0, k % len(ds)) for k in range(batch_size * batches)]
     t = time.process_time()
     for b in range(batches):
-        samples.__getitems__(keys[b * batch_size:(b + 1) * batch_size])
+        samples.__getitems__(keys[b * batch_size : (b + 1) * batch_size])
     return {"decode_full": decode, "sample": (time.process_time() - t) / len(keys)}
 
 
-def time_loader(mix, config: AugmentConfig, workers: int, batch_size: int, batches: int) -> tuple[float, float]:
+def time_loader(
+    mix, config: AugmentConfig, workers: int, batch_size: int, batches: int
+) -> tuple[float, float]:
     """A training DataLoader over one epoch of ``batches``: (samples per wall-clock second after the first
     batch, samples per CPU second of the worker processes, batches through shared memory included)."""
-    loader = make_train_loader(mix, config, batch_size, seed=0, workers=workers,
-                               samples_per_epoch=batch_size * batches)
+    loader = make_train_loader(
+        mix, config, batch_size, seed=0, workers=workers, samples_per_epoch=batch_size * batches
+    )
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     it = iter(loader)
     next(it)
@@ -121,8 +131,12 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=40, help="batches timed per loader")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--jpeg-quality", type=int, default=90)
-    parser.add_argument("--images-from", type=Path, metavar="FILE.h5",
-                        help="cycle through the real images and labels of this dataset instead")
+    parser.add_argument(
+        "--images-from",
+        type=Path,
+        metavar="FILE.h5",
+        help="cycle through the real images and labels of this dataset instead",
+    )
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory() as tmp:
@@ -135,16 +149,22 @@ def main() -> None:
         kib = np.mean([len(ds.read_image_bytes(i)) for i in range(len(ds))]) / 1024
         config = AugmentConfig()
         mix = build_mix([MixSource("bench", path)])
-        source = f"images of {args.images_from}" if args.images_from else f"photos, quality {args.jpeg_quality}"
+        source = (
+            f"images of {args.images_from}" if args.images_from else f"photos, quality {args.jpeg_quality}"
+        )
         shape = ds.read_image(0).shape
         print(f"{args.samples} JPEGs {shape[1]}x{shape[0]} ({source}), mean {kib:.1f} KiB; {cores} cores")
         t = time_in_process(mix, config, args.batch_size, max(4, args.batches // 4))
-        print(f"in process, per CPU second: JPEG decode alone (full size) {1 / t['decode_full']:6.0f}/s, "
-              f"whole pipeline {1 / t['sample']:6.0f} samples/s")
+        print(
+            f"in process, per CPU second: JPEG decode alone (full size) {1 / t['decode_full']:6.0f}/s, "
+            f"whole pipeline {1 / t['sample']:6.0f} samples/s"
+        )
         for workers in sorted({1, cores}):
             wall, per_cpu = time_loader(mix, config, workers, args.batch_size, args.batches)
-            print(f"DataLoader, {workers} worker(s): {wall:6.0f} samples/s wall clock, "
-                  f"{per_cpu:6.0f} samples per worker CPU second")
+            print(
+                f"DataLoader, {workers} worker(s): {wall:6.0f} samples/s wall clock, "
+                f"{per_cpu:6.0f} samples per worker CPU second"
+            )
 
 
 if __name__ == "__main__":

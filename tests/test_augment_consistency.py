@@ -26,15 +26,19 @@ def dot_scene(k: int = 1, seed: int = 0) -> tuple[np.ndarray, FaceLabels]:
     size = int(400 * k)
     image = np.zeros((size, size))
     sigma, reach = SIGMA * k, int(5 * SIGMA * k)
-    yy, xx = np.mgrid[-reach:reach + 1, -reach:reach + 1]
+    yy, xx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
     for x, y in xy:
         ix, iy = int(x), int(y)
         blob = np.exp(-((xx + ix + 0.5 - x) ** 2 + (yy + iy + 0.5 - y) ** 2) / (2 * sigma**2))
-        image[iy - reach:iy + reach + 1, ix - reach:ix + reach + 1] += 250 * blob
+        image[iy - reach : iy + reach + 1, ix - reach : ix + reach + 1] += 250 * blob
     centre = xy.mean(axis=0)
-    labels = FaceLabels.one(roi=[*(centre - 100 * k), *(centre + 100 * k)], coords=[*xy[30], 60 * k],
-                            quat=euler_to_quat(rng.uniform(-0.7, 0.7, 3)), points=points,
-                            shapeparams=rng.normal(size=50))
+    labels = FaceLabels.one(
+        roi=[*(centre - 100 * k), *(centre + 100 * k)],
+        coords=[*xy[30], 60 * k],
+        quat=euler_to_quat(rng.uniform(-0.7, 0.7, 3)),
+        points=points,
+        shapeparams=rng.normal(size=50),
+    )
     return np.clip(image, 0, 255).astype(np.uint8), labels
 
 
@@ -44,9 +48,9 @@ def decoder(image: np.ndarray, lossy: bool):
 
 
 def dot_errors(patch: np.ndarray, expected: np.ndarray, spacing: float) -> np.ndarray:
-    """Distances (pixels) between expected dot positions inside the patch and the intensity centroids there."""
+    """Distances (pixels) between expected dot positions inside the patch and the centroids there."""
     radius = 0.45 * spacing
-    yy, xx = np.mgrid[0:patch.shape[0], 0:patch.shape[1]] + 0.5
+    yy, xx = np.mgrid[0 : patch.shape[0], 0 : patch.shape[1]] + 0.5
     errors = []
     for x, y in expected[:, :2]:
         if not (radius < x < patch.shape[1] - radius and radius < y < patch.shape[0] - radius):
@@ -59,9 +63,18 @@ def dot_errors(patch: np.ndarray, expected: np.ndarray, spacing: float) -> np.nd
     return np.array(errors)
 
 
-def params(scale=1.1, shift=(0.0, 0.0), angle_deg=0.0, flip=False, intensity=(), noise_std=0.0) -> AugmentParams:
-    return AugmentParams(np.array([scale]), np.array([shift]), np.radians([angle_deg]), np.array([flip]),
-                         (tuple(intensity),), np.array([noise_std]), np.array([7]))
+def params(
+    scale=1.1, shift=(0.0, 0.0), angle_deg=0.0, flip=False, intensity=(), noise_std=0.0
+) -> AugmentParams:
+    return AugmentParams(
+        np.array([scale]),
+        np.array([shift]),
+        np.radians([angle_deg]),
+        np.array([flip]),
+        (tuple(intensity),),
+        np.array([noise_std]),
+        np.array([7]),
+    )
 
 
 GEOMETRIC = {
@@ -98,8 +111,17 @@ def test_sampled_augmentations_keep_landmarks_on_the_dots(seed):
     assert len(errors) >= 10 and errors.max() < 0.35
 
 
-INTENSITY = [("gamma", 0.5), ("gamma", 2.0), ("contrast", 0.7), ("contrast", 1.5), ("brightness", 0.7),
-             ("brightness", 1.5), ("equalize", 0.0), ("posterize", 4.0), ("blur", 1.5)]
+INTENSITY = [
+    ("gamma", 0.5),
+    ("gamma", 2.0),
+    ("contrast", 0.7),
+    ("contrast", 1.5),
+    ("brightness", 0.7),
+    ("brightness", 1.5),
+    ("equalize", 0.0),
+    ("posterize", 4.0),
+    ("blur", 1.5),
+]
 
 
 @pytest.mark.parametrize("op", INTENSITY, ids=[f"{n}-{v}" for n, v in INTENSITY])
@@ -127,7 +149,9 @@ def test_head_centre_size_and_box_follow_the_affine():
     for name, p in GEOMETRIC.items():
         out = augment_batch(decoder(image, False), labels, p, AugmentConfig())
         affine = out.affines[0]
-        assert np.allclose(out.labels.coords[0, :2], out.labels.points[0, 30, :2]), name  # dot 30 is on the midline
+        assert np.allclose(out.labels.coords[0, :2], out.labels.points[0, 30, :2]), (
+            name
+        )  # dot 30 is on the midline
         scale = np.sqrt(abs(np.linalg.det(affine[:, :2])))
         assert np.isclose(out.labels.coords[0, 2], 60 * scale), name
         assert np.allclose(out.boxes[0], transform_roi(affine, labels.roi[0])), name
@@ -187,8 +211,14 @@ def test_flipped_real_faces_keep_left_landmarks_on_the_left():
     for row in frontal:
         buffer = ds.read_image_bytes(int(row))
         for flip in (False, True):
-            out = augment_batch(lambda i, r: decode_gray_reduced(buffer, r), table.rows([row]),
-                                params(flip=flip), AugmentConfig()).labels
+            out = augment_batch(
+                lambda i, r: decode_gray_reduced(buffer, r),
+                table.rows([row]),
+                params(flip=flip),
+                AugmentConfig(),
+            ).labels
             pts = out.points[0]
             assert pts[36, 0] < pts[45, 0] and pts[0, 0] < pts[16, 0] and pts[48, 0] < pts[54, 0]
-            assert np.sign(np.degrees(quat_to_euler(out.quat[0])[1])) == np.sign(yaw[row]) * (-1 if flip else 1)
+            assert np.sign(np.degrees(quat_to_euler(out.quat[0])[1])) == np.sign(yaw[row]) * (
+                -1 if flip else 1
+            )

@@ -12,7 +12,9 @@ from hypothesis.extra.numpy import arrays
 from opnet import geometry as g
 from opnet.data.images import decode_gray_reduced, encode_image
 
-quats = arrays(np.float64, (4,), elements=st.floats(-1, 1, allow_nan=False)).filter(lambda q: np.linalg.norm(q) > 0.1)
+quats = arrays(np.float64, (4,), elements=st.floats(-1, 1, allow_nan=False)).filter(
+    lambda q: np.linalg.norm(q) > 0.1
+)
 angles = st.floats(-3.2, 3.2, allow_nan=False)
 
 
@@ -112,7 +114,7 @@ def _dot_image(size: int, centre: tuple[float, float], sigma: float = 4.0) -> np
 
 
 def _centroid(image: np.ndarray) -> np.ndarray:
-    yy, xx = np.mgrid[0:image.shape[0], 0:image.shape[1]] + 0.5
+    yy, xx = np.mgrid[0 : image.shape[0], 0 : image.shape[1]] + 0.5
     w = image.astype(np.float64)
     return np.array([(xx * w).sum(), (yy * w).sum()]) / w.sum()
 
@@ -125,7 +127,9 @@ def test_reduced_decoding_divides_coordinates(lossy, reduction):
     assert decoded.shape == (-(-203 // reduction),) * 2
     assert np.allclose(_centroid(decoded) * reduction, [101.3, 77.8], atol=0.25)
     full = cv2.resize(image[:200, :200], (200 // reduction,) * 2, interpolation=cv2.INTER_AREA)
-    assert np.abs(decoded[: 200 // reduction, : 200 // reduction].astype(int) - full).max() <= (12 if lossy else 1)
+    assert np.abs(decoded[: 200 // reduction, : 200 // reduction].astype(int) - full).max() <= (
+        12 if lossy else 1
+    )
 
 
 def test_reduced_decoding_rejects_other_factors_and_garbage():

@@ -53,8 +53,14 @@ def test_intensity_ops_apply_with_two_thirds_of_their_probability():
         assert len(ops) <= 4 and len({name for name, _ in ops}) == len(ops)
         for name, value in ops:
             counts[name] += 1
-            low, high = {"gamma": (0.5, 2.0), "contrast": (0.7, 1.5), "brightness": (0.7, 1.5),
-                         "posterize": (4, 6), "blur": (1.5, 1.5), "equalize": (0, 0)}[name]
+            low, high = {
+                "gamma": (0.5, 2.0),
+                "contrast": (0.7, 1.5),
+                "brightness": (0.7, 1.5),
+                "posterize": (4, 6),
+                "blur": (1.5, 1.5),
+                "equalize": (0, 0),
+            }[name]
             assert low <= value <= high
     for name in INTENSITY_OPS:
         assert within(counts[name] / N, getattr(config, f"{name}_prob") * 4 / 6), name
@@ -84,8 +90,16 @@ def test_parameters_replay_from_the_same_generator_and_select_rows():
     assert len(a[1:]) == 2
 
 
-@pytest.mark.parametrize("bad", [dict(flip_prob=1.5), dict(gamma_range=(2.0, 0.5)), dict(rotation_deg=-1),
-                                 dict(roi_mode="nose"), dict(noise=((4.0, 2.0),))])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(flip_prob=1.5),
+        dict(gamma_range=(2.0, 0.5)),
+        dict(rotation_deg=-1),
+        dict(roi_mode="nose"),
+        dict(noise=((4.0, 2.0),)),
+    ],
+)
 def test_config_validation(bad):
     with pytest.raises(ValueError):
         AugmentConfig(**bad)

@@ -22,8 +22,27 @@ def test_show_augmented_draws_inputs_and_targets(small_dataset, tmp_path):
     assert picture.shape[:2] == (2 * 256 + 22, 2 * 256)
     assert cyan_mask(picture[:256, :256]).sum() > 50  # landmarks drawn on the first tile
     other = tmp_path / "aug2.png"
-    assert main(["show", str(small_dataset), "--augmented", "--indices", "0-3", "-o", str(other), "--seed", "1",
-                 "--raug", "0", "--no-imgaug", "--roi-override", "landmarks"]) == 0
+    assert (
+        main(
+            [
+                "show",
+                str(small_dataset),
+                "--augmented",
+                "--indices",
+                "0-3",
+                "-o",
+                str(other),
+                "--seed",
+                "1",
+                "--raug",
+                "0",
+                "--no-imgaug",
+                "--roi-override",
+                "landmarks",
+            ]
+        )
+        == 0
+    )
     assert not np.array_equal(picture, cv2.imread(str(other)))
 
 

@@ -16,7 +16,7 @@ from opnet.train.sampler import draw_members
 
 
 def write(path, count, drop=(), edit=None, seed=0):
-    """A dataset of ``count`` random samples without the fields in ``drop``; ``edit(k, sample)`` may change one."""
+    """``count`` random samples without the fields in ``drop``; ``edit(k, sample)`` may change one."""
     rng = np.random.default_rng(seed)
     with DatasetWriter(path) as w:
         for k in range(count):
@@ -33,16 +33,23 @@ def three(tmp_path):
 
 
 def test_sampling_weighting(three):
-    mix = build_mix([MixSource("repro_300_wlp", three[0]), MixSource("wflw_lp", three[1]),
-                     MixSource("other", three[2], weight=20000)])
+    mix = build_mix(
+        [
+            MixSource("repro_300_wlp", three[0]),
+            MixSource("wflw_lp", three[1]),
+            MixSource("other", three[2], weight=20000),
+        ]
+    )
     assert [m.weight for m in mix.members] == [60000, 40000, 20000]
     assert np.allclose(mix.frequencies, [0.5, 1 / 3, 1 / 6]) and np.all(mix.loss_weights == 1)
     assert "wflw_lp" in mix.describe() and "33.3" in mix.describe()
 
 
 def test_loss_weighting_draws_uniformly_and_scales_losses(three):
-    mix = build_mix([MixSource("a", three[0], 300), MixSource("b", three[1], 100), MixSource("c", three[2])],
-                    loss_weighting=True)
+    mix = build_mix(
+        [MixSource("a", three[0], 300), MixSource("b", three[1], 100), MixSource("c", three[2])],
+        loss_weighting=True,
+    )
     assert np.allclose(mix.frequencies, 1 / 3)
     assert np.allclose(mix.loss_weights, [1.0, 1 / 3, 11 / 300])  # a path's default weight: its sample count
     batch = MixDataset(mix, AugmentConfig(), 0).__getitems__([SampleKey(0, k, k % 3, 0) for k in range(6)])
@@ -79,14 +86,22 @@ def test_masks_follow_the_labels_each_file_has(tmp_path):
             s["quats"][:] = np.nan
             s["coords"][2] = -1.0
 
-    files = [write(tmp_path / "full.h5", 2), write(tmp_path / "noquat.h5", 2, drop=("quats", "shapeparams")),
-             write(tmp_path / "pt2d.h5", 2, edit=as_2d), write(tmp_path / "nopts.h5", 2, drop=("pt3d_68",)),
-             write(tmp_path / "broken.h5", 2, edit=broken)]
+    files = [
+        write(tmp_path / "full.h5", 2),
+        write(tmp_path / "noquat.h5", 2, drop=("quats", "shapeparams")),
+        write(tmp_path / "pt2d.h5", 2, edit=as_2d),
+        write(tmp_path / "nopts.h5", 2, drop=("pt3d_68",)),
+        write(tmp_path / "broken.h5", 2, edit=broken),
+    ]
     mix = build_mix([MixSource(p.stem, p) for p in files])
     keys = [SampleKey(0, k, m, k % 2) for m in range(5) for k in range(2)]
     t = MixDataset(mix, AugmentConfig(flip_prob=0.0), 1).__getitems__(keys).targets
     expect = {  # per file: quat, pos_size, points, points_z, shapeparams
-        "full": (1, 1, 1, 1, 1), "noquat": (0, 1, 1, 1, 0), "pt2d": (1, 1, 1, 0, 1), "nopts": (1, 1, 0, 0, 1)}
+        "full": (1, 1, 1, 1, 1),
+        "noquat": (0, 1, 1, 1, 0),
+        "pt2d": (1, 1, 1, 0, 1),
+        "nopts": (1, 1, 0, 0, 1),
+    }
     for m, name in enumerate(["full", "noquat", "pt2d", "nopts"]):
         for i in (2 * m, 2 * m + 1):
             got = (t.has_quat[i], t.has_pos_size[i], t.has_points[i], t.has_points_z[i], t.has_shapeparams[i])

@@ -1,4 +1,4 @@
-"""The sampler and loaders are pure functions of (seed, epoch, position): workers and resuming change nothing."""
+"""Sampler and loaders are pure functions of (seed, epoch, position): workers and resuming change nothing."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_each_dataset_is_drawn_in_passes_without_repeats():
         full_passes = len(drawn[m]) // size
         assert full_passes >= 2
         for p in range(full_passes):
-            assert sorted(drawn[m][p * size:(p + 1) * size]) == list(range(size))
+            assert sorted(drawn[m][p * size : (p + 1) * size]) == list(range(size))
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,9 @@ def mix(tmp_path_factory):
 
 
 def epoch_batches(mix, workers: int, epoch: int) -> list[PoseBatch]:
-    loader = make_train_loader(mix, AugmentConfig(), batch_size=8, seed=11, workers=workers, samples_per_epoch=24)
+    loader = make_train_loader(
+        mix, AugmentConfig(), batch_size=8, seed=11, workers=workers, samples_per_epoch=24
+    )
     loader.sampler.set_epoch(epoch)
     return list(loader)
 
@@ -71,7 +73,9 @@ def epoch_batches(mix, workers: int, epoch: int) -> list[PoseBatch]:
 def same_batches(a: list[PoseBatch], b: list[PoseBatch]) -> bool:
     def same(x: PoseBatch, y: PoseBatch) -> bool:
         return torch.equal(x.image, y.image) and all(
-            torch.equal(getattr(x.targets, f.name), getattr(y.targets, f.name)) for f in fields(PoseTargets))
+            torch.equal(getattr(x.targets, f.name), getattr(y.targets, f.name)) for f in fields(PoseTargets)
+        )
+
     return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
 
 

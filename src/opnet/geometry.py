@@ -128,7 +128,7 @@ def inplane_rotation_quat(angle_rad: ArrayLike) -> FloatArray:
 
 
 def inplane_rotation_matrix_2d(angle_rad: ArrayLike) -> FloatArray:
-    """(..., 2, 2) matrices that rotate image points (x, y) by ``angle_rad`` (clockwise on screen if positive)."""
+    """(..., 2, 2) matrices rotating image points (x, y) by ``angle_rad`` (clockwise on screen if > 0)."""
     angle = np.asarray(angle_rad, dtype=np.float64)
     c, s = np.cos(angle), np.sin(angle)
     return np.stack([np.stack([c, -s], axis=-1), np.stack([s, c], axis=-1)], axis=-2)
@@ -204,12 +204,13 @@ def square_roi(roi: ArrayLike, expansion: float = 1.0) -> FloatArray:
 
 
 def crop_transform(centre: ArrayLike, side: ArrayLike, out_size: int) -> FloatArray:
-    """(..., 2, 3) affines that map image points into an ``out_size`` square crop of ``side`` px around ``centre`` (..., 2)."""
+    """(..., 2, 3) affines from image points into ``out_size`` squares of ``side`` px around ``centre``."""
     s = out_size / np.asarray(side, dtype=np.float64)
     centre = np.asarray(centre, dtype=np.float64)[..., :2]
     zero = np.zeros_like(s)
     shift = out_size / 2 - s[..., None] * centre
-    return np.stack([np.stack([s, zero, shift[..., 0]], axis=-1), np.stack([zero, s, shift[..., 1]], axis=-1)], axis=-2)
+    rows = [np.stack([s, zero, shift[..., 0]], axis=-1), np.stack([zero, s, shift[..., 1]], axis=-1)]
+    return np.stack(rows, axis=-2)
 
 
 def to_cv2_affine(affine: ArrayLike) -> FloatArray:
@@ -234,14 +235,15 @@ def transform_points(affine: ArrayLike, points: ArrayLike) -> FloatArray:
     if affine.ndim == 2:
         out[..., :2] = out[..., :2] @ affine[:, :2].T + affine[:, 2]
     else:
-        out[..., :2] = np.einsum("...ij,...kj->...ki", affine[..., :2], out[..., :2]) + affine[..., None, :, 2]
+        xy = np.einsum("...ij,...kj->...ki", affine[..., :2], out[..., :2])
+        out[..., :2] = xy + affine[..., None, :, 2]
     if out.shape[-1] == 3:
         out[..., 2] *= affine_scale(affine)[..., None] if affine.ndim > 2 else affine_scale(affine)
     return out
 
 
 def compose_affines(*affines: ArrayLike) -> FloatArray:
-    """Product of (..., 2, 3) affines: ``compose_affines(a, b)`` maps p to a(b(p)) (the last one acts first)."""
+    """Product of (..., 2, 3) affines: ``compose_affines(a, b)`` maps p to a(b(p)) (the last acts first)."""
     out = np.array(affines[-1], dtype=np.float64)
     for affine in reversed(affines[:-1]):
         a = np.asarray(affine, dtype=np.float64)
@@ -251,7 +253,7 @@ def compose_affines(*affines: ArrayLike) -> FloatArray:
 
 
 def rotation_about(angle_rad: ArrayLike, centre: ArrayLike) -> FloatArray:
-    """(..., 2, 3) affines of the in-plane rotation p' = R2(angle) (p - c) + c (clockwise on screen if positive)."""
+    """(..., 2, 3) affines of the in-plane rotation p' = R2(angle) (p - c) + c (clockwise on screen)."""
     rot = inplane_rotation_matrix_2d(angle_rad)
     c = np.asarray(centre, dtype=np.float64)[..., :2]
     return np.concatenate([rot, (c - rot @ c)[..., None]], axis=-1)
@@ -278,7 +280,7 @@ def affine_mirrors(affine: ArrayLike) -> NDArray[np.bool_]:
 
 
 def transform_quat(affine: ArrayLike, q: ArrayLike) -> FloatArray:
-    """Poses (..., 4) of heads after (..., 2, 3) similarity affines (uniform scale, in-plane rotation, maybe a flip).
+    """Poses (..., 4) after (..., 2, 3) similarity affines (uniform scale, in-plane rotation, maybe a flip).
 
     An affine is read as ``flip @ (scale * R2(angle))``: the pose is rotated in plane by the angle
     (:func:`rotate_pose_in_plane`) and mirrored (:func:`mirror_quat`) if the determinant is negative.
@@ -289,12 +291,13 @@ def transform_quat(affine: ArrayLike, q: ArrayLike) -> FloatArray:
     half = 0.5 * np.arctan2(lin[..., 1, 0], np.where(mirrored, -lin[..., 0, 0], lin[..., 0, 0]))
     q = np.asarray(q, dtype=np.float64)
     # Rz(angle) * q with the quaternion (0, 0, sin(half), cos(half)), written out.
-    rotated = np.cos(half)[..., None] * q + np.sin(half)[..., None] * q[..., [1, 0, 3, 2]] * np.array([-1, 1, 1, -1])
+    swapped = q[..., [1, 0, 3, 2]] * np.array([-1.0, 1.0, 1.0, -1.0])
+    rotated = np.cos(half)[..., None] * q + np.sin(half)[..., None] * swapped
     return canonical_quat(np.where(mirrored[..., None], rotated * np.array([1, -1, -1, 1]), rotated))
 
 
 def transform_landmarks(affine: ArrayLike, points: ArrayLike) -> FloatArray:
-    """68 iBUG landmarks (..., 68, 2|3) through (..., 2, 3) affines, reordered with :data:`IBUG68_MIRROR` where they mirror.
+    """68 iBUG landmarks (..., 68, 2|3) through (..., 2, 3) affines, reordered (IBUG68_MIRROR) if mirrored.
 
     x, y go through the affine and z is scaled by :func:`affine_scale` (see :func:`transform_points`).
     """
@@ -304,7 +307,7 @@ def transform_landmarks(affine: ArrayLike, points: ArrayLike) -> FloatArray:
 
 
 def transform_roi(affine: ArrayLike, roi: ArrayLike) -> FloatArray:
-    """Face boxes (..., 4) x0, y0, x1, y1 after (..., 2, 3) affines: the box of the transformed inscribed ellipse.
+    """Face boxes (..., 4) x0, y0, x1, y1 after (..., 2, 3) affines: the box of the moved inscribed ellipse.
 
     Exact for scales, shifts and flips. Under an in-plane rotation a face keeps its size, so the
     box stays the ellipse's (a square box keeps its side) instead of growing to the box of the

@@ -34,8 +34,17 @@ ROI_EXPANSION: dict[RoiMode, float] = {
 }
 """Crop side / max(w, h) of the face box, before jitter (the original's values)."""
 
-_PROBABILITIES = ("rotation_prob", "rot90_prob", "flip_prob", "equalize_prob", "posterize_prob", "gamma_prob",
-                  "contrast_prob", "brightness_prob", "blur_prob")
+_PROBABILITIES = (
+    "rotation_prob",
+    "rot90_prob",
+    "flip_prob",
+    "equalize_prob",
+    "posterize_prob",
+    "gamma_prob",
+    "contrast_prob",
+    "brightness_prob",
+    "blur_prob",
+)
 _RANGES = ("gamma_range", "contrast_range", "brightness_range", "posterize_bits")
 
 
@@ -76,13 +85,19 @@ class AugmentConfig:
         object.__setattr__(self, "roi_mode", RoiMode(self.roi_mode))
         for name in _PROBABILITIES:
             if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"AugmentConfig.{name} must be a probability in [0, 1], got {getattr(self, name)}")
+                raise ValueError(
+                    f"AugmentConfig.{name} must be a probability in [0, 1], got {getattr(self, name)}"
+                )
         for name in _RANGES:
             low, high = getattr(self, name)
             if not low <= high:
-                raise ValueError(f"AugmentConfig.{name} must be (low, high) with low <= high, got {(low, high)}")
+                raise ValueError(
+                    f"AugmentConfig.{name} must be (low, high) with low <= high, got {(low, high)}"
+                )
         if self.out_size < 1 or self.rotation_deg < 0 or self.scale_std < 0 or self.shift_std < 0:
-            raise ValueError("AugmentConfig: out_size must be positive and rotation_deg, scale_std, shift_std >= 0")
+            raise ValueError(
+                "AugmentConfig: out_size must be positive and rotation_deg, scale_std, shift_std >= 0"
+            )
         if not 0 <= self.intensity_ops_per_sample <= 6:
             raise ValueError("AugmentConfig.intensity_ops_per_sample must be in 0..6")
         if any(std < 0 or not 0 <= p <= 1 for std, p in self.noise):

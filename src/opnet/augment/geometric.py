@@ -25,8 +25,9 @@ from opnet.geometry import (
 _IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 
-def crop_windows(boxes: ArrayLike, scale: ArrayLike, shift: ArrayLike,
-                 beyond_border: float) -> tuple[FloatArray, FloatArray]:
+def crop_windows(
+    boxes: ArrayLike, scale: ArrayLike, shift: ArrayLike, beyond_border: float
+) -> tuple[FloatArray, FloatArray]:
     """Centres (B, 2) and sides (B,) of the square crops around face boxes (B, 4) x0, y0, x1, y1 (pixels).
 
     side = max(w, h) * scale; the centre moves by ``shift`` (in [-1, 1] per axis) times the wiggle
@@ -41,8 +42,10 @@ def crop_windows(boxes: ArrayLike, scale: ArrayLike, shift: ArrayLike,
     return centre, side
 
 
-def crop_affines(boxes: ArrayLike, params: AugmentParams, out_size: int, beyond_border: float = 0.3) -> FloatArray:
-    """(B, 2, 3) affines from image pixels to the ``out_size`` square input: crop, rotate and flip about its centre."""
+def crop_affines(
+    boxes: ArrayLike, params: AugmentParams, out_size: int, beyond_border: float = 0.3
+) -> FloatArray:
+    """(B, 2, 3) affines from image pixels to the ``out_size`` square input: crop, rotate, flip."""
     centre, side = crop_windows(boxes, params.scale, params.shift, beyond_border)
     flips = np.where(params.flip[:, None, None], hflip_affine(out_size), _IDENTITY)
     rotations = rotation_about(params.angle_rad, (0.5 * out_size, 0.5 * out_size))
@@ -50,7 +53,7 @@ def crop_affines(boxes: ArrayLike, params: AugmentParams, out_size: int, beyond_
 
 
 def decode_reductions(affines: ArrayLike) -> NDArray[np.int64]:
-    """(B,) the largest decode reduction (1, 2, 4, 8) that keeps at least one source pixel per output pixel."""
+    """(B,) the largest decode reduction (1, 2, 4, 8) keeping at least one source pixel per output pixel."""
     source_per_output = 1.0 / affine_scale(affines)
     usable = np.array(REDUCTIONS) <= source_per_output[..., None] + 1e-9
     return np.where(usable, np.array(REDUCTIONS), 1).max(axis=-1)
@@ -62,5 +65,10 @@ def warp(image: NDArray[np.uint8], affine: ArrayLike, out_size: int, reduction: 
     Borders are replicated, as OpenTrack's crop (``cv2.getRectSubPix``) does.
     """
     from_reduced = compose_affines(affine, [[reduction, 0.0, 0.0], [0.0, reduction, 0.0]])
-    return cv2.warpAffine(image, to_cv2_affine(from_reduced), (out_size, out_size), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(
+        image,
+        to_cv2_affine(from_reduced),
+        (out_size, out_size),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )

@@ -1,4 +1,4 @@
-"""Labels of a batch of faces in one pixel frame, how they follow affines, and the face box of each ROI mode."""
+"""Labels of a batch of faces in a pixel frame, how they follow affines, and the face box of each ROI mode."""
 
 from __future__ import annotations
 
@@ -57,10 +57,19 @@ class FaceLabels:
         return len(self.roi)
 
     @classmethod
-    def one(cls, roi: ArrayLike | None = None, coords: ArrayLike | None = None, quat: ArrayLike | None = None,
-            points: ArrayLike | None = None, shapeparams: ArrayLike | None = None) -> FaceLabels:
+    def one(
+        cls,
+        roi: ArrayLike | None = None,
+        coords: ArrayLike | None = None,
+        quat: ArrayLike | None = None,
+        points: ArrayLike | None = None,
+        shapeparams: ArrayLike | None = None,
+    ) -> FaceLabels:
         """The labels of a single face (B = 1); None for labels it lacks. ``points`` may be (68, 2)."""
-        def row(value: ArrayLike | None, shape: tuple[int, ...], fill: FloatArray | None = None) -> FloatArray:
+
+        def row(
+            value: ArrayLike | None, shape: tuple[int, ...], fill: FloatArray | None = None
+        ) -> FloatArray:
             out = np.zeros((1, *shape)) if fill is None else fill[None].copy()
             if value is not None:
                 value = np.asarray(value, dtype=np.float64)
@@ -68,10 +77,19 @@ class FaceLabels:
             return out
 
         pts = None if points is None else np.asarray(points)
-        return cls(row(roi, (4,)), row(coords, (3,)), row(quat, (4,), _IDENTITY_QUAT), row(pts, (NUM_POINTS, 3)),
-                   row(shapeparams, (NUM_SHAPEPARAMS,)), np.array([roi is not None]), np.array([coords is not None]),
-                   np.array([quat is not None]), np.array([pts is not None]),
-                   np.array([pts is not None and pts.shape[-1] == 3]), np.array([shapeparams is not None]))
+        return cls(
+            row(roi, (4,)),
+            row(coords, (3,)),
+            row(quat, (4,), _IDENTITY_QUAT),
+            row(pts, (NUM_POINTS, 3)),
+            row(shapeparams, (NUM_SHAPEPARAMS,)),
+            np.array([roi is not None]),
+            np.array([coords is not None]),
+            np.array([quat is not None]),
+            np.array([pts is not None]),
+            np.array([pts is not None and pts.shape[-1] == 3]),
+            np.array([shapeparams is not None]),
+        )
 
     def take(self, rows: ArrayLike) -> FaceLabels:
         """The labels of some rows, in the given order."""
@@ -90,9 +108,17 @@ class FaceLabels:
         centres = transform_points(affines, self.coords[:, None, :2])[:, 0]
         coords = np.concatenate([centres, (self.coords[:, 2] * affine_scale(affines))[:, None]], axis=1)
         return FaceLabels(
-            transform_roi(affines, self.roi), coords, transform_quat(affines, self.quat),
-            transform_landmarks(affines, self.points), self.shapeparams, self.has_roi, self.has_coords,
-            self.has_quat, self.has_points, self.has_points_z, self.has_shapeparams & ~affine_mirrors(affines),
+            transform_roi(affines, self.roi),
+            coords,
+            transform_quat(affines, self.quat),
+            transform_landmarks(affines, self.points),
+            self.shapeparams,
+            self.has_roi,
+            self.has_coords,
+            self.has_quat,
+            self.has_points,
+            self.has_points_z,
+            self.has_shapeparams & ~affine_mirrors(affines),
         )
 
 
@@ -118,6 +144,8 @@ def face_boxes(labels: FaceLabels, mode: RoiMode) -> tuple[FloatArray, NDArray[n
     """
     if mode == RoiMode.ORIGINAL:
         return labels.roi, labels.has_roi
-    from_points = forehead_box(labels.points) if mode == RoiMode.EXTENT_TO_FOREHEAD else roi_from_points(labels.points)
+    from_points = (
+        forehead_box(labels.points) if mode == RoiMode.EXTENT_TO_FOREHEAD else roi_from_points(labels.points)
+    )
     boxes = np.where(labels.has_points[:, None], from_points, labels.roi)
     return boxes, labels.has_points | labels.has_roi

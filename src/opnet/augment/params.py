@@ -58,9 +58,15 @@ class AugmentParams:
     def __getitem__(self, rows: ArrayLike) -> AugmentParams:
         """The parameters of some rows (a 1-D index array or a slice)."""
         picked = np.arange(len(self))[rows].reshape(-1)
-        return AugmentParams(self.scale[picked], self.shift[picked], self.angle_rad[picked], self.flip[picked],
-                             tuple(self.intensity[i] for i in picked), self.noise_std[picked],
-                             self.noise_seed[picked])
+        return AugmentParams(
+            self.scale[picked],
+            self.shift[picked],
+            self.angle_rad[picked],
+            self.flip[picked],
+            tuple(self.intensity[i] for i in picked),
+            self.noise_std[picked],
+            self.noise_seed[picked],
+        )
 
 
 def draw(rng: np.random.Generator, config: AugmentConfig) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -72,18 +78,31 @@ def _signed(apply: NDArray[np.bool_], sign_u: NDArray[np.float64], angle: float)
     return np.where(apply, np.where(sign_u < 0.5, angle, -angle), 0.0)
 
 
+def _op_values(u: NDArray[np.float64], config: AugmentConfig) -> NDArray[np.float64]:
+    """(B, 6) values of the intensity operations from uniforms (B, 6)."""
+    values = np.zeros_like(u)
+    for k, name in enumerate(INTENSITY_OPS):
+        if name in ("gamma", "contrast", "brightness"):
+            low, high = getattr(config, f"{name}_range")
+            values[:, k] = low + u[:, k] * (high - low)
+        elif name == "posterize":
+            low, high = config.posterize_bits
+            values[:, k] = low + np.floor(u[:, k] * (high - low + 1))
+        elif name == "blur":
+            values[:, k] = config.blur_sigma
+    return values
+
+
 def _intensity(u: NDArray[np.float64], config: AugmentConfig) -> tuple[tuple[tuple[str, float], ...], ...]:
+    """Per sample: ``intensity_ops_per_sample`` operations in random order, each kept with its probability."""
     probs = np.array([getattr(config, f"{name}_prob") for name in INTENSITY_OPS])
     apply = u[:, _OP_APPLY] < probs
-    low = np.array([config.posterize_bits[0], *(getattr(config, f"{n}_range")[0] for n in INTENSITY_OPS[2:5])])
-    high = np.array([config.posterize_bits[1] + 1, *(getattr(config, f"{n}_range")[1] for n in INTENSITY_OPS[2:5])])
-    values = np.zeros((len(u), _N_OPS))
-    values[:, 1:5] = low + u[:, _OP_VALUE][:, 1:5] * (high - low)
-    values[:, 1] = np.minimum(np.floor(values[:, 1]), config.posterize_bits[1])
-    values[:, 5] = config.blur_sigma
+    values = _op_values(u[:, _OP_VALUE], config)
     picked = np.argsort(u[:, _OP_ORDER], axis=1)[:, : config.intensity_ops_per_sample]
-    return tuple(tuple((INTENSITY_OPS[k], float(values[i, k])) for k in row if apply[i, k])
-                 for i, row in enumerate(picked.tolist()))
+    return tuple(
+        tuple((INTENSITY_OPS[k], float(values[i, k])) for k in row if apply[i, k])
+        for i, row in enumerate(picked.tolist())
+    )
 
 
 def params_from_draws(u: ArrayLike, z: ArrayLike, config: AugmentConfig) -> AugmentParams:
@@ -93,8 +112,11 @@ def params_from_draws(u: ArrayLike, z: ArrayLike, config: AugmentConfig) -> Augm
     scale = config.expansion + np.clip(config.scale_std * z[:, 0], -config.scale_clip, config.scale_clip)
     shift = np.clip(config.shift_std * z[:, 1:3], -1.0, 1.0)
     rotate = config.rotation_deg > 0 and config.rotation_prob > 0
-    angle = _signed(u[:, _ROTATE] < config.rotation_prob if rotate else np.zeros(count, bool),
-                    u[:, _ROTATE_SIGN], np.radians(config.rotation_deg))
+    angle = _signed(
+        u[:, _ROTATE] < config.rotation_prob if rotate else np.zeros(count, bool),
+        u[:, _ROTATE_SIGN],
+        np.radians(config.rotation_deg),
+    )
     angle += _signed(u[:, _ROT90] < config.rot90_prob, u[:, _ROT90_SIGN], np.pi / 2)
     noise_std = np.zeros(count)
     intensity: tuple[tuple[tuple[str, float], ...], ...] = ((),) * count
@@ -102,9 +124,16 @@ def params_from_draws(u: ArrayLike, z: ArrayLike, config: AugmentConfig) -> Augm
         intensity = _intensity(u, config)
         variances = np.array([std**2 for std, _ in config.noise])
         applied = u[:, _NOISE:] < np.array([p for _, p in config.noise])
-        noise_std = np.sqrt((applied * variances).sum(axis=1)) if len(variances) else noise_std
-    return AugmentParams(scale, shift, angle, u[:, _FLIP] < config.flip_prob, intensity, noise_std,
-                         np.floor(u[:, _NOISE_SEED] * 2**31).astype(np.int64))
+        noise_std = np.sqrt((applied * variances).sum(axis=1))
+    return AugmentParams(
+        scale,
+        shift,
+        angle,
+        u[:, _FLIP] < config.flip_prob,
+        intensity,
+        noise_std,
+        np.floor(u[:, _NOISE_SEED] * 2**31).astype(np.int64),
+    )
 
 
 def sample_params(rngs: Sequence[np.random.Generator], config: AugmentConfig) -> AugmentParams:

@@ -1,4 +1,4 @@
-"""A batch of training samples, end to end: images + labels + sampled parameters -> network patches + labels."""
+"""A batch of training samples end to end: images + labels + sampled parameters -> patches + labels."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ class AugmentedBatch(NamedTuple):
     affines: FloatArray
 
 
-def augment_batch(decode: Decoder, labels: FaceLabels, params: AugmentParams, config: AugmentConfig) -> AugmentedBatch:
+def augment_batch(
+    decode: Decoder, labels: FaceLabels, params: AugmentParams, config: AugmentConfig
+) -> AugmentedBatch:
     """Crops, rotates and flips each image with ONE warp, then intensity and noise; labels follow.
 
     ``labels`` are in image pixels and every face needs a box in ``config.roi_mode``

@@ -23,9 +23,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite the output if it exists")
     aug = p.add_argument_group("training augmentation (with --augmented)")
     aug.add_argument("--augmented", action="store_true",
-                     help="draw the augmented 129x129 network inputs and their targets, as training sees them")
-    aug.add_argument("--raug", type=float, default=30.0, metavar="DEG", help="in-plane rotation in degrees (0: none)")
-    aug.add_argument("--roi-override", choices=("original", "landmarks", "extent_to_forehead"), default="original",
+                     help="draw augmented 129x129 network inputs and their targets, as training sees them")
+    aug.add_argument("--raug", type=float, default=30.0, metavar="DEG",
+                     help="in-plane rotation in degrees (0: none)")
+    aug.add_argument("--roi-override", choices=("original", "landmarks", "extent_to_forehead"),
+                     default="original",
                      help="face box that frames the crop (default: original)")
     aug.add_argument("--no-imgaug", action="store_true", help="no intensity augmentation or noise")
     return p

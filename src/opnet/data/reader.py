@@ -244,7 +244,8 @@ class PoseDataset(Sequence[dict[str, Any]]):
         """The stored files of several samples, in the given order; in-file images come in one HDF5 read
         (several times faster than one by one)."""
         rows = [self._check_index(i) for i in indices]
-        if self.image_field is None or self.fields[self.image_field].storage != ImageStorage.BUFFER or not rows:
+        spec = self.fields.get(self.image_field or "")
+        if spec is None or spec.storage != ImageStorage.BUFFER or not rows:
             return [self.read_image_bytes(i) for i in rows]
         unique, inverse = np.unique(rows, return_inverse=True)
         buffers = self._field(self.image_field)[unique]

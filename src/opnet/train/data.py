@@ -37,8 +37,14 @@ def _tensor(values: ArrayLike, mask: NDArray[np.bool_]) -> torch.Tensor:
     return torch.from_numpy(values * mask.reshape(-1, *([1] * (values.ndim - 1))))
 
 
-def encode_batch(patches: NDArray[np.uint8], labels: FaceLabels, boxes: ArrayLike, has_box: NDArray[np.bool_],
-                 weights: ArrayLike, datasets: ArrayLike) -> PoseBatch:
+def encode_batch(
+    patches: NDArray[np.uint8],
+    labels: FaceLabels,
+    boxes: ArrayLike,
+    has_box: NDArray[np.bool_],
+    weights: ArrayLike,
+    datasets: ArrayLike,
+) -> PoseBatch:
     """uint8 patches (B, S, S) and their labels in patch pixels -> a :class:`PoseBatch` in patch units.
 
     Images get OpenTrack's brightness normalisation (opnet.preprocess); missing labels are zeros.
@@ -79,21 +85,25 @@ class MixDataset(Dataset[PoseBatch]):
     def __getitem__(self, key: SampleKey) -> PoseBatch:  # type: ignore[override]
         return self.__getitems__([key])
 
-    def _read(self, keys: Sequence[SampleKey]) -> tuple[FaceLabels, list[bytes], list[tuple[PoseDataset, int]]]:
-        """Labels, encoded images and (file, row) of each key, in key order; one image read per file."""
+    def _read(
+        self, keys: Sequence[SampleKey]
+    ) -> tuple[FaceLabels, dict[int, bytes], dict[int, tuple[PoseDataset, int]]]:
+        """Labels (in key order), encoded images and (file, row) of each key; one image read per file."""
         members = np.array([k.member for k in keys], np.int64)
         parts, positions = [], []
-        buffers: list[bytes] = [b""] * len(keys)
-        origins: list[tuple[PoseDataset, int]] = [None] * len(keys)  # type: ignore[list-item]
+        buffers: dict[int, bytes] = {}
+        origins: dict[int, tuple[PoseDataset, int]] = {}
         for m in np.unique(members).tolist():
             member = self.mix.members[m]
-            where = np.flatnonzero(members == m)
+            where = np.flatnonzero(members == m).tolist()
             rows = member.rows[[keys[i].item for i in where]]
             parts.append(member.labels.rows(rows))
-            positions.append(where)
-            for i, row, buffer in zip(where, rows.tolist(), member.dataset.read_image_bytes_many(rows.tolist())):
+            positions += where
+            for i, row, buffer in zip(
+                where, rows.tolist(), member.dataset.read_image_bytes_many(rows.tolist())
+            ):
                 buffers[i], origins[i] = buffer, (member.dataset, row)
-        labels = FaceLabels.concatenate(parts).take(np.argsort(np.concatenate(positions)))
+        labels = FaceLabels.concatenate(parts).take(np.argsort(positions))
         return labels, buffers, origins
 
     def __getitems__(self, keys: Sequence[SampleKey]) -> PoseBatch:
@@ -103,13 +113,17 @@ class MixDataset(Dataset[PoseBatch]):
             image = decode_gray_reduced(buffers[i], reduction)
             if image is None:
                 dataset, row = origins[i]
-                raise DataError(dataset.path, "image does not decode as JPEG or PNG", dataset.image_field, row)
+                raise DataError(
+                    dataset.path, "image does not decode as JPEG or PNG", dataset.image_field, row
+                )
             return image
 
         params = sample_params([augment_rng(self.seed, k.epoch, k.position) for k in keys], self.config)
         out = augment_batch(decode, labels, params, self.config)
         members = np.array([k.member for k in keys], np.int64)
-        return encode_batch(out.patches, out.labels, out.boxes, out.has_box, self.mix.loss_weights[members], members)
+        return encode_batch(
+            out.patches, out.labels, out.boxes, out.has_box, self.mix.loss_weights[members], members
+        )
 
 
 class EvalDataset(Dataset[PoseBatch]):
@@ -120,9 +134,14 @@ class EvalDataset(Dataset[PoseBatch]):
     crop and INTER_AREA resize). The box target is the face box of ``roi_mode``, as in training.
     """
 
-    def __init__(self, path: str | os.PathLike, indices: Sequence[int] | None = None,
-                 roi_mode: RoiMode = RoiMode.ORIGINAL, expansion: float = EVAL_EXPANSION,
-                 out_size: int = INPUT_SIZE):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        indices: Sequence[int] | None = None,
+        roi_mode: RoiMode = RoiMode.ORIGINAL,
+        expansion: float = EVAL_EXPANSION,
+        out_size: int = INPUT_SIZE,
+    ):
         self.dataset = open_dataset(path)
         self.table = load_label_table(self.dataset)
         self.rows = np.arange(len(self.dataset)) if indices is None else np.asarray(indices, dtype=np.int64)
@@ -145,8 +164,9 @@ class EvalDataset(Dataset[PoseBatch]):
         crop_boxes, _ = face_boxes(labels, RoiMode.LANDMARKS)
         patches, affines = [], []
         for row, box in zip(rows.tolist(), crop_boxes):
-            pixels, patch = crop_patch(self.dataset.read_image(row, color=False), patch_around(box, self.expansion),
-                                       self.out_size)
+            pixels, patch = crop_patch(
+                self.dataset.read_image(row, color=False), patch_around(box, self.expansion), self.out_size
+            )
             patches.append(pixels)
             affines.append(crop_transform(patch.centre, patch.side, self.out_size))
         out = labels.transformed(np.stack(affines))
@@ -154,8 +174,9 @@ class EvalDataset(Dataset[PoseBatch]):
         return encode_batch(np.stack(patches), out, boxes, has_box, np.ones(len(rows)), np.zeros(len(rows)))
 
 
-def augmented_examples(path: str | os.PathLike, indices: Sequence[int], config: AugmentConfig,
-                       seed: int) -> PoseBatch:
+def augmented_examples(
+    path: str | os.PathLike, indices: Sequence[int], config: AugmentConfig, seed: int
+) -> PoseBatch:
     """Samples ``indices`` of one file as training shows them to the network (positions 0.. of epoch 0)."""
     source = MixSource(Path(path).stem, path, indices=range(len(open_dataset(path))))
     samples = MixDataset(build_mix([source], roi_mode=config.roi_mode), config, seed)

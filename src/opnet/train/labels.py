@@ -1,4 +1,4 @@
-"""The labels of a whole dataset file in memory, checked once, so that a training batch reads only its images."""
+"""The labels of a whole dataset file in memory, checked once, so that a batch reads only its images."""
 
 from __future__ import annotations
 
@@ -35,8 +35,9 @@ class LabelTable:
         return face_boxes(self.labels, mode)[1]
 
 
-def _read(ds: PoseDataset, name: str, shape: tuple[int, ...],
-          also: tuple[int, ...] | None = None) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+def _read(
+    ds: PoseDataset, name: str, shape: tuple[int, ...], also: tuple[int, ...] | None = None
+) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
     """(N, *shape) float32 values and (N,) finiteness; zeros and False if the file has no such field.
 
     ``also``: another accepted per-sample shape, zero-padded to ``shape`` (2D landmarks).
@@ -66,6 +67,17 @@ def load_label_table(ds: PoseDataset) -> LabelTable:
     has_quat &= np.linalg.norm(quat, axis=1) > 0.5
     quat[~has_quat] = (0.0, 0.0, 0.0, 1.0)
     has_points_z = has_points & (point_field == "pt3d_68")
-    labels = FaceLabels(roi, coords, quat, points, shapeparams, has_roi, has_coords, has_quat, has_points,
-                        has_points_z, has_shapeparams)
+    labels = FaceLabels(
+        roi,
+        coords,
+        quat,
+        points,
+        shapeparams,
+        has_roi,
+        has_coords,
+        has_quat,
+        has_points,
+        has_points_z,
+        has_shapeparams,
+    )
     return LabelTable(ds.path, labels)

@@ -97,15 +97,21 @@ def _member(source: MixSource, roi_mode: RoiMode) -> MixMember:
     missing = rows[~labels.has_face_box(roi_mode)[rows]]
     if len(missing):
         need = "'rois'" if roi_mode == RoiMode.ORIGINAL else "'rois' or landmarks"
-        raise DataError(dataset.path, f"{len(missing)} samples have no face box ({need}), "
-                        f"e.g. sample {missing[0]}; needed with --roi-override {roi_mode.value}")
-    weight = source.weight if source.weight is not None else DEFAULT_WEIGHTS.get(source.name, float(len(rows)))
+        raise DataError(
+            dataset.path,
+            f"{len(missing)} samples have no face box ({need}), "
+            f"e.g. sample {missing[0]}; needed with --roi-override {roi_mode.value}",
+        )
+    weight = (
+        source.weight if source.weight is not None else DEFAULT_WEIGHTS.get(source.name, float(len(rows)))
+    )
     return MixMember(source.name, dataset, labels, rows, float(weight))
 
 
-def build_mix(sources: Sequence[MixSource], loss_weighting: bool = False,
-              roi_mode: RoiMode = RoiMode.ORIGINAL) -> DatasetMix:
-    """Opens and checks every source, loads its labels, and resolves weights into frequencies / loss weights."""
+def build_mix(
+    sources: Sequence[MixSource], loss_weighting: bool = False, roi_mode: RoiMode = RoiMode.ORIGINAL
+) -> DatasetMix:
+    """Opens and checks every source, loads its labels, resolves weights into frequencies / loss weights."""
     if not sources:
         raise OpNetError("no training datasets given")
     members = tuple(_member(s, RoiMode(roi_mode)) for s in sources)
@@ -117,5 +123,7 @@ def build_mix(sources: Sequence[MixSource], loss_weighting: bool = False,
         frequencies = weights / weights.sum()
         loss_weights = np.ones(len(members))
     mix = DatasetMix(members, frequencies, loss_weights, loss_weighting)
-    log.debug("training mix (%s):\n%s", "loss weighting" if loss_weighting else "sampling weighting", mix.describe())
+    log.debug(
+        "training mix (%s):\n%s", "loss weighting" if loss_weighting else "sampling weighting", mix.describe()
+    )
     return mix

@@ -24,7 +24,7 @@ _STREAM_DATASETS, _STREAM_ORDER, _STREAM_AUGMENT = 0, 1, 2
 
 
 class SampleKey(NamedTuple):
-    """Sample ``position`` of ``epoch``: item ``item`` (position in the member's rows) of mix member ``member``."""
+    """Sample ``position`` of ``epoch``: item ``item`` (index into the rows) of mix member ``member``."""
 
     epoch: int
     position: int
@@ -44,10 +44,15 @@ def draw_members(frequencies: Sequence[float], seed: int, epoch: int, length: in
 
 
 class MixSampler(Sampler[SampleKey]):
-    """Yields the :class:`SampleKey` of every sample of the current epoch (``set_epoch``; Lightning calls it)."""
+    """Yields the :class:`SampleKey` of each sample of the epoch set by ``set_epoch`` (Lightning calls it)."""
 
-    def __init__(self, frequencies: Sequence[float], sizes: Sequence[int], seed: int,
-                 samples_per_epoch: int = SAMPLES_PER_EPOCH):
+    def __init__(
+        self,
+        frequencies: Sequence[float],
+        sizes: Sequence[int],
+        seed: int,
+        samples_per_epoch: int = SAMPLES_PER_EPOCH,
+    ):
         if len(frequencies) != len(sizes) or min(sizes) < 1 or seed < 0:
             raise ValueError("MixSampler needs one frequency and a positive size per member, and a seed >= 0")
         self.frequencies = np.asarray(frequencies, dtype=np.float64)
@@ -69,7 +74,11 @@ class MixSampler(Sampler[SampleKey]):
         while len(self._counts) < epoch:
             members = draw_members(self.frequencies, self.seed, len(self._counts), self.samples_per_epoch)
             self._counts.append(np.bincount(members, minlength=len(self.sizes)))
-        return np.sum(self._counts[:epoch], axis=0, dtype=np.int64) if epoch else np.zeros(len(self.sizes), np.int64)
+        return (
+            np.sum(self._counts[:epoch], axis=0, dtype=np.int64)
+            if epoch
+            else np.zeros(len(self.sizes), np.int64)
+        )
 
     def _permutation(self, member: int, cycle: int) -> NDArray[np.int64]:
         key = (member, cycle)

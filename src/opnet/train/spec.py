@@ -45,7 +45,7 @@ def _parse_weight(text: str, part: str, flag: str) -> float:
 
 
 def parse_dataset_spec(spec: str, flag: str = "--ds") -> list[SpecEntry]:
-    """``"a:20000+b+path/c.h5:5"`` -> entries in the given order; one-line errors name ``flag`` and the bad part.
+    """``"a:20000+b+path/c.h5:5"`` -> entries in order; one-line errors name ``flag`` and the bad part.
 
     The weight follows the last ':' of a part. A dataset may appear only once.
     """
@@ -55,7 +55,9 @@ def parse_dataset_spec(spec: str, flag: str = "--ds") -> list[SpecEntry]:
     for part in spec.split("+"):
         part = part.strip()
         if not part:
-            raise OpNetError(f"{flag} {spec!r}: empty part between '+'; expected name[:weight]+name[:weight]+...")
+            raise OpNetError(
+                f"{flag} {spec!r}: empty part between '+'; expected name[:weight]+name[:weight]+..."
+            )
         source, colon, weight_text = part.rpartition(":")
         if not colon:
             source, weight_text = part, ""

@@ -143,7 +143,8 @@ def pose_batch_grid(batch: Any, titles: Sequence[str], columns: int | None = Non
     tiles = []
     for i, title in enumerate(titles):
         targets = {"quat": t.quat[i], "pos_size": t.pos_size[i], "box": t.box[i], "points": t.points[i]}
-        masks = {"quat": t.has_quat[i], "pos_size": t.has_pos_size[i], "box": t.has_box[i], "points": t.has_points[i]}
+        masks = {"quat": t.has_quat[i], "pos_size": t.has_pos_size[i], "box": t.has_box[i],
+                 "points": t.has_points[i]}
         present = {k: v.numpy() if bool(masks[k]) else None for k, v in targets.items()}
         tiles.append(patch_tile(batch.image[i, 0].numpy(), present, title=title))
     return mosaic(tiles, columns, footer=LEGEND.replace("ROI", "face box target"))
