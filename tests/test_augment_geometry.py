@@ -137,3 +137,28 @@ def test_reduced_decoding_rejects_other_factors_and_garbage():
         decode_gray_reduced(b"\xff\xd8\xff", 3)
     assert decode_gray_reduced(b"", 2) is None
     assert decode_gray_reduced(b"\x89PNG\r\n\x1a\nbroken", 2) is None
+
+
+def test_forehead_box_reaches_up_half_the_chin_to_brow_height():
+    from opnet.augment import forehead_box
+
+    pts = np.zeros((68, 3))
+    pts[:, 0] = np.linspace(100, 200, 68)
+    pts[:, 1] = 150.0
+    pts[8, 1], pts[27, 1] = 260.0, 120.0  # chin, top of the nose bridge
+    pts[17:27, 1] = 110.0  # eyebrows
+    box = forehead_box(pts)
+    assert np.allclose(box, [100, 110 - 0.5 * 140, 200, 260])
+    turned = g.transform_points(g.rotation_about(np.pi / 2, (150.0, 150.0)), pts)
+    hairline_x = 150.0 + (110 - 0.5 * 140 - 150.0) * -1  # rotated by 90 degrees: up (-y) becomes +x
+    assert np.isclose(forehead_box(turned)[2], hairline_x)
+
+
+def test_brightness_normalisation_uses_the_90th_percentile_level():
+    from opnet.preprocess import brightness_scale
+
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        crop = rng.integers(0, rng.integers(1, 256), (129, 129), dtype=np.uint8)
+        g90 = int(np.sort(crop.ravel())[int(crop.size * 0.9)])
+        assert brightness_scale(crop) == (0.45 / max(5, g90) if g90 < 127 else 1 / 255)

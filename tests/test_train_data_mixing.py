@@ -145,3 +145,20 @@ def test_an_undecodable_image_names_its_file_and_sample(tmp_path):
     samples.__getitems__([SampleKey(0, 0, 0, 1)])
     with pytest.raises(DataError, match=r"corrupt.h5: field 'images', sample 2: image does not decode"):
         samples.__getitems__([SampleKey(0, 0, 0, 0), SampleKey(0, 1, 0, 2)])
+
+
+def test_reading_many_images_at_once_keeps_order_and_repeats(tmp_path, small_dataset):
+    from opnet.data import open_dataset
+
+    ds = open_dataset(small_dataset)
+    rows = [5, 0, 5, 11, 3]
+    assert ds.read_image_bytes_many(rows) == [ds.read_image_bytes(i) for i in rows]
+    assert ds.read_image_bytes_many([]) == []
+    files = tmp_path / "files.h5"
+    from opnet.data.fields import ImageStorage, image_spec
+
+    with DatasetWriter(files, specs={"images": image_spec(storage=ImageStorage.FILENAME)}) as w:
+        for k in range(3):
+            w.append({"images": ds.read_image_bytes(k), "rois": np.array([0, 0, 9, 9], np.float32)})
+    stored = open_dataset(files)
+    assert stored.read_image_bytes_many([2, 0]) == [ds.read_image_bytes(2), ds.read_image_bytes(0)]
