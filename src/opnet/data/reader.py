@@ -184,6 +184,7 @@ class PoseDataset(Sequence[dict[str, Any]]):
 
     def __getitem__(self, index: int) -> dict[str, Any]:  # type: ignore[override]
         index = self._check_index(index)
+        f = self._h5()
         sample: dict[str, Any] = {}
         for name, spec in self.fields.items():
             if name == self.image_field:
@@ -191,7 +192,7 @@ class PoseDataset(Sequence[dict[str, Any]]):
             elif spec.category == Category.SEMSEG:
                 sample[name] = self._decode_label_image(name, index)
             else:
-                sample[name] = self._field(name)[index]
+                sample[name] = f[name][index]
         return sample
 
     @property
