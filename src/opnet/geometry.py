@@ -127,10 +127,11 @@ def inplane_rotation_quat(angle_rad: ArrayLike) -> FloatArray:
     return canonical_quat(np.stack([zeros, zeros, np.sin(half), np.cos(half)], axis=-1))
 
 
-def inplane_rotation_matrix_2d(angle_rad: float) -> FloatArray:
-    """2x2 matrix that rotates image points (x, y) by ``angle_rad`` (clockwise on screen if positive)."""
-    c, s = np.cos(angle_rad), np.sin(angle_rad)
-    return np.array([[c, -s], [s, c]])
+def inplane_rotation_matrix_2d(angle_rad: ArrayLike) -> FloatArray:
+    """(..., 2, 2) matrices rotating image points (x, y) by ``angle_rad`` (clockwise on screen if > 0)."""
+    angle = np.asarray(angle_rad, dtype=np.float64)
+    c, s = np.cos(angle), np.sin(angle)
+    return np.stack([np.stack([c, -s], axis=-1), np.stack([s, c], axis=-1)], axis=-2)
 
 
 def rotate_pose_in_plane(q: ArrayLike, angle_rad: ArrayLike) -> FloatArray:
@@ -219,11 +220,14 @@ def box_iou(a: ArrayLike, b: ArrayLike) -> FloatArray:
     return np.divide(overlap, union, out=np.zeros_like(overlap), where=union > 0)
 
 
-def crop_transform(centre: ArrayLike, side: float, out_size: int) -> FloatArray:
-    """2x3 affine that maps image points into an ``out_size`` square crop of ``side`` px around ``centre``."""
-    s = out_size / side
-    cx, cy = np.asarray(centre, dtype=np.float64)[:2]
-    return np.array([[s, 0.0, out_size / 2 - s * cx], [0.0, s, out_size / 2 - s * cy]])
+def crop_transform(centre: ArrayLike, side: ArrayLike, out_size: int) -> FloatArray:
+    """(..., 2, 3) affines from image points into ``out_size`` squares of ``side`` px around ``centre``."""
+    s = out_size / np.asarray(side, dtype=np.float64)
+    centre = np.asarray(centre, dtype=np.float64)[..., :2]
+    zero = np.zeros_like(s)
+    shift = out_size / 2 - s[..., None] * centre
+    rows = [np.stack([s, zero, shift[..., 0]], axis=-1), np.stack([zero, s, shift[..., 1]], axis=-1)]
+    return np.stack(rows, axis=-2)
 
 
 def to_cv2_affine(affine: ArrayLike) -> FloatArray:
@@ -239,12 +243,97 @@ def to_cv2_affine(affine: ArrayLike) -> FloatArray:
 
 
 def transform_points(affine: ArrayLike, points: ArrayLike) -> FloatArray:
-    """Applies a 2x3 affine to the x, y of points (..., 2|3); z is scaled by the affine's scale."""
+    """Applies a 2x3 affine to the x, y of points (..., 2|3); z is scaled by the affine's scale.
+
+    A batch of affines (B, 2, 3) applies to point sets (B, K, 2|3), one affine per set.
+    """
     affine = np.asarray(affine, dtype=np.float64)
-    points = np.array(points, dtype=np.float64)
-    xy = points[..., :2] @ affine[:, :2].T + affine[:, 2]
-    out = points.copy()
-    out[..., :2] = xy
-    if points.shape[-1] == 3:
-        out[..., 2] *= np.sqrt(abs(np.linalg.det(affine[:, :2])))
+    out = np.array(points, dtype=np.float64)
+    if affine.ndim == 2:
+        out[..., :2] = out[..., :2] @ affine[:, :2].T + affine[:, 2]
+    else:
+        xy = np.einsum("...ij,...kj->...ki", affine[..., :2], out[..., :2])
+        out[..., :2] = xy + affine[..., None, :, 2]
+    if out.shape[-1] == 3:
+        out[..., 2] *= affine_scale(affine)[..., None] if affine.ndim > 2 else affine_scale(affine)
     return out
+
+
+def compose_affines(*affines: ArrayLike) -> FloatArray:
+    """Product of (..., 2, 3) affines: ``compose_affines(a, b)`` maps p to a(b(p)) (the last acts first)."""
+    out = np.array(affines[-1], dtype=np.float64)
+    for affine in reversed(affines[:-1]):
+        a = np.asarray(affine, dtype=np.float64)
+        out = a[..., :2] @ out  # [a_lin b_lin | a_lin b_t]
+        out[..., 2] += a[..., 2]
+    return out
+
+
+def rotation_about(angle_rad: ArrayLike, centre: ArrayLike) -> FloatArray:
+    """(..., 2, 3) affines of the in-plane rotation p' = R2(angle) (p - c) + c (clockwise on screen)."""
+    rot = inplane_rotation_matrix_2d(angle_rad)
+    c = np.asarray(centre, dtype=np.float64)[..., :2]
+    return np.concatenate([rot, (c - rot @ c)[..., None]], axis=-1)
+
+
+def hflip_affine(width: float) -> FloatArray:
+    """2x3 affine of the horizontal flip x -> width - x of an image ``width`` pixels wide."""
+    return np.array([[-1.0, 0.0, float(width)], [0.0, 1.0, 0.0]])
+
+
+def _det2(affine: ArrayLike) -> FloatArray:
+    a = np.asarray(affine, dtype=np.float64)
+    return a[..., 0, 0] * a[..., 1, 1] - a[..., 0, 1] * a[..., 1, 0]
+
+
+def affine_scale(affine: ArrayLike) -> FloatArray:
+    """Scale factors sqrt(|det|) (...,) of (..., 2, 3) affines: how much lengths (and depths) grow."""
+    return np.sqrt(np.abs(_det2(affine)))
+
+
+def affine_mirrors(affine: ArrayLike) -> NDArray[np.bool_]:
+    """Whether (..., 2, 3) affines mirror the image (negative determinant)."""
+    return _det2(affine) < 0.0
+
+
+def transform_quat(affine: ArrayLike, q: ArrayLike) -> FloatArray:
+    """Poses (..., 4) after (..., 2, 3) similarity affines (uniform scale, in-plane rotation, maybe a flip).
+
+    An affine is read as ``flip @ (scale * R2(angle))``: the pose is rotated in plane by the angle
+    (:func:`rotate_pose_in_plane`) and mirrored (:func:`mirror_quat`) if the determinant is negative.
+    """
+    lin = np.asarray(affine, dtype=np.float64)[..., :2]
+    mirrored = affine_mirrors(lin)
+    # With the flip undone (row 0 negated), lin = scale * R2(angle).
+    half = 0.5 * np.arctan2(lin[..., 1, 0], np.where(mirrored, -lin[..., 0, 0], lin[..., 0, 0]))
+    q = np.asarray(q, dtype=np.float64)
+    # Rz(angle) * q with the quaternion (0, 0, sin(half), cos(half)), written out.
+    swapped = q[..., [1, 0, 3, 2]] * np.array([-1.0, 1.0, 1.0, -1.0])
+    rotated = np.cos(half)[..., None] * q + np.sin(half)[..., None] * swapped
+    return canonical_quat(np.where(mirrored[..., None], rotated * np.array([1, -1, -1, 1]), rotated))
+
+
+def transform_landmarks(affine: ArrayLike, points: ArrayLike) -> FloatArray:
+    """68 iBUG landmarks (..., 68, 2|3) through (..., 2, 3) affines, reordered (IBUG68_MIRROR) if mirrored.
+
+    x, y go through the affine and z is scaled by :func:`affine_scale` (see :func:`transform_points`).
+    """
+    out = transform_points(affine, points)
+    mirrored = affine_mirrors(affine)
+    return np.where(mirrored[..., None, None], out[..., IBUG68_MIRROR, :], out)
+
+
+def transform_roi(affine: ArrayLike, roi: ArrayLike) -> FloatArray:
+    """Face boxes (..., 4) x0, y0, x1, y1 after (..., 2, 3) affines: the box of the moved inscribed ellipse.
+
+    Exact for scales, shifts and flips. Under an in-plane rotation a face keeps its size, so the
+    box stays the ellipse's (a square box keeps its side) instead of growing to the box of the
+    rotated corners (up to sqrt(2) times wider at 45 degrees).
+    """
+    affine = np.asarray(affine, dtype=np.float64)
+    roi = np.asarray(roi, dtype=np.float64)
+    lin = affine[..., :2]
+    centre = np.einsum("...ij,...j->...i", lin, 0.5 * (roi[..., :2] + roi[..., 2:])) + affine[..., 2]
+    semi_axes = 0.5 * np.abs(roi[..., 2:] - roi[..., :2])
+    half = np.sqrt((semi_axes[..., None, :] ** 2 * lin**2).sum(axis=-1))
+    return np.concatenate([centre - half, centre + half], axis=-1)

@@ -102,7 +102,7 @@ def crop_patch(image: NDArray[np.uint8], patch: Patch, out_size: int = INPUT_SIZ
 
 def brightness_scale(crop: NDArray[np.uint8]) -> float:
     """The factor OpenTrack multiplies pixels by: 0.45 / max(5, g) if g < 127 else 1 / 255."""
-    hist = np.bincount(crop.ravel(), minlength=256)
+    hist = cv2.calcHist([crop], [0], None, [256], [0, 256]).ravel()  # several times faster than np.bincount
     threshold = int(crop.size * BRIGHTNESS_PERCENTILE * 0.01)
     g = int(np.argmax(np.cumsum(hist) > threshold))
     return BRIGHTNESS_PERCENTILE / 100.0 * 0.5 / max(5, g) if g < 127 else 1.0 / 255.0

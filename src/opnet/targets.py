@@ -41,6 +41,10 @@ class PoseTargets:
         return PoseTargets(**{f.name: getattr(self, f.name).to(device, non_blocking=non_blocking)
                               for f in fields(self)})
 
+    def pin_memory(self) -> PoseTargets:
+        """Page-locked copies (what ``DataLoader(pin_memory=True)`` calls)."""
+        return PoseTargets(**{f.name: getattr(self, f.name).pin_memory() for f in fields(self)})
+
     def __len__(self) -> int:
         return len(self.quat)
 
@@ -54,6 +58,10 @@ class PoseBatch:
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> PoseBatch:
         return PoseBatch(self.image.to(device, non_blocking=non_blocking), self.targets.to(device, non_blocking))
+
+    def pin_memory(self) -> PoseBatch:
+        """Page-locked copies (what ``DataLoader(pin_memory=True)`` calls)."""
+        return PoseBatch(self.image.pin_memory(), self.targets.pin_memory())
 
     def __len__(self) -> int:
         return len(self.image)

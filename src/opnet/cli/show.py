@@ -18,9 +18,18 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    "default: FILE's name with '-grid.png' in the current folder")
     p.add_argument("--indices", type=parse_indices, help="samples to draw, e.g. '0 3 5-9' (default: the first 16)")
     p.add_argument("--random", type=int, metavar="N", help="draw N random samples instead")
-    p.add_argument("--seed", type=int, default=0, help="seed for --random (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed for --random and --augmented (default 0)")
     p.add_argument("--columns", type=int, help="tiles per row (default: a square grid)")
     p.add_argument("--force", action="store_true", help="overwrite the output if it exists")
+    aug = p.add_argument_group("training augmentation (with --augmented)")
+    aug.add_argument("--augmented", action="store_true",
+                     help="draw augmented 129x129 network inputs and their targets, as training sees them")
+    aug.add_argument("--raug", type=float, default=30.0, metavar="DEG",
+                     help="in-plane rotation in degrees (0: none)")
+    aug.add_argument("--roi-override", choices=("original", "landmarks", "extent_to_forehead"),
+                     default="original",
+                     help="face box that frames the crop (default: original)")
+    aug.add_argument("--no-imgaug", action="store_true", help="no intensity augmentation or noise")
     return p
 
 
@@ -40,7 +49,18 @@ def run(args: argparse.Namespace) -> int:
     bad = [i for i in indices if not 0 <= i < len(ds)]
     if bad or not indices:
         raise OpNetError(f"--indices: {bad or 'none given'} not in 0..{len(ds) - 1} ({args.file})")
-    output = args.output or Path(Path(args.file).stem + "-grid.png")
-    save_picture(dataset_grid(ds, indices, args.columns), output, overwrite=args.force)
+    output = args.output or Path(Path(args.file).stem + ("-augmented.png" if args.augmented else "-grid.png"))
+    picture = _augmented_grid(args, indices) if args.augmented else dataset_grid(ds, indices, args.columns)
+    save_picture(picture, output, overwrite=args.force)
     log.info("wrote %s (%d samples)", output, len(indices))
     return 0
+
+
+def _augmented_grid(args: argparse.Namespace, indices: list[int]):
+    from opnet.augment import AugmentConfig
+    from opnet.train.data import augmented_examples
+    from opnet.viz.grid import pose_batch_grid
+
+    config = AugmentConfig(rotation_deg=args.raug, roi_mode=args.roi_override, intensity=not args.no_imgaug)
+    batch = augmented_examples(args.file, indices, config, args.seed)
+    return pose_batch_grid(batch, [f"#{i}" for i in indices], args.columns)

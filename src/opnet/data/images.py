@@ -40,6 +40,40 @@ def decode_image(buffer: bytes | NDArray[np.uint8], color: bool = False) -> NDAr
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if color else image
 
 
+REDUCTIONS = (1, 2, 4, 8)
+"""Decode-time size reductions :func:`decode_gray_reduced` supports."""
+
+_JPEG_REDUCED = {
+    1: _GRAY,
+    2: cv2.IMREAD_REDUCED_GRAYSCALE_2 | cv2.IMREAD_IGNORE_ORIENTATION,
+    4: cv2.IMREAD_REDUCED_GRAYSCALE_4 | cv2.IMREAD_IGNORE_ORIENTATION,
+    8: cv2.IMREAD_REDUCED_GRAYSCALE_8 | cv2.IMREAD_IGNORE_ORIENTATION,
+}
+
+
+def decode_gray_reduced(buffer: bytes | NDArray[np.uint8], reduction: int) -> NDArray[np.uint8] | None:
+    """Decodes a JPEG/PNG file to gray at 1/``reduction`` of its size; None if undecodable.
+
+    Pixel-corner coordinates of the result are the original's divided by ``reduction`` (each pixel
+    averages a reduction x reduction block). JPEG uses libjpeg's DCT scaling, which makes decoding
+    cheaper rather than dearer; PNG is decoded whole and area-averaged (the size rounds up, as
+    libjpeg's does, with the border replicated).
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction}")
+    array = np.frombuffer(buffer, dtype=np.uint8)
+    if array.size == 0:
+        return None
+    if reduction == 1 or image_format(array) == ImageFormat.JPEG:
+        return cv2.imdecode(array, _JPEG_REDUCED[reduction])
+    image = cv2.imdecode(array, _GRAY)
+    if image is None:
+        return None
+    h, w = -(-image.shape[0] // reduction), -(-image.shape[1] // reduction)
+    padded = cv2.copyMakeBorder(image, 0, h * reduction - image.shape[0], 0, w * reduction - image.shape[1],
+                                cv2.BORDER_REPLICATE)
+    return cv2.resize(padded, (w, h), interpolation=cv2.INTER_AREA)
+
 def decode_label_image(buffer: bytes | NDArray[np.uint8]) -> NDArray[np.uint8] | None:
     """Decodes a lossless label image (e.g. a segmentation) without any colour conversion."""
     array = np.frombuffer(buffer, dtype=np.uint8)

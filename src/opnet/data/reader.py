@@ -125,6 +125,7 @@ class PoseDataset(Sequence[dict[str, Any]]):
             raise DataError(self.path, "not an HDF5 file")
         self._file: h5py.File | None = None
         self._pid = -1
+        self._handles: dict[str, h5py.Dataset] = {}
         try:
             with h5py.File(self.path, "r") as f:
                 self.fields, self._count, self.sequence_starts = _read_layout(self.path, f)
@@ -146,20 +147,29 @@ class PoseDataset(Sequence[dict[str, Any]]):
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_file"], state["_pid"] = None, -1
+        state["_file"], state["_pid"], state["_handles"] = None, -1, {}
         return state
 
     def _h5(self) -> h5py.File:
         if self._file is None or self._pid != os.getpid():
             self._file = h5py.File(self.path, "r")
             self._pid = os.getpid()
+            self._handles = {}
         return self._file
+
+    def _field(self, name: str) -> h5py.Dataset:
+        """This process's handle of a field, kept open: looking a field up costs more than reading a row."""
+        f = self._h5()
+        handle = self._handles.get(name)
+        if handle is None:
+            handle = self._handles[name] = f[name]
+        return handle
 
     def close(self) -> None:
         """Closes this process's handle (it reopens on the next read)."""
         if self._file is not None and self._pid == os.getpid():
             self._file.close()
-        self._file, self._pid = None, -1
+        self._file, self._pid, self._handles = None, -1, {}
 
     def __enter__(self) -> PoseDataset:
         return self
@@ -237,8 +247,19 @@ class PoseDataset(Sequence[dict[str, Any]]):
             raise DataError(self.path, "holds no images (no field with category 'img')")
         spec = self.fields[self.image_field]
         if spec.storage == ImageStorage.BUFFER:
-            return self._h5()[self.image_field][index].tobytes()
+            return self._field(self.image_field)[index].tobytes()
         return self.image_file(index).read_bytes()
+
+    def read_image_bytes_many(self, indices: Sequence[int]) -> list[bytes]:
+        """The stored files of several samples, in the given order; in-file images come in one HDF5 read
+        (several times faster than one by one)."""
+        rows = [self._check_index(i) for i in indices]
+        spec = self.fields.get(self.image_field or "")
+        if spec is None or spec.storage != ImageStorage.BUFFER or not rows:
+            return [self.read_image_bytes(i) for i in rows]
+        unique, inverse = np.unique(rows, return_inverse=True)
+        buffers = self._field(self.image_field)[unique]
+        return [buffers[j].tobytes() for j in inverse.reshape(-1)]
 
     def read_image(self, index: int, color: bool | None = None) -> np.ndarray:
         """Decoded image of sample ``index``: (H, W) uint8, or (H, W, 3) RGB if ``color``."""

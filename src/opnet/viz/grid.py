@@ -10,10 +10,11 @@ from typing import Any
 
 import cv2
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from opnet.fileio import atomic_output
 from opnet.geometry import crop_transform, quat_to_euler, roi_from_points, to_cv2_affine, transform_points
+from opnet.preprocess import Patch
 from opnet.viz.draw import draw_head, draw_landmarks, draw_pose_axes, draw_roi, put_text
 
 TILE = 256
@@ -45,11 +46,14 @@ def _crop_window(sample: Mapping[str, Any], image_shape: tuple[int, ...]) -> tup
 
 
 def render_tile(sample: Mapping[str, Any], image_field: str = "images", title: str = "",
-                size: int = TILE) -> NDArray[np.uint8]:
-    """An RGB ``size`` x ``size`` view of one sample around its face, with all labels drawn."""
+                size: int = TILE, window: tuple[ArrayLike, float] | None = None) -> NDArray[np.uint8]:
+    """An RGB ``size`` x ``size`` view of one sample with all labels drawn.
+
+    ``window``: the (centre, side) square shown, in image pixels; default: around the face.
+    """
     image = np.asarray(sample[image_field])
     rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB) if image.ndim == 2 else image
-    centre, side = _crop_window(sample, image.shape)
+    centre, side = window if window is not None else _crop_window(sample, image.shape)
     affine = crop_transform(centre, side, size)
     tile = cv2.warpAffine(rgb, to_cv2_affine(affine), (size, size), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=(40, 40, 40))
@@ -109,3 +113,38 @@ def dataset_grid(dataset: Any, indices: Sequence[int], columns: int | None = Non
     """Grid of samples ``indices`` of a :class:`opnet.data.PoseDataset` with their labels drawn."""
     tiles = [render_tile(dataset[i], dataset.image_field, title=f"#{i}") for i in indices]
     return mosaic(tiles, columns)
+
+
+def patch_tile(image: NDArray[np.floating], targets: Mapping[str, ArrayLike | None], title: str = "",
+               size: int = TILE) -> NDArray[np.uint8]:
+    """A network input (S, S) (normalised, opnet.preprocess) upscaled to ``size`` with its targets drawn.
+
+    ``targets`` holds any of ``quat``, ``pos_size``, ``box`` and ``points`` (None = absent), in patch
+    units; they are decoded back to pixels of the tile, so the picture shows what the network is
+    taught to output.
+    """
+    gray = np.clip(np.rint((np.asarray(image, np.float32) + 0.5) * 255.0), 0, 255).astype(np.uint8)
+    tile = Patch((0.5 * size, 0.5 * size), float(size))
+    sample: dict[str, Any] = {"images": cv2.resize(gray, (size, size), interpolation=cv2.INTER_LINEAR)}
+    if targets.get("box") is not None:
+        sample["rois"] = tile.decode_box(targets["box"])
+    if targets.get("pos_size") is not None:
+        sample["coords"] = tile.decode_pos_size(targets["pos_size"])
+    if targets.get("quat") is not None:
+        sample["quats"] = np.asarray(targets["quat"])
+    if targets.get("points") is not None:
+        sample["pt3d_68"] = tile.decode_points(targets["points"])
+    return render_tile(sample, title=title, size=size, window=(tile.centre, float(size)))
+
+
+def pose_batch_grid(batch: Any, titles: Sequence[str], columns: int | None = None) -> NDArray[np.uint8]:
+    """Grid of the inputs of an :class:`opnet.targets.PoseBatch` with the targets each sample has."""
+    t = batch.targets
+    tiles = []
+    for i, title in enumerate(titles):
+        targets = {"quat": t.quat[i], "pos_size": t.pos_size[i], "box": t.box[i], "points": t.points[i]}
+        masks = {"quat": t.has_quat[i], "pos_size": t.has_pos_size[i], "box": t.has_box[i],
+                 "points": t.has_points[i]}
+        present = {k: v.numpy() if bool(masks[k]) else None for k, v in targets.items()}
+        tiles.append(patch_tile(batch.image[i, 0].numpy(), present, title=title))
+    return mosaic(tiles, columns, footer=LEGEND.replace("ROI", "face box target"))

@@ -1,0 +1,52 @@
+"""Training data: the ``--ds`` spec, the dataset mix, the resumable sampler, datasets and loaders.
+
+Typical use (names are resolved to files by the command line)::
+
+    entries = parse_dataset_spec("repro_300_wlp+lapa_megaface_lp:20000+wflw_lp")
+    mix = build_mix([MixSource(e.source, path_of(e.source), e.weight) for e in entries])
+    loader = make_train_loader(mix, AugmentConfig(), batch_size=64, seed=0, workers=8)
+    for epoch in range(epochs):
+        loader.sampler.set_epoch(epoch)
+        for batch in loader: ...          # opnet.targets.PoseBatch
+"""
+
+from opnet.train.data import EVAL_EXPANSION, EvalDataset, MixDataset, augmented_examples, encode_batch
+from opnet.train.labels import LabelTable, load_label_table
+from opnet.train.loader import as_batch, make_eval_loader, make_train_loader, worker_init
+from opnet.train.mixing import (
+    AFLW2K3D_VALIDATION_SAMPLES,
+    DatasetMix,
+    MixMember,
+    MixSource,
+    aflw2k3d_split,
+    build_mix,
+)
+from opnet.train.sampler import SAMPLES_PER_EPOCH, MixSampler, SampleKey, augment_rng
+from opnet.train.spec import DEFAULT_WEIGHTS, SpecEntry, parse_dataset_spec
+
+__all__ = [
+    "AFLW2K3D_VALIDATION_SAMPLES",
+    "DEFAULT_WEIGHTS",
+    "EVAL_EXPANSION",
+    "SAMPLES_PER_EPOCH",
+    "DatasetMix",
+    "EvalDataset",
+    "LabelTable",
+    "MixDataset",
+    "MixMember",
+    "MixSampler",
+    "MixSource",
+    "SampleKey",
+    "SpecEntry",
+    "aflw2k3d_split",
+    "augment_rng",
+    "build_mix",
+    "as_batch",
+    "augmented_examples",
+    "encode_batch",
+    "load_label_table",
+    "make_eval_loader",
+    "make_train_loader",
+    "parse_dataset_spec",
+    "worker_init",
+]
