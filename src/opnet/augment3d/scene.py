@@ -139,14 +139,14 @@ def _draw(image: NDArray[np.float32], scene: Scene, head: NDArray, grid: NDArray
     height, width = image.shape[:2]
     if spotlight is not None:
         shifts = np.full_like(shifts, BIG)
-    moving = shifts[len(head):] > MOVED_PX
-    region = np.concatenate([head, grid[moving], scene.surround.points[moving]])
+    # Sheet triangles that did not move would only redraw the photo as it is: leave them out.
+    sheet = scene.surround.triangles[(shifts[len(head):] > MOVED_PX)[scene.surround.triangles].any(axis=1)]
+    used = np.unique(sheet)
+    region = np.concatenate([head, scene.points, grid[used], scene.surround.points[used]])
     window = RenderWindow.around(region, height, width, supersampling_factor(float(scene.params.coords[2])))
     if window is None:
         return
     vertices = np.concatenate([head, grid])
-    # Sheet triangles that did not move would only redraw the photo as it is: leave them out.
-    sheet = scene.surround.triangles[moving[scene.surround.triangles].any(axis=1)]
     triangles = np.concatenate([scene.mesh.triangles, sheet + len(head)])
     behind = np.concatenate([np.zeros(len(head)), np.full(len(grid), BIG)])  # the head hides the sheet
     fragments = rasterize(window.to_window(vertices + behind[:, None] * [0.0, 0.0, 1.0]), triangles, *window.shape)

@@ -6,7 +6,8 @@ a regular grid of vertices over the image, textured with the photo itself. Its d
 through the middle of the head, parallel to the image (a depth prior: no depth model is run), so
 inside the head's outline it lies inside the head and is hidden. Each vertex has a *weight*: 1 on
 the head's outline and within :data:`DECAY_START` head sizes of it, then falling off as
-exp(-(d - DECAY_START) / range) with the distance d (head sizes) from the outline. A view moves
+exp(-(d - DECAY_START) / range) with the distance d (head sizes) from the outline, down to exactly 0
+(:data:`WEIGHT_FLOOR`) about two head sizes away and at the image border. A view moves
 each vertex by weight x the head's motion, so hair and neck turn with the head, the far
 background stays where it was, and the sheet in between stretches: it never tears, so the new
 picture has no holes.
@@ -26,7 +27,9 @@ DECAY_RANGE = 0.6
 CELLS_PER_HEAD = 6.0
 """Grid spacing: this many cells per head size (at least MIN_CELL_PX pixels each)."""
 MIN_CELL_PX = 4.0
-BORDER_TAPER = 0.25
+WEIGHT_FLOOR = 0.05
+"""The falloff is lowered by this and rescaled, so that the far background does not move at all."""
+BORDER_TAPER = 0.5
 """The weights fall to 0 over this many head sizes before the image border, which stays in place."""
 DEPTH_BLEND = 0.3
 """Head sizes over which the sheet's depth goes from the head's outline to the background plane."""
@@ -35,7 +38,8 @@ DEPTH_BLEND = 0.3
 @dataclass(frozen=True)
 class Surroundings:
     """``points`` (G, 3) grid vertices in the photo (x, y, depth as the head's points), ``triangles``
-    (T, 3) facing the camera, ``weights`` (G,) in [0, 1]."""
+    (T, 3) facing the camera (those wholly inside the head's outline left out: they stay inside the
+    head in every view), ``weights`` (G,) in [0, 1]."""
 
     points: NDArray[np.float64]
     triangles: NDArray[np.int64]
@@ -87,6 +91,10 @@ def surroundings(front: NDArray, back: NDArray, size: float, plane_depth: float,
     edge = middle[nearest[row, column]]
     points[:, 2] = plane_depth + (edge - plane_depth) * np.exp(-d / DEPTH_BLEND)
     border = np.minimum(np.minimum(points[:, 0], width - points[:, 0]), np.minimum(points[:, 1], height - points[:, 1]))
-    pinned = np.clip(border / (BORDER_TAPER * size), 0.0, 1.0)
-    weights = np.exp(-np.maximum(d - DECAY_START, 0.0) / decay_range) * pinned
-    return Surroundings(points, triangles, weights)
+    t = np.clip(border / (BORDER_TAPER * size), 0.0, 1.0)
+    pinned = t * t * (3.0 - 2.0 * t)  # smoothstep: no kink where the taper ends
+    falloff = np.exp(-np.maximum(d - DECAY_START, 0.0) / decay_range)
+    weights = np.maximum(falloff - WEIGHT_FLOOR, 0.0) / (1.0 - WEIGHT_FLOOR) * pinned
+    # Triangles wholly inside the outline move with the head, inside it: never seen, never drawn.
+    hidden = np.all(inside[row, column][triangles], axis=1)
+    return Surroundings(points, triangles[~hidden], weights)
