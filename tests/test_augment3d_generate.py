@@ -199,3 +199,26 @@ def test_cli_needs_landmarks_to_fit(frontal, tmp_path, capsys):
     assert "landmarks" in capsys.readouterr().err
     with h5py.File(bare, "r") as f:
         assert "quats" not in f
+
+
+def test_landmark_only_files_are_fitted_and_broken_samples_dropped(frontal, tmp_path, caplog):
+    """A WFLW-like file (pt2d_68 and rois only): full fits; a sample with NaN landmarks is dropped."""
+    source = open_dataset(frontal)
+    path = tmp_path / "landmarks.h5"
+    with DatasetWriter(path) as w:
+        for i in range(len(source)):
+            points = source.read_field("pt2d_68")[i]
+            if i == 1:
+                points = np.full_like(points, np.nan)
+            w.append({"images": source.read_image_bytes(i), "pt2d_68": points, "rois": source.read_field("rois")[i]})
+    from opnet.augment3d.inputs import resolve_mode
+
+    assert resolve_mode(open_dataset(path), face_assets(None)[0], FitMode.AUTO) == FitMode.FULL
+    summary = augment_dataset(path, tmp_path / "out.h5", AugmentConfig(yaw_step_deg=45), progress=False)
+    assert (summary.kept, summary.dropped) == (2, 1)
+    assert any("1 faces dropped" in line for line in summary.lines(None))
+    out = open_dataset(tmp_path / "out.h5")
+    first = out.sequences[1][0]
+    assert out.read_image_bytes(first) == source.read_image_bytes(2)
+    fitted = out.read_field("pt3d_68")[first][:, :2]
+    assert np.abs(fitted - source.read_field("pt2d_68")[2]).mean() < 0.02 * 96

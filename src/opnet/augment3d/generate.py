@@ -23,7 +23,7 @@ from tqdm import tqdm
 from opnet.augment3d.config import AugmentConfig
 from opnet.augment3d.fitting import LandmarkFit
 from opnet.augment3d.head import HeadMesh, head_mesh
-from opnet.augment3d.inputs import FitMode, place_model, resolve_mode
+from opnet.augment3d.inputs import MIN_SIZE_PX, FitMode, place_model, resolve_mode, usable
 from opnet.augment3d.poses import sample_poses
 from opnet.augment3d.scene import ViewSettings, build_scene, render_view
 from opnet.augment3d.spotlight import sample_spotlight
@@ -81,8 +81,9 @@ class Summary:
             p50, p90 = np.percentile(finite, [50, 90])
             out.append(f"landmark fit residual (RMS, % of the landmark box): median {p50:.2f}, "
                        f"90th percentile {p90:.2f}, max {finite.max():.2f}")
-        if max_residual_pct is not None:
-            out.append(f"{self.dropped} faces dropped with a residual above --max-residual {max_residual_pct:g} %")
+        if self.dropped:
+            limit = "" if max_residual_pct is None else f", or a residual above --max-residual {max_residual_pct:g} %"
+            out.append(f"{self.dropped} faces dropped (labels not finite, head under {MIN_SIZE_PX:g} px{limit})")
         return out
 
 
@@ -133,6 +134,15 @@ def _source_row(ds: PoseDataset, sample: dict, fit: LandmarkFit, model: FaceMode
     return row
 
 
+def _acceptable(fit: LandmarkFit, max_residual_pct: float | None) -> bool:
+    """A fit worth rendering: finite, a head of at least MIN_SIZE_PX, residual within the limit."""
+    p = fit.params
+    finite = all(np.all(np.isfinite(v)) for v in (p.quat, p.coords, p.shape, p.expression))
+    if not finite or p.coords[2] < MIN_SIZE_PX:
+        return False
+    return max_residual_pct is None or not fit.residual_pct > max_residual_pct
+
+
 def _view_settings(rng: np.random.Generator, config: AugmentConfig, quat: np.ndarray) -> ViewSettings:
     eyes = float(rng.beta(*CLOSED_EYES_BETA)) if rng.random() < config.prob_closed_eyes else 0.0
     spotlight = sample_spotlight(rng, quat) if rng.random() < config.prob_spotlight else None
@@ -145,9 +155,10 @@ def augment_face(task: FaceTask) -> FaceResult:
     ds = _dataset(task.path)
     rng = np.random.default_rng(np.random.SeedSequence([task.seed, task.index]))
     sample = ds[task.index]
+    if not usable(sample, task.mode):
+        return FaceResult(task.index, np.inf, [])
     fit = place_model(sample, model, task.mode)
-    limit = task.config.max_residual_pct
-    if limit is not None and not fit.residual_pct <= limit:
+    if not _acceptable(fit, task.config.max_residual_pct):
         return FaceResult(task.index, fit.residual_pct, [])
     photo = sample[ds.image_field]
     gray = _is_gray(photo)
@@ -216,5 +227,5 @@ def augment_dataset(source: str | os.PathLike, output: str | os.PathLike, config
                 summary.dropped += 1
             bar.update(1)
         if summary.kept == 0:
-            raise OpNetError(f"{output}: every fit was worse than --max-residual; nothing written")
+            raise OpNetError(f"{output}: no face was usable (see --max-residual); nothing written")
     return summary

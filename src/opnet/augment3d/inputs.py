@@ -25,6 +25,8 @@ from opnet.facemodel import FaceModel
 PSEUDO_LABEL_ATTR = "pseudo_label"
 """Attribute that :mod:`opnet.augment3d.pseudolabel` sets on the ``quats`` it writes."""
 SHAPEPARAM_LAYOUT = (40, 10)
+MIN_SIZE_PX = 4.0
+"""Smallest head size (pixels) worth turning."""
 
 
 class FitMode(StrEnum):
@@ -74,6 +76,16 @@ def _landmarks_2d(sample: dict) -> np.ndarray | None:
     if "pt2d_68" in sample:
         return np.asarray(sample["pt2d_68"], np.float64)
     return np.asarray(sample["pt3d_68"], np.float64)[:, :2] if "pt3d_68" in sample else None
+
+
+def usable(sample: dict, mode: FitMode) -> bool:
+    """True if the labels that ``mode`` reads are finite and any head size is at least MIN_SIZE_PX."""
+    names = {FitMode.LABELS: ("quats", "coords", "shapeparams"),
+             FitMode.SHAPE: ("quats", "coords", "pt3d_68" if "pt3d_68" in sample else "pt2d_68"),
+             FitMode.FULL: ("pt2d_68" if "pt2d_68" in sample else "pt3d_68",)}[FitMode(mode)]
+    if not all(np.all(np.isfinite(np.asarray(sample[name], np.float64))) for name in names):
+        return False
+    return "coords" not in names or float(sample["coords"][2]) >= MIN_SIZE_PX
 
 
 def place_model(sample: dict, model: FaceModel, mode: FitMode) -> LandmarkFit:
