@@ -18,7 +18,7 @@ from opnet.data import DatasetWriter, open_dataset
 from opnet.errors import OpNetError
 from opnet.facemodel import landmarks_to_label, project
 from opnet.facemodel.bfm import load_3ddfa
-from opnet.geometry import euler_to_quat, geodesic_distance, quat_to_hpb, roi_from_points
+from opnet.geometry import euler_to_quat, quat_to_hpb, roi_from_points
 from opnet.synth import SynthConfig, generate_dataset
 from opnet.synth.person import sample_person, scene_assets
 

@@ -90,7 +90,7 @@ def test_new_view_agrees_with_rendering_the_known_head_there(known_photo, yaw_de
 
 def test_the_head_leaves_no_trace_where_it_was(known_photo):
     """Paint the head magenta in the photo: after a large turn, magenta may only remain on the head."""
-    _, quat, coords, photo, scene = known_photo
+    _, quat, _, photo, scene = known_photo
     front, _ = head_depth(scene.points, scene.mesh.triangles, *photo.shape[:2])
     marked = scene.photo.copy()
     marked[np.isfinite(front)] = (1.0, 0.0, 1.0)

@@ -19,7 +19,14 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import least_squares
 
 from opnet.facemodel import HEAD_CENTRE, FaceModel, landmarks_to_label, project
-from opnet.geometry import canonical_quat, hpb_to_quat, quat_multiply, quat_to_hpb, quat_to_matrix, rotvec_to_quat
+from opnet.geometry import (
+    canonical_quat,
+    hpb_to_quat,
+    quat_multiply,
+    quat_to_hpb,
+    quat_to_matrix,
+    rotvec_to_quat,
+)
 
 PRIOR_DEFORMATION = 0.01
 """Landmark displacement (model units, RMS) of one prior standard deviation of a coefficient."""

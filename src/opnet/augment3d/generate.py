@@ -29,7 +29,7 @@ from opnet.augment3d.scene import ViewSettings, build_scene, render_view
 from opnet.augment3d.spotlight import sample_spotlight
 from opnet.data import DatasetWriter, PoseDataset, open_dataset
 from opnet.data.fields import image_spec
-from opnet.data.images import ImageFormat, decode_image, encode_image, image_format
+from opnet.data.images import ImageFormat, encode_image, image_format
 from opnet.errors import OpNetError
 from opnet.facemodel import FaceModel
 from opnet.geometry import roi_from_points
@@ -188,17 +188,16 @@ def _results(tasks: list[FaceTask], workers: int) -> Iterator[FaceResult]:
 
 def _output_lossy(ds: PoseDataset) -> bool:
     """Whether the output stores JPEG (as the input does) or PNG."""
-    if len(ds) and image_format(ds.read_image_bytes(0)) == ImageFormat.PNG:
-        return False
-    return True
+    return not (len(ds) and image_format(ds.read_image_bytes(0)) == ImageFormat.PNG)
 
 
-def augment_dataset(source: str | os.PathLike, output: str | os.PathLike, config: AugmentConfig = AugmentConfig(),
+def augment_dataset(source: str | os.PathLike, output: str | os.PathLike, config: AugmentConfig | None = None,
                     face_model: str | os.PathLike | None = None, seed: int = 0, workers: int = 1,
                     limit: int | None = None, overwrite: bool = False, progress: bool = True) -> Summary:
     """Writes ``output``: for each source face of ``source`` (the first ``limit``), a sequence of
     the photo and its rotated views (images, quats, coords, pt3d_68, rois; shapeparams if the input
     has them). ``face_model``: a 3DDFA ``bfm_noneck_v3.pkl``, or None for the procedural head."""
+    config = config or AugmentConfig()
     if seed < 0:
         raise OpNetError(f"--seed {seed}: expected a non-negative integer")
     if limit is not None and limit < 1:

@@ -17,7 +17,14 @@ from enum import StrEnum
 
 import numpy as np
 
-from opnet.augment3d.fitting import FaceParams, LandmarkFit, fit_landmarks, fit_shape, neutral_params, residual_pct
+from opnet.augment3d.fitting import (
+    FaceParams,
+    LandmarkFit,
+    fit_landmarks,
+    fit_shape,
+    neutral_params,
+    residual_pct,
+)
 from opnet.data import PoseDataset
 from opnet.errors import DataError
 from opnet.facemodel import FaceModel

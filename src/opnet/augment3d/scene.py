@@ -103,33 +103,42 @@ def view_params(scene: Scene, quat: ArrayLike) -> FaceParams:
                       scene.params.shape, scene.params.expression)
 
 
-def _head_points(scene: Scene, settings: ViewSettings) -> NDArray[np.float64]:
-    """(V, 3) head vertices in the photo, eyes closed as asked."""
+def _head(scene: Scene, settings: ViewSettings) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(68, 3) model-frame landmarks and (V, 3) head vertices in the photo, eyes closed as asked."""
+    model = scene.mesh.model
     if settings.eyes_closed <= 0.0:
-        return scene.points
-    vertices = scene.mesh.vertices(scene.params.shape, scene.params.expression)
-    closed = close_eyes(vertices, scene.mesh.model.landmark_indices, settings.eyes_closed)
-    return project(closed, scene.params.quat, scene.params.coords)
+        return scene.params.landmarks(model), scene.points
+    vertices = close_eyes(scene.mesh.vertices(scene.params.shape, scene.params.expression), model.landmark_indices,
+                          settings.eyes_closed)
+    return vertices[model.landmark_indices], project(vertices, scene.params.quat, scene.params.coords)
 
 
 def render_view(scene: Scene, quat: ArrayLike, settings: ViewSettings = ViewSettings()) -> tuple[NDArray[np.uint8], dict]:
     """The photo with the head turned to ``quat``: (H, W, 3) uint8 RGB and its labels (quats,
     coords, pt3d_68, rois)."""
     rotation, translation = _motion(scene, quat)
-    head = _head_points(scene, settings) @ rotation.T + translation
+    landmarks, points = _head(scene, settings)
+    head = points @ rotation.T + translation
     sheet = scene.surround
     shift = sheet.weights[:, None] * (sheet.points @ rotation.T + translation - sheet.points)
-    grid = sheet.points + shift
     image = scene.photo.copy()
     shifts = np.linalg.norm(np.concatenate([head - scene.points, shift])[:, :2], axis=-1)
-    _draw(image, scene, head, grid, shifts, settings.spotlight)
+    _draw(image, scene, head, sheet.points + shift, shifts, settings.spotlight)
     params = view_params(scene, quat)
-    vertices = scene.mesh.vertices(params.shape, params.expression)
-    if settings.eyes_closed > 0.0:
-        vertices = close_eyes(vertices, scene.mesh.model.landmark_indices, settings.eyes_closed)
-    labels = pose_labels(vertices[scene.mesh.model.landmark_indices], params.quat, params.coords)
+    labels = pose_labels(landmarks, params.quat, params.coords)
     labels.pop("pt2d_68")
     return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8), labels
+
+
+def _attributes(scene: Scene, shifts: NDArray) -> NDArray[np.float64]:
+    """(V + G, 2 + 1 + C + 1) per vertex of head and sheet: texel, quality, fill colour, shift (pixels)."""
+    tex, sheet = scene.texture, scene.surround.points
+    return np.concatenate([
+        np.concatenate([tex.uv, sheet[:, :2] - 0.5]),
+        np.concatenate([tex.quality, np.ones(len(sheet))])[:, None],
+        np.concatenate([tex.fill, np.zeros((len(sheet), tex.fill.shape[1]))]),
+        shifts[:, None],
+    ], axis=1)
 
 
 def _draw(image: NDArray[np.float32], scene: Scene, head: NDArray, grid: NDArray, shifts: NDArray,
@@ -150,14 +159,7 @@ def _draw(image: NDArray[np.float32], scene: Scene, head: NDArray, grid: NDArray
     triangles = np.concatenate([scene.mesh.triangles, sheet + len(head)])
     behind = np.concatenate([np.zeros(len(head)), np.full(len(grid), BIG)])  # the head hides the sheet
     fragments = rasterize(window.to_window(vertices + behind[:, None] * [0.0, 0.0, 1.0]), triangles, *window.shape)
-    tex = scene.texture
-    attributes = np.concatenate([
-        np.concatenate([tex.uv, scene.surround.points[:, :2] - 0.5]),
-        np.concatenate([tex.quality, np.ones(len(grid))])[:, None],
-        np.concatenate([tex.fill, np.zeros((len(grid), tex.fill.shape[1]))]),
-        shifts[:, None],
-    ], axis=1)
-    values = fragments.interpolate(attributes)
+    values = fragments.interpolate(_attributes(scene, shifts))
     quality = values[:, 2:3]
     colour = quality * sample_texture(scene.photo, values[:, :2]) + (1.0 - quality) * values[:, 3:-1]
     if spotlight is not None:

@@ -63,7 +63,7 @@ def grid_over_image(height: int, width: int, cell_px: float, depth: float) -> tu
 def _nearest_inside(head_mask: NDArray[np.bool_]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """(H, W) distance in pixels from each pixel to the head (0 on it) and the flat index of the
     nearest head pixel."""
-    height, width = head_mask.shape
+    width = head_mask.shape[1]
     if not head_mask.any():
         return np.full(head_mask.shape, np.inf), np.zeros(head_mask.shape, np.int64)
     distance, (rows, columns) = distance_transform_edt(~head_mask, return_indices=True)
