@@ -106,6 +106,28 @@ def quat_to_euler(q: ArrayLike) -> FloatArray:
     return pyr.reshape(*m.shape[:-2], 3)
 
 
+def hpb_to_quat(hpb: ArrayLike) -> FloatArray:
+    """Heading, pitch, bank (yaw, pitch, roll) in radians, shape (..., 3) -> (..., 4) canonical quaternions.
+
+    R = Ry(heading) @ Rx(-pitch) @ Rz(bank): the head rolls and pitches in its own frame, then turns
+    about the image's vertical axis. Signs are AFLW's, and for small angles the two agree; unlike
+    AFLW's angles, pitch becomes an in-plane rotation at heading +-90 deg and bank a nod.
+    """
+    hpb = np.asarray(hpb, dtype=np.float64)
+    if hpb.shape[-1] != 3:
+        raise ValueError(f"heading-pitch-bank array must end in 3, got shape {hpb.shape}")
+    angles = hpb.reshape(-1, 3) * np.array([1.0, -1.0, 1.0])
+    q = Rotation.from_euler("YXZ", angles).as_quat()
+    return canonical_quat(q.reshape(*hpb.shape[:-1], 4))
+
+
+def quat_to_hpb(q: ArrayLike) -> FloatArray:
+    """(..., 4) quaternions -> heading, pitch, bank in radians (..., 3); inverse of :func:`hpb_to_quat`
+    for |pitch| < 90 deg."""
+    rot, batch = _rotation(q)
+    return (rot.as_euler("YXZ") * np.array([1.0, -1.0, 1.0])).reshape(*batch, 3)
+
+
 def geodesic_distance(a: ArrayLike, b: ArrayLike) -> FloatArray:
     """Angle in radians of the rotation between (..., 4) quaternions a and b, in [0, pi]."""
     a = np.asarray(a, dtype=np.float64)
