@@ -16,6 +16,7 @@ from opnet.errors import OpNetError
 
 SUBCOMMANDS = (
     "inspect", "show", "synth", "prepare", "join", "filter", "split", "download", "evaluate", "predict", "track",
+    "export",
 )
 
 
