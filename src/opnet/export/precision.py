@@ -2,9 +2,10 @@
 
 Both keep float32 inputs and outputs (OpenTrack requires float32 tensors).
 
-- float16: onnxruntime's converter (``onnxruntime.transformers.float16``, the one of
-  onnxconverter-common) with ``keep_io_types``: casts at the input and outputs, half the file
-  size. onnxruntime's CPU provider runs it but is not faster than float32 (docs/opentrack.md).
+- float16: the backbone computes in float16 (weights stored as float16, one cast at its input
+  and one at its output); pooling and heads stay float32, so quaternions are normalised in
+  float32 (unit to rounding, as OpenTrack assumes). About half the file size; onnxruntime's CPU
+  provider runs it but is not faster than float32 (docs/opentrack.md).
 - int8: ``onnxruntime.quantization.quantize_static`` in QDQ format (as OpenTrack's released int8
   models), weights int8 per output channel, activations uint8 per tensor calibrated by their
   min/max over real-looking inputs. Only the backbone (everything that feeds the global average
@@ -21,34 +22,12 @@ from pathlib import Path
 import numpy as np
 import onnx
 from numpy.typing import NDArray
+from onnx import helper, numpy_helper
 
 from opnet.errors import OpNetError
 from opnet.export.outputs import INPUT_NAME
 
 PRECISIONS = ("float32", "float16", "int8")
-
-
-def constant_computations(model: onnx.ModelProto) -> list[str]:
-    """Names of the computing nodes (not Constant/Identity) whose outputs do not depend on the input."""
-    constant = {t.name for t in model.graph.initializer} | {""}
-    names = []
-    for node in model.graph.node:  # topological order
-        if all(i in constant for i in node.input):
-            constant.update(node.output)
-            if node.op_type not in ("Constant", "Identity"):
-                names.append(node.name)
-    return names
-
-
-def to_float16(model: onnx.ModelProto) -> onnx.ModelProto:
-    """A float16 copy of a float32 model with float32 input and outputs."""
-    from onnxruntime.transformers.float16 import convert_float_to_float16
-
-    copy = onnx.ModelProto()
-    copy.CopyFrom(model)  # the converter changes its argument
-    # Input-independent nodes stay float32: onnxruntime folds them at load time, which it cannot do
-    # for float16 nodes without CPU kernels (Elu, Add).
-    return convert_float_to_float16(copy, keep_io_types=True, node_block_list=constant_computations(model))
 
 
 def backbone_nodes(model: onnx.ModelProto) -> list[str]:
@@ -57,7 +36,7 @@ def backbone_nodes(model: onnx.ModelProto) -> list[str]:
     producer = {out: node.name for node in model.graph.node for out in node.output}
     pools = [n.name for n in model.graph.node if n.op_type == "GlobalAveragePool"]
     if len(pools) != 1:
-        raise OpNetError(f"int8: expected one GlobalAveragePool in the graph, found {len(pools)}")
+        raise OpNetError(f"expected one GlobalAveragePool in the graph, found {len(pools)}")
     seen: set[str] = set()
     stack = [producer[i] for i in nodes[pools[0]].input if i in producer]
     while stack:
@@ -66,6 +45,46 @@ def backbone_nodes(model: onnx.ModelProto) -> list[str]:
             seen.add(name)
             stack.extend(producer[i] for i in nodes[name].input if i in producer)
     return sorted(seen)
+
+
+def _half(tensor: onnx.TensorProto) -> onnx.TensorProto:
+    """A float32 tensor as float16 (same name); other tensors unchanged."""
+    if tensor.data_type != onnx.TensorProto.FLOAT:
+        return tensor
+    return numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float16), tensor.name)
+
+
+def to_float16(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy of a float32 model whose backbone computes in float16; heads, input and outputs stay float32.
+
+    The input is cast to float16 before the first convolution and the backbone's output back to
+    float32 before the global average pooling; backbone weights and constants are stored as float16.
+    """
+    half = onnx.ModelProto()
+    half.CopyFrom(model)
+    graph = half.graph
+    backbone = [n for n in graph.node if n.name in set(backbone_nodes(model))]
+    pool = next(n for n in graph.node if n.op_type == "GlobalAveragePool")
+    used_by_heads = {i for n in graph.node if n not in backbone for i in n.input} - {pool.input[0]}
+    weights = {i for n in backbone for i in n.input} & {t.name for t in graph.initializer}
+    if weights & used_by_heads:
+        raise OpNetError(f"float16: weights shared by backbone and heads: {', '.join(sorted(weights & used_by_heads))}")
+    for k, tensor in enumerate(graph.initializer):
+        if tensor.name in weights:
+            graph.initializer[k].CopyFrom(_half(tensor))
+    for node in backbone:
+        node.input[:] = [f"{INPUT_NAME}_float16" if i == INPUT_NAME else i for i in node.input]
+        for attribute in node.attribute:
+            if node.op_type == "Constant" and attribute.name == "value":
+                attribute.t.CopyFrom(_half(attribute.t))
+    pooled = pool.input[0]
+    pool.input[0] = f"{pooled}_float32"
+    graph.node.insert(0, helper.make_node("Cast", [INPUT_NAME], [f"{INPUT_NAME}_float16"], to=onnx.TensorProto.FLOAT16))
+    graph.node.insert(list(graph.node).index(pool),
+                      helper.make_node("Cast", [pooled], [pool.input[0]], to=onnx.TensorProto.FLOAT))
+    del graph.value_info[:]
+    onnx.checker.check_model(half, full_check=True)
+    return half
 
 
 def quantize_int8(model: onnx.ModelProto, calibration: NDArray[np.float32]) -> onnx.ModelProto:
