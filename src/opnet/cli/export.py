@@ -33,10 +33,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     precision = p.add_mutually_exclusive_group()
     precision.add_argument("--quantize", choices=("int8",),
                            help="int8 backbone (onnxruntime static quantisation, QDQ, per-channel weights): "
-                                "about 1.7x faster on one thread, a quarter of the size")
+                                "as fast as OpenTrack's int8 model, 1.7x faster than float32 on one thread, "
+                                "a quarter of the size")
     precision.add_argument("--fp16", action="store_true",
-                           help="float16 weights, float32 input/outputs: half the size, but NOT faster on "
-                                "onnxruntime's CPU provider (measured about as fast as float32)")
+                           help="float16 backbone, float32 input/outputs: half the size, but NOT faster: "
+                                "onnxruntime's CPU provider ran it exactly as fast as float32")
     p.add_argument("--data", "--calibration", dest="data", metavar="DATA",
                    help="dataset file (or name in $DATADIR) whose crops test the export and calibrate int8 "
                         "(default: rendered synthetic heads)")
