@@ -109,7 +109,7 @@ def export_own_models(width: float, folder: Path) -> list[Path]:
 
 
 def open_model(path: Path, threads: int) -> PoseModel:
-    """ONNX files as OpenTrack runs them (one call, ``threads`` intra-op threads); checkpoints with PyTorch."""
+    """ONNX files as OpenTrack runs them (one call, ``threads`` intra-op threads); checkpoints: PyTorch."""
     if path.suffix.lower() == ".onnx":
         return OnnxPoseModel(path, threads=1, intra_op_threads=threads)
     return load_pose_model(path, threads)
@@ -162,7 +162,8 @@ def time_localizer(path: Path, iterations: int, cores: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", type=Path,
-                        help="models to compare with the reference (.onnx or checkpoints; default: export our own)")
+                        help="models to compare with the reference (.onnx or checkpoints; "
+                             "default: export our own)")
     parser.add_argument("--reference", type=Path, default=REFERENCE)
     parser.add_argument("--localizer", type=Path, default=LOCALIZER)
     parser.add_argument("--iterations", type=int, default=300)

@@ -50,7 +50,8 @@ def test_export_writes_the_model_next_to_the_checkpoint_and_a_log(checkpoint, da
     model = load_pose_model(model_path, threads=1)
     assert model.max_batch == 1 and model.input_size == 129
     log = json.loads(checkpoint.with_name("best.export.json").read_text())
-    assert log["source"] == str(checkpoint) and log["config"]["width"] == 0.25 and log["precision"] == "float32"
+    assert log["source"] == str(checkpoint) and log["config"]["width"] == 0.25
+    assert log["precision"] == "float32"
     code, _, err = run_cli([checkpoint, "--data", data], capsys)
     assert one_line_error(code, err, "best.onnx: already exists; pass --force")
 

@@ -47,10 +47,12 @@ def contract_problems(path, inputs: np.ndarray) -> list[str]:
     if session.get_modelmeta().version != 4 or model.model_version != 4:
         problems.append(f"model_version {model.model_version}")
     runtime = {o.name: (o.type, o.shape) for o in session.get_outputs()}
-    problems += [f"runtime {n}: {runtime.get(n)}" for n, s in CONTRACT_OUTPUTS.items() if runtime.get(n) != ("tensor(float)", s)]
+    problems += [f"runtime {n}: {runtime.get(n)}" for n, s in CONTRACT_OUTPUTS.items()
+                 if runtime.get(n) != ("tensor(float)", s)]
     if problems:
         return problems
-    results = [dict(zip(runtime, session.run(list(runtime), {session.get_inputs()[0].name: x[None]}))) for x in inputs]
+    feed = session.get_inputs()[0].name
+    results = [dict(zip(runtime, session.run(list(runtime), {feed: x[None]}))) for x in inputs]
     quat = np.concatenate([r["quat"] for r in results])
     if np.any(quat[:, 3] < 0) or not np.allclose(np.linalg.norm(quat, axis=1), 1.0, atol=1e-4):
         problems.append("quat not unit with w >= 0")
@@ -78,9 +80,12 @@ def exports(tmp_path_factory, data):
     """Contract exports of one small network in every precision: precision -> path."""
     folder = tmp_path_factory.mktemp("exports")
     net = small_net()
-    return {p: export_model(net, folder / f"{p}.onnx", ExportOptions(precision=p, data=data, num_calibration=16,
-                                                                      num_validation=8, progress=False)).path
-            for p in ("float32", "float16", "int8")}
+    def export(precision: str):
+        options = ExportOptions(precision=precision, data=data, num_calibration=16, num_validation=8,
+                                progress=False)
+        return export_model(net, folder / f"{precision}.onnx", options).path
+
+    return {p: export(p) for p in ("float32", "float16", "int8")}
 
 
 @pytest.mark.parametrize("precision", ["float32", "float16", "int8"])
@@ -88,7 +93,7 @@ def test_exports_keep_opentracks_contract(exports, inputs, precision):
     path = exports[precision]
     assert contract_problems(path, inputs) == []
     model = onnx.load(str(path))
-    assert [(o.domain, o.version) for o in model.opset_import] == [("", 13)]  # what OpenTrack's onnxruntime loads
+    assert [(o.domain, o.version) for o in model.opset_import] == [("", 13)]  # as OpenTrack's own models
     assert all(t.data_location != onnx.TensorProto.EXTERNAL for t in model.graph.initializer)  # one file
     assert [o.name for o in model.graph.output] == list(CONTRACT_OUTPUTS)  # nothing else, OpenTrack's order
     pose_model = load_pose_model(path, threads=1)

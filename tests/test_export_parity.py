@@ -64,7 +64,8 @@ def test_models_without_uncertainty_or_landmarks_export_what_they_have(tmp_path,
     report = export_model(small_net(uncertainty=False), tmp_path / "plain.onnx", options(data))
     assert report.outputs == ["pos_size", "quat", "box"]
     report = export_model(small_net(landmarks=False), tmp_path / "nolm.onnx", options(data, full=True))
-    assert report.outputs == ["pos_size", "quat", "box", "rotaxis_scales_tril", "pos_size_scales_tril", "box_scales"]
+    assert report.outputs == ["pos_size", "quat", "box", "rotaxis_scales_tril", "pos_size_scales_tril",
+                              "box_scales"]
 
 
 def test_a_wrong_file_is_reported_naming_the_output(tmp_path, data, inputs):
@@ -72,10 +73,12 @@ def test_a_wrong_file_is_reported_naming_the_output(tmp_path, data, inputs):
     report = export_model(net, tmp_path / "good.onnx", options(data))
     model = onnx.load(str(report.path))
     bias = next(t for t in model.graph.initializer if t.name == "net.pos_size_head.linear.bias")
-    bias.CopyFrom(onnx.numpy_helper.from_array(onnx.numpy_helper.to_array(bias) + np.float32(0.01), bias.name))
+    shifted = onnx.numpy_helper.to_array(bias) + np.float32(0.01)
+    bias.CopyFrom(onnx.numpy_helper.from_array(shifted, bias.name))
     onnx.save(model, tmp_path / "bad.onnx")
     names = {n: n for n in ("pos_size", "quat", "box", "rotaxis_scales_tril", "pos_size_scales_tril")}
-    parity = compare(onnx_outputs(tmp_path / "bad.onnx", inputs), pytorch_outputs(net, inputs, names), "float32")
+    exported = onnx_outputs(tmp_path / "bad.onnx", inputs)
+    parity = compare(exported, pytorch_outputs(net, inputs, names), "float32")
     problems = parity.problems()
     assert len(problems) == 1 and "'pos_size'" in problems[0] and "0.01" in problems[0]
     with pytest.raises(OpNetError, match="bad.onnx: onnxruntime does not reproduce PyTorch .*'pos_size'"):
@@ -116,7 +119,8 @@ def test_float16_export_stores_half_precision_weights_and_float32_io(tmp_path, d
     model = onnx.load(str(report.path))
     types = [t.data_type for t in model.graph.initializer if len(t.dims) == 4]
     assert types and all(t == onnx.TensorProto.FLOAT16 for t in types)
-    assert {o.type.tensor_type.elem_type for o in [*model.graph.input, *model.graph.output]} == {onnx.TensorProto.FLOAT}
+    io_types = {o.type.tensor_type.elem_type for o in [*model.graph.input, *model.graph.output]}
+    assert io_types == {onnx.TensorProto.FLOAT}
     assert report.parity.max_angle_deg < 0.5 and report.accuracy is not None
 
 

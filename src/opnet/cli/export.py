@@ -17,19 +17,23 @@ from pathlib import Path
 
 def default_output(checkpoint: Path, full: bool, precision: str) -> Path:
     """``run/best.ckpt`` -> ``run/best.onnx``, ``run/best-int8.onnx``, ``run/best-full.onnx``, ..."""
-    tags = (["full"] if full else []) + ([] if precision == "float32" else [{"float16": "fp16"}.get(precision, precision)])
+    tags = ["full"] if full else []
+    if precision != "float32":
+        tags.append("fp16" if precision == "float16" else precision)
     return checkpoint.with_name("-".join([checkpoint.stem, *tags]) + ".onnx")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("export", help="write a checkpoint as an ONNX model for OpenTrack (checked against PyTorch)",
+    p = sub.add_parser("export",
+                       help="write a checkpoint as an ONNX model for OpenTrack (checked against PyTorch)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("checkpoint", type=Path, metavar="CKPT", help="training checkpoint (opnet.models.save_checkpoint)")
+    p.add_argument("checkpoint", type=Path, metavar="CKPT",
+                   help="training checkpoint (opnet.models.save_checkpoint)")
     p.add_argument("-o", "--output", type=Path, metavar="OUT.onnx",
                    help="model file (default: next to CKPT, e.g. best.onnx, best-int8.onnx, best-full.onnx)")
     p.add_argument("--full", action="store_true",
-                   help="dynamic batch and every output (pt3d_68 landmarks, shapeparams, scales) for evaluation; "
-                        "not for OpenTrack")
+                   help="dynamic batch and every output (pt3d_68 landmarks, shapeparams, scales) for "
+                        "evaluation; not for OpenTrack")
     precision = p.add_mutually_exclusive_group()
     precision.add_argument("--quantize", choices=("int8",),
                            help="int8 backbone (onnxruntime static quantisation, QDQ, per-channel weights): "

@@ -43,7 +43,8 @@ class AccuracyChange:
 
     def to_dict(self) -> dict:
         return {"dataset": self.dataset, "samples": self.samples,
-                "rows": [{"model": r.model, "roi": r.roi.label, **dataclasses.asdict(r.metrics)} for r in self.rows],
+                "rows": [{"model": r.model, "roi": r.roi.label, **dataclasses.asdict(r.metrics)}
+                         for r in self.rows],
                 "change": self.deltas()}
 
 

@@ -39,7 +39,8 @@ def _check_graph(path: Path, model: onnx.ModelProto, expected: dict[str, tuple[i
     outputs = {o.name: (o.type.tensor_type.elem_type, _dims(o)) for o in model.graph.output}
     for name, shape in expected.items():
         if outputs.get(name) != (onnx.TensorProto.FLOAT, [batch, *shape]):
-            raise OpNetError(f"{path}: output '{name}' is {outputs.get(name)}; expected float32 {[batch, *shape]}")
+            raise OpNetError(f"{path}: output '{name}' is {outputs.get(name)}; "
+                             f"expected float32 {[batch, *shape]}")
     if model.model_version != OPENTRACK_MODEL_VERSION:
         raise OpNetError(f"{path}: model_version {model.model_version}; expected {OPENTRACK_MODEL_VERSION}")
     opsets = {(o.domain or "ai.onnx", o.version) for o in model.opset_import}

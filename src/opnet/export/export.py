@@ -87,8 +87,9 @@ class ExportReport:
     config: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"schema": LOG_SCHEMA, "model": str(self.path), "source": self.source, "precision": self.precision,
-                "full": self.full, "model_version": OPENTRACK_MODEL_VERSION, "input_shape": self.input_shape, "outputs": self.outputs,
+        return {"schema": LOG_SCHEMA, "model": str(self.path), "source": self.source,
+                "precision": self.precision, "full": self.full, "model_version": OPENTRACK_MODEL_VERSION,
+                "input_shape": self.input_shape, "outputs": self.outputs,
                 "size_bytes": self.size_bytes, "config": self.config, "inputs_from": self.inputs_from,
                 "parity": asdict(self.parity), "accuracy": self.accuracy.to_dict() if self.accuracy else None}
 
@@ -101,7 +102,8 @@ class ExportReport:
                  "| output | max abs diff | mean abs diff |", "|---|---:|---:|"]
         lines += [f"| {d.name} | {d.max_abs:.3g} | {d.mean_abs:.3g} |" for d in self.parity.outputs]
         lines.append(f"rotation: geodesic max {self.parity.max_angle_deg:.4f} deg, mean "
-                     f"{self.parity.mean_angle_deg:.4f} deg; pitch/yaw/roll max {self.parity.max_euler_deg:.4f} deg")
+                     f"{self.parity.mean_angle_deg:.4f} deg; pitch/yaw/roll max "
+                     f"{self.parity.max_euler_deg:.4f} deg")
         if self.accuracy is not None:
             same = " (also the calibration data; --eval gives held-out numbers)" if (
                 self.precision == "int8" and self.accuracy.dataset == self.inputs_from) else ""
@@ -121,7 +123,8 @@ def _save(model: onnx.ModelProto, path: Path) -> Path:
     return path
 
 
-def _converted(model: onnx.ModelProto, options: ExportOptions, data: Path, input_size: int) -> onnx.ModelProto:
+def _converted(model: onnx.ModelProto, options: ExportOptions, data: Path,
+               input_size: int) -> onnx.ModelProto:
     if options.precision == "float16":
         return to_float16(model)
     if options.precision == "int8":
@@ -137,12 +140,15 @@ def _accuracy(float_path: Path, candidate: Path, options: ExportOptions, data: P
     source = options.eval_data or data
     with open_dataset(source) as ds:
         if not ds.has("quats"):
-            log.warning("%s has no 'quats': no accuracy comparison (give --eval with a labelled file)", source)
+            log.warning("%s has no 'quats': no accuracy comparison (give --eval with a labelled file)",
+                        source)
             return None
     models = [OnnxPoseModel(p, options.threads) for p in (float_path, candidate)]
     limit = None if options.eval_data else options.max_eval_samples
-    change = compare_accuracy(models, source, ["float32", options.precision], limit, options.threads, options.progress)
-    return dataclasses.replace(change, dataset=_label(source, options.data is None and options.eval_data is None))
+    change = compare_accuracy(models, source, ["float32", options.precision], limit, options.threads,
+                              options.progress)
+    synthetic = options.data is None and options.eval_data is None
+    return dataclasses.replace(change, dataset=_label(source, synthetic))
 
 
 def _label(data: Path, synthetic: bool) -> str:
@@ -166,7 +172,9 @@ def _build(net: PoseNet, work: Path, options: ExportOptions, data: Path, source:
     for model, precision in ((float_model, "float32"), (converted, options.precision)):
         set_metadata(model, net, precision, options.full, source)
     float_path = _save(float_model, work / "float32.onnx")
-    candidate = float_path if converted is float_model else _save(converted, work / f"{options.precision}.onnx")
+    if converted is float_model:
+        return float_path, float_path
+    candidate = _save(converted, work / f"{options.precision}.onnx")
     return float_path, candidate
 
 

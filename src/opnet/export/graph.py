@@ -17,7 +17,13 @@ import onnx
 import torch
 
 from opnet import __version__
-from opnet.export.outputs import INPUT_NAME, OPENTRACK_MODEL_VERSION, ExportedOutputs, output_names, output_shapes
+from opnet.export.outputs import (
+    INPUT_NAME,
+    OPENTRACK_MODEL_VERSION,
+    ExportedOutputs,
+    output_names,
+    output_shapes,
+)
 from opnet.models import PoseNet
 
 OPSET = 13
@@ -35,9 +41,9 @@ def export_graph(net: PoseNet, full: bool = False) -> onnx.ModelProto:
     buffer = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # tracer and deprecation notices of the TorchScript exporter
-        torch.onnx.export(wrapper, (torch.zeros(1, 1, size, size),), buffer, dynamo=False, opset_version=OPSET,
-                          input_names=[INPUT_NAME], output_names=list(names), dynamic_axes=dynamic,
-                          do_constant_folding=True)
+        torch.onnx.export(wrapper, (torch.zeros(1, 1, size, size),), buffer, dynamo=False,
+                          opset_version=OPSET, input_names=[INPUT_NAME], output_names=list(names),
+                          dynamic_axes=dynamic, do_constant_folding=True)
     model = onnx.load_from_string(buffer.getvalue())
     _inline_shared_initializers(model)
     _declare_output_shapes(model, output_shapes(net.config, full))
@@ -92,8 +98,8 @@ def set_metadata(model: onnx.ModelProto, net: PoseNet, precision: str, full: boo
     model.producer_name = "opnet"
     model.producer_version = __version__
     kind = "full outputs, dynamic batch" if full else "OpenTrack outputs"
-    model.doc_string = (f"Head pose prediction (OpNet {__version__}: {config.backbone} width {config.width:g}, "
-                        f"{config.input_size}x{config.input_size}, {precision}, {kind})")
+    model.doc_string = (f"Head pose prediction (OpNet {__version__}: {config.backbone} width "
+                        f"{config.width:g}, {config.input_size}x{config.input_size}, {precision}, {kind})")
     props = {"opnet_config": json.dumps(config.to_dict(), sort_keys=True), "opnet_precision": precision,
              "opnet_outputs": "full" if full else "opentrack"}
     if source:

@@ -68,7 +68,8 @@ def to_float16(model: onnx.ModelProto) -> onnx.ModelProto:
     used_by_heads = {i for n in graph.node if n not in backbone for i in n.input} - {pool.input[0]}
     weights = {i for n in backbone for i in n.input} & {t.name for t in graph.initializer}
     if weights & used_by_heads:
-        raise OpNetError(f"float16: weights shared by backbone and heads: {', '.join(sorted(weights & used_by_heads))}")
+        shared = ", ".join(sorted(weights & used_by_heads))
+        raise OpNetError(f"float16: weights shared by backbone and heads: {shared}")
     for k, tensor in enumerate(graph.initializer):
         if tensor.name in weights:
             graph.initializer[k].CopyFrom(_half(tensor))
@@ -79,7 +80,8 @@ def to_float16(model: onnx.ModelProto) -> onnx.ModelProto:
                 attribute.t.CopyFrom(_half(attribute.t))
     pooled = pool.input[0]
     pool.input[0] = f"{pooled}_float32"
-    graph.node.insert(0, helper.make_node("Cast", [INPUT_NAME], [f"{INPUT_NAME}_float16"], to=onnx.TensorProto.FLOAT16))
+    graph.node.insert(0, helper.make_node("Cast", [INPUT_NAME], [f"{INPUT_NAME}_float16"],
+                                          to=onnx.TensorProto.FLOAT16))
     graph.node.insert(list(graph.node).index(pool),
                       helper.make_node("Cast", [pooled], [pool.input[0]], to=onnx.TensorProto.FLOAT))
     del graph.value_info[:]

@@ -40,5 +40,6 @@ def dataset_inputs(path: str | os.PathLike, count: int, input_size: int) -> NDAr
 def synthetic_dataset(path: str | os.PathLike, count: int, seed: int = 0, workers: int = 1,
                       progress: bool = False) -> Path:
     """Renders ``count`` labelled synthetic heads (opnet synth's defaults) into ``path``."""
-    generate_dataset(path, count, SynthConfig(), seed=seed, workers=workers, overwrite=True, progress=progress)
+    generate_dataset(path, count, SynthConfig(), seed=seed, workers=workers, overwrite=True,
+                     progress=progress)
     return Path(path)

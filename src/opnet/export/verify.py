@@ -68,18 +68,21 @@ class Parity:
         """One line per output (or angle) out of tolerance; empty if the export is good."""
         tol = TOLERANCES[self.precision]
         lines = [f"output '{d.name}' differs from PyTorch by up to {d.max_abs:.3g} "
-                 f"(allowed {tol.atol:g} + {tol.rtol:g} x |value|)" for d in self.outputs if not d.worst_excess <= 0]
+                 f"(allowed {tol.atol:g} + {tol.rtol:g} x |value|)"
+                 for d in self.outputs if not d.worst_excess <= 0]
         if not (self.max_angle_deg <= tol.max_angle_deg and self.mean_angle_deg <= tol.mean_angle_deg):
-            lines.append(f"output 'quat' rotates up to {self.max_angle_deg:.3g} deg (mean {self.mean_angle_deg:.3g} deg) "
-                         f"away from PyTorch's (allowed {tol.max_angle_deg:g}, mean {tol.mean_angle_deg:g})")
+            lines.append(f"output 'quat' rotates up to {self.max_angle_deg:.3g} deg "
+                         f"(mean {self.mean_angle_deg:.3g} deg) away from PyTorch's "
+                         f"(allowed {tol.max_angle_deg:g}, mean {tol.mean_angle_deg:g})")
         return lines
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def pytorch_outputs(net: PoseNet, x: NDArray[np.float32], names: dict[str, str]) -> dict[str, NDArray[np.float32]]:
-    """ONNX output name -> the PyTorch network's values for inputs ``x`` (B, 1, S, S); ``net`` in eval mode."""
+def pytorch_outputs(net: PoseNet, x: NDArray[np.float32],
+                    names: dict[str, str]) -> dict[str, NDArray[np.float32]]:
+    """ONNX output name -> the network's values for inputs ``x`` (B, 1, S, S); ``net`` in eval mode."""
     parts: dict[str, list[NDArray[np.float32]]] = {name: [] for name in names}
     with torch.inference_mode():
         for start in range(0, len(x), BATCH):
@@ -121,8 +124,8 @@ def compare(exported: dict[str, NDArray], reference: dict[str, NDArray], precisi
     outputs = [_difference(name, exported[name], want, tol) for name, want in reference.items()]
     geodesic = np.rad2deg(geodesic_errors(exported["quat"], reference["quat"]))
     euler = np.rad2deg(euler_errors(exported["quat"], reference["quat"]))
-    return Parity(precision, len(reference["quat"]), outputs, float(np.max(geodesic)), float(np.mean(geodesic)),
-                  float(np.max(euler)))
+    return Parity(precision, len(reference["quat"]), outputs, float(np.max(geodesic)),
+                  float(np.mean(geodesic)), float(np.max(euler)))
 
 
 def check_parity(parity: Parity, path: str | os.PathLike) -> None:

@@ -72,6 +72,7 @@ class CheckpointPoseModel:
         """(B, 1, S, S) float32 inputs -> raw outputs (patch units), B >= 1."""
         x = np.ascontiguousarray(x, dtype=np.float32)
         if x.ndim != 4 or x.shape[1:] != (1, self.input_size, self.input_size) or len(x) == 0:
-            raise ValueError(f"{self.name}: input shape {x.shape}, expected (B, 1, {self.input_size}, {self.input_size})")
+            size = self.input_size
+            raise ValueError(f"{self.name}: input shape {x.shape}, expected (B, 1, {size}, {size})")
         with torch.inference_mode(), torch_threads(self.threads):
             return concatenate([self._run_chunk(x[i:i + CHUNK]) for i in range(0, len(x), CHUNK)])
