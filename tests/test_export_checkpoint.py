@@ -39,7 +39,7 @@ def files(tmp_path_factory, data):
     folder = tmp_path_factory.mktemp("models")
     net = small_net(seed=7)
     ckpt = save_checkpoint(folder / "last.ckpt", net)
-    opts = dict(data=data, num_validation=4, progress=False)
+    opts = dict(data=data, num_validation=4, progress=False, threads=1)
     full = export_model(net, folder / "full.onnx", ExportOptions(full=True, **opts)).path
     contract = export_model(net, folder / "contract.onnx", ExportOptions(**opts)).path
     return ckpt, full, contract

@@ -82,7 +82,7 @@ def exports(tmp_path_factory, data):
     net = small_net()
     def export(precision: str):
         options = ExportOptions(precision=precision, data=data, num_calibration=16, num_validation=8,
-                                progress=False)
+                                progress=False, threads=1)
         return export_model(net, folder / f"{precision}.onnx", options).path
 
     return {p: export(p) for p in ("float32", "float16", "int8")}

@@ -31,6 +31,7 @@ from opnet.export.samples import dataset_inputs, synthetic_dataset
 from opnet.export.verify import Parity, check_parity, compare, onnx_outputs, pytorch_outputs
 from opnet.fileio import atomic_output, check_writable
 from opnet.models import PoseNet
+from opnet.runtime.checkpoint_model import torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,8 @@ def export_model(net: PoseNet, path: str | os.PathLike, options: ExportOptions =
     for target in (path, log_path):
         check_writable(target, overwrite)
     reference = copy.deepcopy(net).cpu().float().eval()
-    with tempfile.TemporaryDirectory(prefix="opnet-export-") as tmp:
+    threads = max(1, options.threads or len(os.sched_getaffinity(0)))
+    with tempfile.TemporaryDirectory(prefix="opnet-export-") as tmp, torch_threads(threads):
         data = _test_data(Path(tmp), options)
         float_path, candidate = _build(reference, Path(tmp), options, data, source)
         try:
