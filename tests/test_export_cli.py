@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+from conftest import random_sample
 from export_fixtures import crops_file, small_net
 
 from opnet.cli import main
 from opnet.cli.export import default_output
+from opnet.data import DatasetWriter
 from opnet.models import save_checkpoint
 from opnet.runtime import load_pose_model
 
@@ -77,4 +80,10 @@ def test_bad_arguments_give_one_line_errors(checkpoint, data, tmp_path, capsys):
     assert one_line_error(code, err, "model.ckpt: not a readable PyTorch checkpoint")
     code, _, err = run_cli([checkpoint, "--data", tmp_path / "none.h5", "-o", tmp_path / "x.onnx"], capsys)
     assert one_line_error(code, err, "--data", "none.h5", "no such file")
+    unlabelled = tmp_path / "unlabelled.h5"
+    with DatasetWriter(unlabelled) as writer:
+        writer.append({k: v for k, v in random_sample(np.random.default_rng(0)).items() if k != "quats"})
+    code, _, err = run_cli([checkpoint, "--fp16", "--data", data, "--eval", unlabelled, "-o", tmp_path / "x.onnx",
+                            "--threads", "1"], capsys)
+    assert one_line_error(code, err, "unlabelled.h5", "'quats'")
     assert not (tmp_path / "x.onnx").exists()

@@ -21,7 +21,7 @@ from pathlib import Path
 import onnx
 
 from opnet.data import open_dataset
-from opnet.errors import OpNetError
+from opnet.errors import DataError, OpNetError
 from opnet.export.accuracy import AccuracyChange, compare_accuracy
 from opnet.export.contract import check_file, check_values
 from opnet.export.graph import BATCH_AXIS, export_graph, set_metadata
@@ -140,6 +140,8 @@ def _accuracy(float_path: Path, candidate: Path, options: ExportOptions, data: P
 
     source = options.eval_data or data
     with open_dataset(source) as ds:
+        if not ds.has("quats") and options.eval_data is not None:
+            raise DataError(source, "has no field 'quats'; --eval needs the true head rotations")
         if not ds.has("quats"):
             log.warning("%s has no 'quats': no accuracy comparison (give --eval with a labelled file)",
                         source)
@@ -211,7 +213,8 @@ def export_model(net: PoseNet, path: str | os.PathLike, options: ExportOptions =
         try:
             parity = _verify(candidate, reference, options, data)
         except OpNetError as e:
-            raise OpNetError(f"{path}: not written, the export failed its checks: {e}") from None
+            reason = str(e).replace(f"{candidate}: ", "")  # the temporary file's name says nothing
+            raise OpNetError(f"{path}: not written, the export failed its checks: {reason}") from None
         accuracy = None if options.precision == "float32" else _accuracy(float_path, candidate, options, data)
         with atomic_output(path, overwrite) as out:
             shutil.copyfile(candidate, out)
