@@ -144,7 +144,7 @@ def print_table(paths: list[Path], results: dict[int, dict], reference: Path) ->
 def describe_own_models(width: float, reference: Path) -> str:
     convs, weights = backbone_convolutions(width)
     ref_convs, ref_weights = reference_convolutions(reference)
-    return (f"own models: untrained MobileNetV1 width {width:g} ({convs} convolutions + BlurPool filters, "
+    return (f"own models: untrained MobileNetV1 width {width} ({convs} convolutions + BlurPool filters, "
             f"{weights / 1e6:.2f} M weights; reference {reference.name}: {ref_convs} convolutions, "
             f"{ref_weights / 1e6:.2f} M weights), exported as float32, int8 (calibrated on "
             f"{'aflw2kmini crops' if AFLW_MINI.is_file() else 'synthetic heads'}) and float16")
