@@ -1,5 +1,10 @@
 """Single-image latency of pose models, side by side with OpenTrack's released model, as ratios.
 
+Without model arguments it exports its own: an untrained MobileNetV1 of the width whose backbone
+matches the reference's (same convolutions and weight count; printed) as float32, int8 and
+float16 OpenTrack-format files (opnet.export, int8 calibrated on aflw2kmini crops if present).
+Model arguments may be .onnx files or training checkpoints (.ckpt, run with PyTorch).
+
 For every model (the reference first: OpenTrack's head-pose-0.4-small-int8.onnx from ../shared)
 and for 1 thread and all threads (onnxruntime intra-op threads of one call, as OpenTrack's
 "number of threads" setting): the median and 90th percentile of
@@ -9,20 +14,21 @@ and for 1 thread and all threads (onnxruntime intra-op threads of one call, as O
 and the face localizer's latency on a 640x480 frame. Models are timed in turns (round robin) so
 that load on a shared machine affects all alike. Ratios are model p50 / reference p50.
 
-Run: PYTHONPATH=src python bench/latency.py [MODEL.onnx ...] [--reference R.onnx] [--iterations N]
+Run: PYTHONPATH=src python bench/latency.py [MODEL.onnx|CKPT ...] [--reference R.onnx] [--iterations N]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from opnet.runtime import predict_face
+from opnet.runtime import PoseModel, load_pose_model, predict_face
 from opnet.runtime.localizer import Localizer
 from opnet.runtime.onnx_model import OnnxPoseModel
 
@@ -56,11 +62,64 @@ def time_round_robin(tasks: dict[str, Callable[[int], object]], iterations: int)
     return {name: np.asarray(values) for name, values in times.items()}
 
 
+def reference_convolutions(path: Path) -> tuple[int, int]:
+    """(number of convolutions, weights in them) of an ONNX model (int8 or float weights alike)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    kernels = sum(int(np.prod(t.dims)) for t in model.graph.initializer if len(t.dims) == 4)
+    return sum(n.op_type == "Conv" for n in model.graph.node), kernels
+
+
+def backbone_convolutions(width: float) -> tuple[int, int]:
+    """(number of convolutions, weights in them) of OpNet's MobileNetV1 backbone at ``width``.
+
+    BlurPool's fixed low-pass filters are not counted (they hold no weights).
+    """
+    from torch import nn
+
+    from opnet.models import create_backbone
+
+    convs = [m for m in create_backbone("mobilenetv1", width, True).modules() if isinstance(m, nn.Conv2d)]
+    return len(convs), sum(m.weight.numel() for m in convs)
+
+
+def matching_width(reference: Path, widths=(0.25, 0.5, 0.75, 1.0, 1.25)) -> float:
+    """The MobileNetV1 width whose backbone weight count is closest to the reference model's."""
+    _, target = reference_convolutions(reference)
+    return min(widths, key=lambda w: abs(backbone_convolutions(w)[1] - target))
+
+
+def export_own_models(width: float, folder: Path) -> list[Path]:
+    """float32, int8 and float16 OpenTrack-format exports of an untrained MobileNetV1 at ``width``."""
+    import torch
+
+    from opnet.export import ExportOptions, export_model
+    from opnet.models import KeypointModel, ModelConfig, create_model
+
+    torch.manual_seed(0)
+    net = create_model(ModelConfig(width=width), KeypointModel.empty(50)).eval()
+    data = AFLW_MINI if AFLW_MINI.is_file() else None
+    paths = []
+    for precision in ("float32", "int8", "float16"):
+        path = folder / f"opnet-mobilenetv1-{width:g}-{precision}.onnx"
+        export_model(net, path, ExportOptions(precision=precision, data=data, progress=False))
+        paths.append(path)
+    return paths
+
+
+def open_model(path: Path, threads: int) -> PoseModel:
+    """ONNX files as OpenTrack runs them (one call, ``threads`` intra-op threads); checkpoints: PyTorch."""
+    if path.suffix.lower() == ".onnx":
+        return OnnxPoseModel(path, threads=1, intra_op_threads=threads)
+    return load_pose_model(path, threads)
+
+
 def measure(paths: list[Path], threads: int, faces, iterations: int) -> dict[tuple[str, Path], np.ndarray]:
     """Latencies of 'model' and 'crop+model' for every model with ``threads`` intra-op threads."""
     tasks: dict[tuple[str, Path], Callable[[int], object]] = {}
     for path in paths:
-        model = OnnxPoseModel(path, threads=1, intra_op_threads=threads)
+        model = open_model(path, threads)
         shape = (1, 1, model.input_size, model.input_size)
         x = np.random.default_rng(0).uniform(-0.5, 0.5, shape).astype(np.float32)
         tasks[("model", path)] = lambda k, m=model, x=x: m.run(x)
@@ -82,28 +141,47 @@ def print_table(paths: list[Path], results: dict[int, dict], reference: Path) ->
             print(f"| {path.name} | {threads} | " + " | ".join(cells) + " |")
 
 
+def describe_own_models(width: float, reference: Path) -> str:
+    convs, weights = backbone_convolutions(width)
+    ref_convs, ref_weights = reference_convolutions(reference)
+    return (f"own models: untrained MobileNetV1 width {width} ({convs} convolutions + BlurPool filters, "
+            f"{weights / 1e6:.2f} M weights; reference {reference.name}: {ref_convs} convolutions, "
+            f"{ref_weights / 1e6:.2f} M weights), exported as float32, int8 (calibrated on "
+            f"{'aflw2kmini crops' if AFLW_MINI.is_file() else 'synthetic heads'}) and float16")
+
+
+def time_localizer(path: Path, iterations: int, cores: int) -> None:
+    frame = np.random.default_rng(1).integers(0, 255, (480, 640), dtype=np.uint8)
+    for threads in sorted({1, cores}):
+        localizer = Localizer(path, threads)
+        ms = time_round_robin({"localizer": lambda k: localizer.localize(frame)}, iterations)["localizer"]
+        print(f"localizer 640x480 frame, threads={threads}: p50 {np.median(ms):.2f} ms, "
+              f"p90 {np.percentile(ms, 90):.2f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="*", type=Path, help="models to compare with the reference")
+    parser.add_argument("models", nargs="*", type=Path,
+                        help="models to compare with the reference (.onnx or checkpoints; "
+                             "default: export our own)")
     parser.add_argument("--reference", type=Path, default=REFERENCE)
     parser.add_argument("--localizer", type=Path, default=LOCALIZER)
     parser.add_argument("--iterations", type=int, default=300)
     args = parser.parse_args()
-    paths = list(dict.fromkeys(p.resolve() for p in [args.reference, *args.models]))
-    reference = paths[0]
-    cores = len(os.sched_getaffinity(0))
-    faces = load_faces(AFLW_MINI)
-    print(f"{len(faces)} face images, {args.iterations} timed calls per model and stage, {cores} cores")
-    results = {threads: measure(paths, threads, faces, args.iterations) for threads in sorted({1, cores})}
-    print_table(paths, results, reference)
+    with tempfile.TemporaryDirectory(prefix="opnet-latency-") as tmp:
+        models = args.models
+        if not models:
+            width = matching_width(args.reference)
+            print(describe_own_models(width, args.reference))
+            models = export_own_models(width, Path(tmp))
+        paths = list(dict.fromkeys(p.resolve() for p in [args.reference, *models]))
+        cores = len(os.sched_getaffinity(0))
+        faces = load_faces(AFLW_MINI)
+        print(f"{len(faces)} face images, {args.iterations} timed calls per model and stage, {cores} cores")
+        results = {threads: measure(paths, threads, faces, args.iterations) for threads in sorted({1, cores})}
+        print_table(paths, results, paths[0])
     if args.localizer.is_file():
-        frame = np.random.default_rng(1).integers(0, 255, (480, 640), dtype=np.uint8)
-        for threads in sorted({1, cores}):
-            localizer = Localizer(args.localizer, threads)
-            task = {"localizer": lambda k: localizer.localize(frame)}
-            ms = time_round_robin(task, args.iterations)["localizer"]
-            print(f"localizer 640x480 frame, threads={threads}: p50 {np.median(ms):.2f} ms, "
-                  f"p90 {np.percentile(ms, 90):.2f} ms")
+        time_localizer(args.localizer, args.iterations, cores)
 
 
 if __name__ == "__main__":

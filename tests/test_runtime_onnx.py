@@ -133,15 +133,15 @@ def test_models_outside_the_contract_are_refused_with_one_line(tmp_path, kwargs,
 def test_registry_dispatches_on_suffix(tmp_path, monkeypatch, fixed_model):
     with pytest.raises(OpNetError, match="no such model file"):
         load_pose_model(tmp_path / "missing.onnx")
-    (tmp_path / "model.ckpt").write_bytes(b"")
-    with pytest.raises(OpNetError, match=r"unknown model format '\.ckpt'; expected \.onnx"):
-        load_pose_model(tmp_path / "model.ckpt")
+    (tmp_path / "model.tflite").write_bytes(b"")
+    with pytest.raises(OpNetError, match=r"unknown model format '\.tflite'; expected \.ckpt, \.onnx, \.pt"):
+        load_pose_model(tmp_path / "model.tflite")
     (tmp_path / "bad.onnx").write_bytes(b"garbage")
     with pytest.raises(OpNetError, match="not a readable ONNX model"):
         load_pose_model(tmp_path / "bad.onnx")
     monkeypatch.setattr(registry, "_LOADERS", dict(registry._LOADERS))
-    register_model_loader(".ckpt", lambda path, threads: load_pose_model(fixed_model, threads))
-    assert load_pose_model(tmp_path / "model.ckpt").input_size == 33
+    register_model_loader(".tflite", lambda path, threads: load_pose_model(fixed_model, threads))
+    assert load_pose_model(tmp_path / "model.tflite").input_size == 33
 
 
 def test_decoding_scales_positions_and_position_uncertainty_with_the_patch():

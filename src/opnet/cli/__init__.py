@@ -16,7 +16,7 @@ from opnet.errors import OpNetError
 
 SUBCOMMANDS = (
     "inspect", "show", "synth", "prepare", "join", "filter", "split", "download", "evaluate", "predict", "track",
-    "augment3d", "pseudolabel",
+    "augment3d", "pseudolabel", "export",
 )
 
 

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="accuracy and stability of pose models on AFLW2000-3D, BIWI, ...",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("models", nargs="+", metavar="MODEL", help="pose model files (.onnx in OpenTrack's format)")
+    p.add_argument("models", nargs="+", metavar="MODEL", help="pose model files (.onnx in OpenTrack's format, or training checkpoints .ckpt/.pt)")
     p.add_argument("--data", required=True, help="dataset file, or a name (aflw2k3d, biwi, ...) found in $DATADIR")
     p.add_argument("--roi", choices=("auto", "stored", "landmarks"),
                    help="face box: the file's 'rois' or the 68-landmark box (default auto: landmarks if present)")

@@ -32,8 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """--model, --detector, --localizer (shared with opnet track)."""
-    p.add_argument("--model", type=Path, help="pose model (.onnx in OpenTrack's format; default "
-                                              "../shared/models/head-pose-0.4-small-int8.onnx if present)")
+    p.add_argument("--model", type=Path, help="pose model (.onnx in OpenTrack's format or a .ckpt checkpoint; "
+                                              "default ../shared/models/head-pose-0.4-small-int8.onnx if present)")
     p.add_argument("--detector", choices=("localizer", "haar"), default="localizer",
                    help="face detector: OpenTrack's localizer network (default) or OpenCV's Haar cascade")
     p.add_argument("--localizer", type=Path,

@@ -1,7 +1,8 @@
 """Loading a pose model from a file: a small registry of loaders keyed by file suffix.
 
-Only ``.onnx`` is registered here; other formats (training checkpoints) register their loader
-with :func:`register_model_loader` and then load through :func:`load_pose_model` like any other.
+Registered here: ``.onnx`` (OpenTrack's format, onnxruntime) and the training checkpoints of
+:func:`opnet.models.save_checkpoint` (``.ckpt``, ``.pt``; run with PyTorch, imported only when
+one is opened). Other formats register their loader with :func:`register_model_loader`.
 """
 
 from __future__ import annotations
@@ -48,4 +49,16 @@ def _load_onnx(path: Path, threads: int | None) -> PoseModel:
     return OnnxPoseModel(path, threads)
 
 
+CHECKPOINT_SUFFIXES = (".ckpt", ".pt")
+"""File suffixes opened as OpNet training checkpoints."""
+
+
+def _load_checkpoint(path: Path, threads: int | None) -> PoseModel:
+    from opnet.runtime.checkpoint_model import CheckpointPoseModel
+
+    return CheckpointPoseModel(path, threads)
+
+
 register_model_loader(".onnx", _load_onnx)
+for _suffix in CHECKPOINT_SUFFIXES:
+    register_model_loader(_suffix, _load_checkpoint)
