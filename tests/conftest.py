@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
@@ -12,6 +13,15 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 AFLW_MINI = SHARED / "data" / "aflw2kmini.h5"
 POSE_MODEL = SHARED / "models" / "head-pose-0.4-small-int8.onnx"
 LOCALIZER_MODEL = SHARED / "models" / "head-localizer.onnx"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist every worker is one process per core: keep torch to one thread so the
+    workers do not oversubscribe the cores (that made some tests 20x slower on 2 cores)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        torch.set_num_threads(1)
 
 
 def needs_shared(path: Path) -> pytest.MarkDecorator:
