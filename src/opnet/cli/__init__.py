@@ -15,7 +15,7 @@ from opnet import __version__
 from opnet.errors import OpNetError
 
 SUBCOMMANDS = (
-    "inspect", "show", "synth", "prepare", "join", "filter", "split", "download", "evaluate", "predict", "track",
+    "inspect", "show", "synth", "prepare", "join", "filter", "split", "download", "evaluate", "predict", "track", "train",
 )
 
 
