@@ -16,7 +16,12 @@ def test_a_short_cpu_run_lowers_the_validation_error(tmp_path):
     data = tmp_path / "synth.h5"
     generate_dataset(data, 320, SynthConfig(image_size=128, samples_per_identity=4), seed=1, progress=False)
     config = TrainConfig(
-        ds=str(data), epochs=16, samples_per_epoch=256, batch_size=16, lr=3e-3, lr_decay_fractions=(0.75,),
+        ds=str(data),
+        epochs=16,
+        samples_per_epoch=256,
+        batch_size=16,
+        lr=3e-3,
+        lr_decay_fractions=(0.75,),
         model=ModelConfig(width=0.25, input_size=64, dropout=0.0),
         augment=AugmentConfig(intensity=False, rotation_deg=0.0),
     )

@@ -16,8 +16,24 @@ import torch
 from opnet.cli import main
 from opnet.models import load_checkpoint, load_model
 
-RUN = ["--epochs", "3", "--samples-per-epoch", "8", "--batchsize", "4", "--input-size", "64", "--width", "0.25",
-       "--with-swa", "--with-nll-loss", "--workers", "0", "--seed", "7"]
+RUN = [
+    "--epochs",
+    "3",
+    "--samples-per-epoch",
+    "8",
+    "--batchsize",
+    "4",
+    "--input-size",
+    "64",
+    "--width",
+    "0.25",
+    "--with-swa",
+    "--with-nll-loss",
+    "--workers",
+    "0",
+    "--seed",
+    "7",
+]
 TIMING = {"train_s", "images_per_s", "elapsed_s"}
 
 
@@ -34,7 +50,10 @@ def same_weights(a: Path, b: Path) -> bool:
 def test_stopping_and_resuming_equals_the_uninterrupted_run(small_dataset, tmp_path, capsys):
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     assert main(["train", "--ds", str(small_dataset), "--outdir", str(straight), *RUN]) == 0
-    assert main(["train", "--ds", str(small_dataset), "--outdir", str(resumed), *RUN, "--max-minutes", "1e-6"]) == 0
+    assert (
+        main(["train", "--ds", str(small_dataset), "--outdir", str(resumed), *RUN, "--max-minutes", "1e-6"])
+        == 0
+    )
     assert len(metrics(resumed)) == 1 and not (resumed / "swa.ckpt").exists()
     assert main(["train", "--resume", str(resumed), "--lr", "0.1"]) == 2
     assert "keeps the run's settings" in capsys.readouterr().err
@@ -60,11 +79,32 @@ def test_a_different_seed_gives_different_weights(small_dataset, tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_killed_run_leaves_a_loadable_checkpoint_and_resumes(small_dataset, tmp_path, sig):
     out = tmp_path / "run"
-    argv = ["--ds", str(small_dataset), "--outdir", str(out), "--epochs", "50", "--samples-per-epoch", "96",
-            "--batchsize", "4", "--input-size", "64", "--width", "0.25", "--workers", "1"]
+    argv = [
+        "--ds",
+        str(small_dataset),
+        "--outdir",
+        str(out),
+        "--epochs",
+        "50",
+        "--samples-per-epoch",
+        "96",
+        "--batchsize",
+        "4",
+        "--input-size",
+        "64",
+        "--width",
+        "0.25",
+        "--workers",
+        "1",
+    ]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    process = subprocess.Popen([sys.executable, "-m", "opnet", "train", *argv], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "opnet", "train", *argv],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while not (out / "resume.ckpt").exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -22,8 +22,9 @@ from opnet.train.inputs import fit_training_keypoints, prepare_training_data
 SMALL = ["--input-size", "64", "--width", "0.25", "--batchsize", "4", "--workers", "0"]
 
 
-def write_dataset(path: Path, count: int, per_sequence: int, drop: tuple[str, ...] = (), size: int = 96,
-                  seed: int = 0) -> Path:
+def write_dataset(
+    path: Path, count: int, per_sequence: int, drop: tuple[str, ...] = (), size: int = 96, seed: int = 0
+) -> Path:
     """``count`` random faces in sequences of ``per_sequence``; fields in ``drop`` left out, and with
     "pt3d_68" dropped the landmarks are stored as ``pt2d_68``."""
     rng = np.random.default_rng(seed)
@@ -59,10 +60,33 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def test_dry_run_with_the_original_switches(files, tmp_path):
     out = tmp_path / "run"
-    code = train_cli("--ds", f"{files['a']}+{files['b']}:3", "--outdir", out, "--dry-run", *SMALL,
-                     "--no-pointhead", "--no-blurpool", "--with-nll-loss", "--save-plot", "curves.pdf", "--no-onnx",
-                     "--raug", "0", "--no-imgaug", "--roi-override", "landmarks", "--backbone", "resnet18",
-                     "--seed", "3", "--lr", "0.01", "--ds-weighting", "--with-swa")
+    code = train_cli(
+        "--ds",
+        f"{files['a']}+{files['b']}:3",
+        "--outdir",
+        out,
+        "--dry-run",
+        *SMALL,
+        "--no-pointhead",
+        "--no-blurpool",
+        "--with-nll-loss",
+        "--save-plot",
+        "curves.pdf",
+        "--no-onnx",
+        "--raug",
+        "0",
+        "--no-imgaug",
+        "--roi-override",
+        "landmarks",
+        "--backbone",
+        "resnet18",
+        "--seed",
+        "3",
+        "--lr",
+        "0.01",
+        "--ds-weighting",
+        "--with-swa",
+    )
     assert code == 0
     net, extra = load_checkpoint(out / "last.ckpt")
     assert net.landmark_head is None and net.uncertainty is not None
@@ -83,10 +107,30 @@ def test_dry_run_defaults_yaml_and_flag_precedence(files, tmp_path):
     run_yaml = tmp_path / "run.yaml"
     run_yaml.write_text(yaml.safe_dump({"seed": 5, "lr": 0.5, "model": {"dropout": 0.25}}))
     out = tmp_path / "run"
-    assert train_cli("--ds", files["a"], "--outdir", out, "--dry-run", *SMALL, "--config", run_yaml,
-                     "--lr", "0.002", "--save-plot", "curves.png") == 0
+    assert (
+        train_cli(
+            "--ds",
+            files["a"],
+            "--outdir",
+            out,
+            "--dry-run",
+            *SMALL,
+            "--config",
+            run_yaml,
+            "--lr",
+            "0.002",
+            "--save-plot",
+            "curves.png",
+        )
+        == 0
+    )
     saved = yaml.safe_load((out / "config.yaml").read_text())
-    assert (saved["seed"], saved["lr"], saved["model"]["dropout"], saved["model"]["width"]) == (5, 0.002, 0.25, 0.25)
+    assert (saved["seed"], saved["lr"], saved["model"]["dropout"], saved["model"]["width"]) == (
+        5,
+        0.002,
+        0.25,
+        0.25,
+    )
     assert saved["onnx"] is True and saved["dataset_files"][str(files["a"])] == str(files["a"].resolve())
     net = load_model(out / "best.ckpt")
     assert net.landmark_head is not None and net.uncertainty is None and net.config.blurpool
@@ -119,16 +163,24 @@ def test_an_existing_run_is_kept_unless_forced(files, tmp_path, capsys):
 
 
 def test_a_diverging_run_names_the_loss_term(files, tmp_path, capsys):
-    assert train_cli("--ds", files["a"], "--outdir", tmp_path / "run", "--dry-run", *SMALL, "--lr", "1e30") == 2
+    assert (
+        train_cli("--ds", files["a"], "--outdir", tmp_path / "run", "--dry-run", *SMALL, "--lr", "1e30") == 2
+    )
     err = capsys.readouterr().err
-    assert "training diverged in epoch 1, step 2" in err and "loss terms rot=nan" in err and "not finite" in err
+    assert (
+        "training diverged in epoch 1, step 2" in err and "loss terms rot=nan" in err and "not finite" in err
+    )
     assert not (tmp_path / "run" / "last.ckpt").exists()
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
 def test_asking_for_a_gpu_without_one_is_a_clear_error(files, tmp_path, capsys):
-    assert train_cli("--ds", files["a"], "--outdir", tmp_path / "run", "--dry-run", *SMALL,
-                     "--accelerator", "gpu") == 2
+    assert (
+        train_cli(
+            "--ds", files["a"], "--outdir", tmp_path / "run", "--dry-run", *SMALL, "--accelerator", "gpu"
+        )
+        == 2
+    )
     assert "--accelerator gpu" in capsys.readouterr().err
 
 
@@ -152,7 +204,9 @@ def test_the_mix_holds_out_whole_sequences_of_the_first_dataset(files):
     assert np.allclose(data.mix.frequencies, np.array([len(a.rows), 3.0]) / (len(a.rows) + 3.0))
     assert np.all(data.mix.loss_weights == 1.0) and len(b.rows) == 12
     weighted = prepare_training_data(dataclasses.replace(config, ds_weighting=True)).mix
-    assert np.allclose(weighted.frequencies, 0.5) and np.allclose(weighted.loss_weights, [1.0, 3.0 / len(a.rows)])
+    assert np.allclose(weighted.frequencies, 0.5) and np.allclose(
+        weighted.loss_weights, [1.0, 3.0 / len(a.rows)]
+    )
 
 
 def test_val_data_is_used_whole_and_may_not_be_trained_on(files):
@@ -167,7 +221,9 @@ def test_aflw2k3d_in_the_mix_validates_on_its_first_400_samples(tmp_path, files)
     config = TrainConfig(ds=f"{files['a']}+aflw2k3d", dataset_files={"aflw2k3d": str(aflw)})
     data = prepare_training_data(config)
     assert data.val.rows.tolist() == list(range(400)) and data.val.dataset.path == aflw
-    assert data.mix.members[1].rows.tolist() == [400, 401, 402, 403, 404] and len(data.mix.members[0].rows) == 16
+    assert (
+        data.mix.members[1].rows.tolist() == [400, 401, 402, 403, 404] and len(data.mix.members[0].rows) == 16
+    )
 
 
 def test_the_keypoint_model_is_fitted_on_3d_training_labels_only(files):
@@ -187,14 +243,50 @@ def test_the_seed_readme_command_runs(tmp_path, monkeypatch):
         write_dataset(tmp_path / KNOWN_DATASETS[name], 12, 4, drop=drop, seed=k)
     monkeypatch.setenv("DATADIR", str(tmp_path))
     out = tmp_path / "OUT"
-    assert train_cli("--lr", "1e-3", "--epochs", "1500", "--ds", "repro_300_wlp+lapa_megaface_lp:20000+wflw_lp",
-                     "--save-plot", "train.pdf", "--with-swa", "--with-nll-loss", "--backbone", "mobilenetv1",
-                     "--no-onnx", "--roi-override", "original", "--no-blurpool", "--outdir", out,
-                     "--dry-run", "--workers", "0", "--batchsize", "8") == 0
-    for name in ("config.yaml", "metrics.csv", "last.ckpt", "best.ckpt", "swa.ckpt", "resume.ckpt", "train.pdf"):
+    assert (
+        train_cli(
+            "--lr",
+            "1e-3",
+            "--epochs",
+            "1500",
+            "--ds",
+            "repro_300_wlp+lapa_megaface_lp:20000+wflw_lp",
+            "--save-plot",
+            "train.pdf",
+            "--with-swa",
+            "--with-nll-loss",
+            "--backbone",
+            "mobilenetv1",
+            "--no-onnx",
+            "--roi-override",
+            "original",
+            "--no-blurpool",
+            "--outdir",
+            out,
+            "--dry-run",
+            "--workers",
+            "0",
+            "--batchsize",
+            "8",
+        )
+        == 0
+    )
+    for name in (
+        "config.yaml",
+        "metrics.csv",
+        "last.ckpt",
+        "best.ckpt",
+        "swa.ckpt",
+        "resume.ckpt",
+        "train.pdf",
+    ):
         assert (out / name).is_file(), name
     net = load_model(out / "swa.ckpt")
     assert (net.config.backbone, net.config.width, net.config.blurpool, net.config.uncertainty) == (
-        "mobilenetv1", 1.0, False, True)
+        "mobilenetv1",
+        1.0,
+        False,
+        True,
+    )
     saved = yaml.safe_load((out / "config.yaml").read_text())
     assert saved["dataset_files"]["wflw_lp"] == str(tmp_path / KNOWN_DATASETS["wflw_lp"])

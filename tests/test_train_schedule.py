@@ -33,7 +33,9 @@ def test_the_seed_recipe_of_1500_epochs():
 
 
 def test_warm_up_is_linear_per_step_then_steps_down():
-    factors = [lr_factor(s, steps_per_epoch=4, warmup_steps=8, decay_epochs=[3, 5], gamma=0.5) for s in range(24)]
+    factors = [
+        lr_factor(s, steps_per_epoch=4, warmup_steps=8, decay_epochs=[3, 5], gamma=0.5) for s in range(24)
+    ]
     assert factors[:8] == pytest.approx([(k + 1) / 8 for k in range(8)])
     assert factors[8:12] == [1.0] * 4
     assert factors[12:20] == [0.5] * 8
@@ -67,7 +69,7 @@ def test_processes_share_each_step_like_one_big_batch(samples, batch, world):
     steps = samples // (batch * world)
     assert all(len(s) == steps * batch for s in shards)
     for step in range(steps):
-        together = np.concatenate([s[step * batch:(step + 1) * batch] for s in shards])
+        together = np.concatenate([s[step * batch : (step + 1) * batch] for s in shards])
         assert together.tolist() == list(range(step * batch * world, (step + 1) * batch * world))
     if world == 1:
         assert shards[0].tolist() == list(range(steps * batch))
@@ -78,7 +80,9 @@ def test_a_sharded_sampler_yields_the_keys_of_its_positions():
     whole.set_epoch(2)
     keys = {k.position: k for k in whole}
     for rank in range(2):
-        shard = MixSampler([0.6, 0.4], [11, 5], seed=3, samples_per_epoch=40, rank=rank, world_size=2, batch_size=4)
+        shard = MixSampler(
+            [0.6, 0.4], [11, 5], seed=3, samples_per_epoch=40, rank=rank, world_size=2, batch_size=4
+        )
         shard.set_epoch(2)
         mine = list(shard)
         assert len(mine) == len(shard) == 20

@@ -4,6 +4,7 @@ the time budget, and a progress bar in images per second."""
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from opnet.train.validation import score_of
 log = logging.getLogger(__name__)
 
 EpochHook = Callable[[Row], None]
+PLOT_INTERVAL_S = 60.0
+"""The plot (slow to draw: about a second) is redrawn after an epoch at most this often, and at the end."""
 
 
 def describe_epoch(row: Row, epochs: int, best: Row | None) -> str:
@@ -38,7 +41,9 @@ def describe_epoch(row: Row, epochs: int, best: Row | None) -> str:
         )
     elif "val_total" in row:
         text += f", val loss {row['val_total']:.4g}"
-    if best is not None:
+    if best is not None and "val_mean_deg" in best:
+        text += f", best {best['val_mean_deg']:.2f} deg (epoch {int(best['epoch'])})"
+    elif best is not None:
         text += f", best {score_of(best):.4g} (epoch {int(best['epoch'])})"
     return text + f", {row['images_per_s']:.0f} img/s, {row['train_s']:.1f} s"
 
@@ -46,10 +51,13 @@ def describe_epoch(row: Row, epochs: int, best: Row | None) -> str:
 class RunRecorder(pl.Callback):
     """After each epoch: a metrics row, ``metrics.csv``, ``last.ckpt``, ``best.ckpt`` when the
     validation score improved (:func:`opnet.train.validation.score_of`), Lightning's resume state,
-    and the plot. Every file is replaced atomically, so a kill at any moment leaves a consistent run.
+    and the plot (:data:`PLOT_INTERVAL_S`). Every file is replaced atomically, so a kill at any
+    moment leaves a consistent run.
     """
 
-    def __init__(self, config: TrainConfig, paths: RunPaths, swa: SwaCallback | None, hook: EpochHook | None = None):
+    def __init__(
+        self, config: TrainConfig, paths: RunPaths, swa: SwaCallback | None, hook: EpochHook | None = None
+    ):
         self.config = config
         self.paths = paths
         self.swa = swa
@@ -57,7 +65,8 @@ class RunRecorder(pl.Callback):
         self.history: list[Row] = []
         self.best: Row | None = None
         self._started = time.monotonic()
-        self._epoch_start = self._train_end = 0.0
+        self._epoch_start = self._train_end = self._last_epoch_end = 0.0
+        self._plotted = -math.inf
 
     def state_dict(self) -> dict[str, Any]:
         return {"history": self.history, "best": self.best}
@@ -74,10 +83,16 @@ class RunRecorder(pl.Callback):
 
     def _row(self, trainer: pl.Trainer, module: PoseTrainingModule) -> Row:
         epoch = trainer.current_epoch
-        train_s = max(1e-9, (self._train_end if self._train_end > self._epoch_start else time.monotonic())
-                      - self._epoch_start)
+        train_s = max(
+            1e-9,
+            (self._train_end if self._train_end > self._epoch_start else time.monotonic())
+            - self._epoch_start,
+        )
         samples = trainer.num_training_batches * self.config.batch_size * trainer.world_size
-        means = {k: float(trainer.strategy.reduce(v, reduce_op="mean")) for k, v in module.epoch_train_means().items()}
+        means = {
+            k: float(trainer.strategy.reduce(v, reduce_op="mean"))
+            for k, v in module.epoch_train_means().items()
+        }
         return {
             "epoch": epoch + 1,
             "lr": self.config.lr * epoch_lr_factor(self.config, epoch, trainer.num_training_batches),
@@ -93,6 +108,7 @@ class RunRecorder(pl.Callback):
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         assert isinstance(pl_module, PoseTrainingModule)
         row = self._row(trainer, pl_module)
+        self._last_epoch_end = time.monotonic()
         self.history.append(row)
         improved = self.best is None or score_of(row) < score_of(self.best)
         if improved:
@@ -105,11 +121,21 @@ class RunRecorder(pl.Callback):
         if improved:
             save_checkpoint(self.paths.best, pl_module.net, {**extra, "kind": "best"}, overwrite=True)
         write_metrics_csv(self.history, self.paths.metrics)
-        if self.paths.plot is not None:
-            plot_history(self.history, self.paths.plot)
+        if time.monotonic() - self._plotted > PLOT_INTERVAL_S:
+            self._plot()
         log.info(describe_epoch(row, self.config.epochs, self.best))
         if self.hook is not None:
             self.hook(row)
+
+    def _plot(self) -> None:
+        if self.paths.plot is not None and self.history:
+            plot_history(self.history, self.paths.plot)
+        self._plotted = time.monotonic()
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """The final plot, also when the run stopped early."""
+        if trainer.is_global_zero and self._plotted < self._last_epoch_end:
+            self._plot()
 
     def _save_resume_state(self, trainer: pl.Trainer) -> None:
         """Lightning's checkpoint (every process takes part), written under a temporary name, then renamed."""
@@ -118,12 +144,17 @@ class RunRecorder(pl.Callback):
         if trainer.is_global_zero:
             os.replace(tmp, self.paths.resume)
 
-    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
+    def on_exception(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
+    ) -> None:
         if trainer.is_global_zero and isinstance(exception, (KeyboardInterrupt, SystemExit)):
             done = len(self.history)
             log.warning(
                 "interrupted in epoch %d; %s holds epoch %d; continue with: opnet train --resume %s",
-                done + 1, self.paths.last.name, done, self.paths.outdir,
+                done + 1,
+                self.paths.last.name,
+                done,
+                self.paths.outdir,
             )
 
 
@@ -150,8 +181,11 @@ class TimeBudget(pl.Callback):
         if trainer.strategy.reduce_boolean_decision(stop, all=False):
             trainer.should_stop = True
             self.stopped = True
-            log.info("time budget of %.3g min reached: stopping after epoch %d", self.seconds / 60,
-                     trainer.current_epoch + 1)
+            log.info(
+                "time budget of %.3g min reached: stopping after epoch %d",
+                self.seconds / 60,
+                trainer.current_epoch + 1,
+            )
 
 
 class EpochProgress(pl.Callback):
@@ -164,11 +198,17 @@ class EpochProgress(pl.Callback):
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.is_global_zero:
             total = trainer.num_training_batches * self.batch_size * trainer.world_size
-            self._bar = tqdm(total=total, unit="img", desc=f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}",
-                             leave=False, dynamic_ncols=True)
+            self._bar = tqdm(
+                total=total,
+                unit="img",
+                desc=f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}",
+                leave=False,
+                dynamic_ncols=True,
+            )
 
-    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
-                           batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
         if self._bar is not None:
             self._bar.update(self.batch_size * trainer.world_size)
             if isinstance(outputs, dict) and "loss" in outputs:
@@ -177,7 +217,9 @@ class EpochProgress(pl.Callback):
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._close()
 
-    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
+    def on_exception(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
+    ) -> None:
         self._close()
 
     def _close(self) -> None:

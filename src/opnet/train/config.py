@@ -146,7 +146,7 @@ def _type_name(kind: Any) -> str:
 
 
 def _convert(kind: Any, value: Any, where: str) -> Any:
-    """``value`` (plain, e.g. from YAML) as an instance of the annotation ``kind``; OpNetError if it is not."""
+    """``value`` (plain, e.g. from YAML) as an instance of the annotation ``kind``, else OpNetError."""
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin in (types.UnionType, typing.Union):
         if value is None and type(None) in args:
@@ -170,7 +170,9 @@ def _convert(kind: Any, value: Any, where: str) -> Any:
         return float(value)
     if isinstance(kind, type) and type(value) is kind:
         return value
-    expected = f"a list of {len(args) or 'any number of'} values" if origin is tuple else _type_name(origin or kind)
+    expected = (
+        f"a list of {len(args) or 'any number of'} values" if origin is tuple else _type_name(origin or kind)
+    )
     raise OpNetError(f"{where}: {value!r} should be {expected}")
 
 
@@ -180,7 +182,9 @@ def replace_from_plain(config: T, values: dict[str, Any], source: str, prefix: s
     Unknown names and wrong types raise OpNetError naming ``source`` and the setting.
     """
     if not isinstance(values, dict):
-        raise OpNetError(f"{source}: {prefix.rstrip('.') or 'the settings'} should be a mapping of names to values")
+        raise OpNetError(
+            f"{source}: {prefix.rstrip('.') or 'the settings'} should be a mapping of names to values"
+        )
     hints = typing.get_type_hints(type(config))
     unknown = sorted(set(values) - set(hints))
     if unknown:
@@ -227,8 +231,11 @@ def write_config_file(config: TrainConfig, path: str | os.PathLike, overwrite: b
     return path
 
 
-def changed_settings(saved: TrainConfig, new: TrainConfig, allowed: frozenset[str] = RESUME_SETTINGS) -> list[str]:
+def changed_settings(
+    saved: TrainConfig, new: TrainConfig, allowed: frozenset[str] = RESUME_SETTINGS
+) -> list[str]:
     """Names of the settings (dotted for nested ones) that differ, except ``allowed`` ones."""
+
     def flat(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         out: dict[str, Any] = {}
         for k, v in values.items():

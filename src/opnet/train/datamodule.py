@@ -33,8 +33,15 @@ class PoseDataModule(pl.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         c = self.config
         self._train = make_train_loader(
-            self.data.mix, c.augment, c.batch_size, c.seed, self.workers, self.pin_memory,
-            c.samples_per_epoch, self.trainer.global_rank, self.trainer.world_size,
+            self.data.mix,
+            c.augment,
+            c.batch_size,
+            c.seed,
+            self.workers,
+            self.pin_memory,
+            c.samples_per_epoch,
+            self.trainer.global_rank,
+            self.trainer.world_size,
         )
         # Lightning creates the first iterator of a resumed run before it calls set_epoch: start at
         # the epoch that comes next (the count Lightning passes to set_epoch), not at 0.
@@ -47,7 +54,7 @@ class PoseDataModule(pl.LightningDataModule):
         )
 
     def training_images(self, epoch: int, max_batches: int) -> Iterator[Tensor]:
-        """Input images of the first ``max_batches`` training batches of ``epoch`` (for batch-norm updates)."""
+        """Input images of the first ``max_batches`` training batches of ``epoch`` (batch-norm updates)."""
         loader = self._train if self._train is not None else self.train_dataloader()
         loader.sampler.set_epoch(epoch)
         return (batch.image for batch in islice(loader, max_batches))

@@ -69,7 +69,8 @@ def holdout_sequences(
     chosen = order[: int(np.searchsorted(filled, wanted)) + 1]
     if len(chosen) >= len(sequences):
         raise OpNetError(
-            f"{path}: cannot hold out whole sequences for validation ({len(sequences)} sequence(s)); give --val"
+            f"{path}: cannot hold out whole sequences for validation "
+            f"({len(sequences)} sequence(s)); give --val"
         )
     held = np.isin(sequence_ids, chosen)
     return np.flatnonzero(held), np.flatnonzero(~held)
@@ -83,7 +84,9 @@ def _validation(config: TrainConfig, sources: list[MixSource]) -> tuple[EvalData
         path = dataset_file(config, config.val, "--val")
         clash = [s.name for s in sources if Path(s.path).resolve() == path.resolve() and s.name != AFLW2K3D]
         if clash:
-            raise OpNetError(f"--val {config.val}: also a training dataset ({clash[0]}); validate on other data")
+            raise OpNetError(
+                f"--val {config.val}: also a training dataset ({clash[0]}); validate on other data"
+            )
         indices = aflw2k3d_split(_count(path))[0] if config.val == AFLW2K3D else None
         val = EvalDataset(path, indices, roi, out_size=size)
         return val, sources, f"--val {config.val}: {len(val)} samples"

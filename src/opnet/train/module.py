@@ -79,7 +79,9 @@ class PoseTrainingModule(pl.LightningModule):
         return losses["total"]
 
     def configure_gradient_clipping(
-        self, optimizer: torch.optim.Optimizer, gradient_clip_val: float | None = None,
+        self,
+        optimizer: torch.optim.Optimizer,
+        gradient_clip_val: float | None = None,
         gradient_clip_algorithm: str | None = None,
     ) -> None:
         """Clips to infinity norm ``grad_clip`` (the original's: no gradient entry above 0.1)."""
@@ -91,7 +93,8 @@ class PoseTrainingModule(pl.LightningModule):
         """``train_<term>`` means of this epoch's steps (and ``grad_norm``, the mean infinity norm
         before clipping), as tensors on this process's device."""
         return {
-            (k if k == "grad_norm" else f"train_{k}"): torch.as_tensor(v, device=self.device) / max(1, self._steps)
+            (k if k == "grad_norm" else f"train_{k}"): torch.as_tensor(v, device=self.device)
+            / max(1, self._steps)
             for k, v in self._sums.items()
         }
 
@@ -107,5 +110,7 @@ class PoseTrainingModule(pl.LightningModule):
 
     def configure_optimizers(self) -> dict:
         optimizer = torch.optim.Adam(self.net.parameters(), lr=self.config.lr)
-        scheduler = make_scheduler(optimizer, self.config, steps_per_epoch(self.config, self.trainer.world_size))
+        scheduler = make_scheduler(
+            optimizer, self.config, steps_per_epoch(self.config, self.trainer.world_size)
+        )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

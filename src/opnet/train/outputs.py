@@ -53,7 +53,11 @@ class RunPaths:
         return self.outdir / "resume.ckpt"
 
     def run_files(self) -> list[Path]:
-        return [p for p in (self.config, self.metrics, self.last, self.best, self.swa, self.resume, self.plot) if p]
+        return [
+            p
+            for p in (self.config, self.metrics, self.last, self.best, self.swa, self.resume, self.plot)
+            if p
+        ]
 
 
 def saved_config(outdir: str | os.PathLike) -> TrainConfig:
@@ -86,6 +90,8 @@ def check_resume(paths: RunPaths, config: TrainConfig) -> bool:
             "a resumed run keeps its settings"
         )
     if not paths.resume.is_file():
-        log.warning("%s: no training state yet (interrupted in the first epoch); starting from epoch 1", paths.outdir)
+        log.warning(
+            "%s: no training state yet (interrupted in the first epoch); starting from epoch 1", paths.outdir
+        )
         return False
     return True

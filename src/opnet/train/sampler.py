@@ -47,8 +47,10 @@ def shard_positions(
     the samples of one batch of W*B in a single process, and an incomplete last step is dropped.
     """
     if not 0 <= rank < world_size or batch_size < 1:
-        raise ValueError(f"shard_positions: need 0 <= rank < world_size and batch_size >= 1, got {rank}, "
-                         f"{world_size}, {batch_size}")
+        raise ValueError(
+            f"shard_positions: need 0 <= rank < world_size and batch_size >= 1, got {rank}, "
+            f"{world_size}, {batch_size}"
+        )
     per_step = batch_size * world_size
     steps = samples_per_epoch // per_step
     first = np.arange(steps, dtype=np.int64)[:, None] * per_step + rank * batch_size

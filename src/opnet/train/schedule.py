@@ -38,7 +38,9 @@ def decay_epochs(config: TrainConfig) -> list[int]:
     return sorted(max(warmup_epochs(config), round(f * config.epochs)) for f in config.lr_decay_fractions)
 
 
-def lr_factor(step: int, steps_per_epoch: int, warmup_steps: int, decay_epochs: list[int], gamma: float) -> float:
+def lr_factor(
+    step: int, steps_per_epoch: int, warmup_steps: int, decay_epochs: list[int], gamma: float
+) -> float:
     """Multiplier of the base rate at optimizer step ``step`` (0-based)."""
     if step < warmup_steps:
         return (step + 1) / warmup_steps
@@ -49,7 +51,11 @@ def lr_factor(step: int, steps_per_epoch: int, warmup_steps: int, decay_epochs: 
 def epoch_lr_factor(config: TrainConfig, epoch: int, steps: int) -> float:
     """The multiplier at the last step of ``epoch`` (what the metrics and the plot show)."""
     return lr_factor(
-        (epoch + 1) * steps - 1, steps, warmup_epochs(config) * steps, decay_epochs(config), config.lr_decay_factor
+        (epoch + 1) * steps - 1,
+        steps,
+        warmup_epochs(config) * steps,
+        decay_epochs(config),
+        config.lr_decay_factor,
     )
 
 

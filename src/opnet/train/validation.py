@@ -1,4 +1,4 @@
-"""Validation numbers of one pass: pose MAE in degrees (AFLW Euler angles, wrap-around), geodesic error, losses.
+"""Validation numbers of one pass: pose MAE in degrees (AFLW Euler angles, wrap-around), geodesic, losses.
 
 The errors are those of the evaluation protocol (:mod:`opnet.evaluate.metrics`) on the patch
 predictions; validation crops are not rotated, so patch and image poses are the same.
