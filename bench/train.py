@@ -1,6 +1,6 @@
 """Training speed on CPU: the model step alone, and the whole loop with the input pipeline and workers.
 
-    PYTHONPATH=src python bench/train.py [--batches 64 128] [--steps 5] [--workers N] [--threads N]
+    PYTHONPATH=src python bench/train.py [--batches 64 128] [--steps 5] [--workers 0 2] [--threads N]
                                          [--data FILE.h5]
 
 For each network (narrow and full MobileNetV1, ResNet-18; 129x129 input, landmarks and NLL
@@ -8,9 +8,10 @@ uncertainty on, as in the seed recipe) and batch size:
 
 1. model step: what the loop does per batch without data loading (forward, losses, backward,
    infinity-norm clipping, Adam) on a fixed training batch, median of ``--steps`` steps;
-2. whole loop: ``opnet.train.train`` (Lightning, the input pipeline with full augmentation in
-   ``--workers`` processes, validation excluded) for a warm-up epoch and a timed epoch of
-   ``--steps`` steps each; images/s of the timed epoch's training time.
+2. whole loop: ``opnet.train.train`` (Lightning, the input pipeline with full augmentation,
+   validation excluded) for a warm-up epoch and a timed epoch of ``--steps`` steps each; images/s
+   of the timed epoch's training time, once for each number of data-loader processes in
+   ``--workers`` (0: batches are made in the training process; default 0 and one per core).
 
 The data: synthetic heads (``opnet.synth``, 256x256 JPEG) made once in a temporary folder, or
 ``--data FILE.h5``.
@@ -74,7 +75,7 @@ def main() -> None:
     )
     parser.add_argument("--batches", type=int, nargs="+", default=[64, 128])
     parser.add_argument("--steps", type=int, default=5, help="timed steps per measurement")
-    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--workers", type=int, nargs="+", default=[0, len(os.sched_getaffinity(0))])
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--data", type=Path, help="a dataset file instead of generated heads")
     args = parser.parse_args()
@@ -87,9 +88,14 @@ def main() -> None:
         data = args.data
         if data is None:
             data = Path(tmp) / "heads.h5"
-            generate_dataset(data, 320, SynthConfig(), seed=0, workers=args.workers, progress=False)
-        print(f"CPU, {torch.get_num_threads()} torch threads, {args.workers} data workers, data {data.name}")
-        print(f"{'network':<20}{'batch':>6}{'step/s':>9}{'img/s':>9}{'loop step/s':>13}{'loop img/s':>12}")
+            generate_dataset(
+                data, 320, SynthConfig(), seed=0, workers=len(os.sched_getaffinity(0)), progress=False
+            )
+        print(
+            f"CPU, {torch.get_num_threads()} torch threads, data {data.name}; loop img/s with W data workers"
+        )
+        loops = "".join(f"{f'loop W={w}':>12}" for w in args.workers)
+        print(f"{'network':<20}{'batch':>6}{'step/s':>9}{'img/s':>9}{loops}")
         for backbone, width in CASES:
             for batch in args.batches:
                 config = TrainConfig(
@@ -101,12 +107,11 @@ def main() -> None:
                     augment=AugmentConfig(),
                 )
                 alone = model_step_rate(config, data, args.steps)
-                loop = loop_rate(config, Path(tmp) / "run", args.workers, args.threads)
-                print(
-                    f"{backbone + ' ' + format(width, 'g'):<20}{batch:>6}{alone / batch:>9.2f}{alone:>9.0f}"
-                    f"{loop / batch:>13.2f}{loop:>12.0f}",
-                    flush=True,
+                loops = "".join(
+                    f"{loop_rate(config, Path(tmp) / 'run', w, args.threads):>12.0f}" for w in args.workers
                 )
+                name = f"{backbone} {width:g}"
+                print(f"{name:<20}{batch:>6}{alone / batch:>9.2f}{alone:>9.0f}{loops}", flush=True)
 
 
 if __name__ == "__main__":

@@ -149,11 +149,11 @@ class RunRecorder(pl.Callback):
     ) -> None:
         if trainer.is_global_zero and isinstance(exception, (KeyboardInterrupt, SystemExit)):
             done = len(self.history)
+            saved = f"{self.paths.last.name} holds epoch {done}" if done else "no epoch was completed"
             log.warning(
-                "interrupted in epoch %d; %s holds epoch %d; continue with: opnet train --resume %s",
+                "interrupted in epoch %d; %s; continue with: opnet train --resume %s",
                 done + 1,
-                self.paths.last.name,
-                done,
+                saved,
                 self.paths.outdir,
             )
 

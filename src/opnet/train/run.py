@@ -80,10 +80,10 @@ def resolved_precision(config: TrainConfig) -> str:
 def suggested_workers(config: TrainConfig, cores: int) -> int:
     """Data-loader processes for a run on ``cores`` CPU cores.
 
-    On a GPU: one per core. On a CPU the network takes about ten times the CPU time of the input
-    pipeline, and worker processes compete with torch's threads for the cores (on 2 cores,
-    loading in the training process itself was 25 % faster than 1 or 2 workers, bench/train.py):
-    none up to 4 cores, then a quarter of them.
+    On a GPU: one per core. On a CPU the network takes about 15 times the CPU time of the input
+    pipeline, and worker processes compete with torch's threads for the cores (on 2 cores, making
+    the batches in the training process was 1.4 to 1.9 times faster than 2 workers,
+    bench/train.py): none up to 4 cores, then a quarter of them.
     """
     if not is_cpu_run(config):
         return cores
@@ -206,26 +206,25 @@ def train(
     paths = RunPaths.of(outdir, config)
     load_state = _prepare_folder(config, paths, resume, overwrite)
     data = prepare_training_data(config)
-    log.info(
-        "training mix (%s weighting):\n%s", "loss" if config.ds_weighting else "sampling", data.mix.describe()
-    )
-    log.info("validation: %s", data.val_description)
     config, keypoints = _model_config(config, data, load_state)
-    if rank_zero_only.rank == 0:
-        write_config_file(config, paths.config, overwrite=resume)
     torch.manual_seed(config.seed)
     net = create_model(config.model, keypoints)
-    log.info(
-        "model: %s, width %g, %d parameters",
-        config.model.backbone,
-        config.model.width,
-        sum(p.numel() for p in net.parameters()),
-    )
+    if rank_zero_only.rank == 0:
+        write_config_file(config, paths.config, overwrite=resume)
+        _describe(config, data, net)
     with _run_environment(threads):
         result = _fit(config, paths, data, net, load_state, options)
     if rank_zero_only.rank == 0:
         log.info(summary(result))
     return result
+
+
+def _describe(config: TrainConfig, data: TrainingData, net: PoseNet) -> None:
+    weighting = "loss" if config.ds_weighting else "sampling"
+    log.info("training mix (%s weighting):\n%s", weighting, data.mix.describe())
+    log.info("validation: %s", data.val_description)
+    parameters = sum(p.numel() for p in net.parameters())
+    log.info("model: %s, width %g, %d parameters", config.model.backbone, config.model.width, parameters)
 
 
 def _fit(
