@@ -16,25 +16,13 @@ import torch
 from opnet.cli import main
 from opnet.models import load_checkpoint, load_model
 
-RUN = [
-    "--epochs",
-    "3",
-    "--samples-per-epoch",
-    "8",
-    "--batchsize",
-    "4",
-    "--input-size",
-    "64",
-    "--width",
-    "0.25",
-    "--with-swa",
-    "--with-nll-loss",
-    "--workers",
-    "0",
-    "--seed",
-    "7",
-]
+SMALL = ["--batchsize", "4", "--input-size", "64", "--width", "0.25", "--workers", "0"]
+RUN = ["--epochs", "3", "--samples-per-epoch", "8", *SMALL, "--with-swa", "--with-nll-loss"]
 TIMING = {"train_s", "images_per_s", "elapsed_s"}
+
+
+def train_cli(*argv: object) -> int:
+    return main(["train", *map(str, argv)])
 
 
 def metrics(out: Path) -> list[dict[str, str]]:
@@ -49,15 +37,12 @@ def same_weights(a: Path, b: Path) -> bool:
 
 def test_stopping_and_resuming_equals_the_uninterrupted_run(small_dataset, tmp_path, capsys):
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    assert main(["train", "--ds", str(small_dataset), "--outdir", str(straight), *RUN]) == 0
-    assert (
-        main(["train", "--ds", str(small_dataset), "--outdir", str(resumed), *RUN, "--max-minutes", "1e-6"])
-        == 0
-    )
+    assert train_cli("--ds", small_dataset, "--outdir", straight, *RUN) == 0
+    assert train_cli("--ds", small_dataset, "--outdir", resumed, *RUN, "--max-minutes", "1e-6") == 0
     assert len(metrics(resumed)) == 1 and not (resumed / "swa.ckpt").exists()
-    assert main(["train", "--resume", str(resumed), "--lr", "0.1"]) == 2
+    assert train_cli("--resume", resumed, "--lr", "0.1") == 2
     assert "keeps the run's settings" in capsys.readouterr().err
-    assert main(["train", "--resume", str(resumed / "last.ckpt"), "--max-minutes", "60"]) == 0
+    assert train_cli("--resume", resumed / "last.ckpt", "--max-minutes", "60") == 0
     for name in ("last.ckpt", "best.ckpt", "swa.ckpt"):
         assert same_weights(straight / name, resumed / name), name
     assert metrics(straight) == metrics(resumed) and [r["epoch"] for r in metrics(resumed)] == ["1", "2", "3"]
@@ -69,8 +54,7 @@ def test_a_different_seed_gives_different_weights(small_dataset, tmp_path):
     runs = []
     for seed in ("1", "2"):
         out = tmp_path / seed
-        argv = [a if a != "7" else seed for a in RUN]
-        assert main(["train", "--ds", str(small_dataset), "--outdir", str(out), *argv, "--dry-run"]) == 0
+        assert train_cli("--ds", small_dataset, "--outdir", out, *RUN, "--seed", seed, "--dry-run") == 0
         runs.append(out / "last.ckpt")
     assert not same_weights(*runs)
 
@@ -79,15 +63,8 @@ def test_a_different_seed_gives_different_weights(small_dataset, tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_killed_run_leaves_a_loadable_checkpoint_and_resumes(small_dataset, tmp_path, sig):
     out = tmp_path / "run"
-    argv = [
-        "--ds",
-        str(small_dataset),
-        "--outdir",
-        str(out),
-        "--epochs",
-        "50",
-        "--samples-per-epoch",
-        "96",
+    argv = ["--ds", str(small_dataset), "--outdir", str(out), "--epochs", "50", "--samples-per-epoch", "96"]
+    argv += [
         "--batchsize",
         "4",
         "--input-size",
@@ -96,7 +73,7 @@ def test_a_killed_run_leaves_a_loadable_checkpoint_and_resumes(small_dataset, tm
         "0.25",
         "--workers",
         "1",
-    ]
+    ]  # a worker to stop too
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     process = subprocess.Popen(
         [sys.executable, "-m", "opnet", "train", *argv],
@@ -117,6 +94,6 @@ def test_a_killed_run_leaves_a_loadable_checkpoint_and_resumes(small_dataset, tm
     assert 1 <= done < 50
     _, extra = load_checkpoint(out / "last.ckpt")
     assert extra["epoch"] == done and load_model(out / "last.ckpt").config.width == 0.25
-    assert main(["train", "--resume", str(out), "--max-minutes", "1e-6"]) == 0
+    assert train_cli("--resume", out, "--max-minutes", "1e-6") == 0
     assert [int(r["epoch"]) for r in metrics(out)] == list(range(1, done + 2))
     assert load_checkpoint(out / "last.ckpt")[1]["epoch"] == done + 1
