@@ -46,6 +46,7 @@ def test_stopping_and_resuming_equals_the_uninterrupted_run(small_dataset, tmp_p
     for name in ("last.ckpt", "best.ckpt", "swa.ckpt"):
         assert same_weights(straight / name, resumed / name), name
     assert metrics(straight) == metrics(resumed) and [r["epoch"] for r in metrics(resumed)] == ["1", "2", "3"]
+    assert {r["samples"] for r in metrics(resumed)} == {"8"}
     _, extra = load_checkpoint(resumed / "swa.ckpt")
     assert extra["epochs_averaged"] == 1 and extra["metrics"]["val_mean_deg"] > 0
 

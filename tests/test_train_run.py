@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import logging
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +20,9 @@ from opnet.errors import OpNetError
 from opnet.models import load_checkpoint, load_model
 from opnet.train import TrainConfig
 from opnet.train.inputs import fit_training_keypoints, prepare_training_data
+from opnet.train.module import TrainingDiverged, check_finite
 
-SMALL = ["--input-size", "64", "--width", "0.25", "--batchsize", "4", "--workers", "0"]
+SMALL = "--input-size 64 --width 0.25 --batchsize 4 --workers 0"
 
 
 def write_dataset(
@@ -50,7 +53,8 @@ def files(tmp_path_factory) -> dict[str, Path]:
 
 
 def train_cli(*argv: object) -> int:
-    return main(["train", *map(str, argv)])
+    """``opnet train`` in this process; a string argument may hold several space-separated flags."""
+    return main(["train", *(word for a in argv for word in (a.split() if isinstance(a, str) else [str(a)]))])
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -60,34 +64,12 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def test_dry_run_with_the_original_switches(files, tmp_path):
     out = tmp_path / "run"
-    code = train_cli(
-        "--ds",
-        f"{files['a']}+{files['b']}:3",
-        "--outdir",
-        out,
-        "--dry-run",
-        *SMALL,
-        "--no-pointhead",
-        "--no-blurpool",
-        "--with-nll-loss",
-        "--save-plot",
-        "curves.pdf",
-        "--no-onnx",
-        "--raug",
-        "0",
-        "--no-imgaug",
-        "--roi-override",
-        "landmarks",
-        "--backbone",
-        "resnet18",
-        "--seed",
-        "3",
-        "--lr",
-        "0.01",
-        "--ds-weighting",
-        "--with-swa",
+    mix = f"{files['a']}+{files['b']}:3"
+    flags = (
+        "--no-pointhead --no-blurpool --with-nll-loss --save-plot curves.pdf --no-onnx --raug 0 --no-imgaug"
     )
-    assert code == 0
+    flags += " --roi-override landmarks --backbone resnet18 --seed 3 --lr 0.01 --ds-weighting --with-swa"
+    assert train_cli("--ds", mix, "--outdir", out, "--dry-run", SMALL, flags) == 0
     net, extra = load_checkpoint(out / "last.ckpt")
     assert net.landmark_head is None and net.uncertainty is not None
     assert (net.config.blurpool, net.config.backbone, net.config.input_size) == (False, "resnet18", 64)
@@ -103,47 +85,44 @@ def test_dry_run_with_the_original_switches(files, tmp_path):
     assert load_model(out / "swa.ckpt").config == net.config
 
 
-def test_dry_run_defaults_yaml_and_flag_precedence(files, tmp_path):
+def test_dry_run_defaults_yaml_and_flag_precedence(files, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="opnet")
     run_yaml = tmp_path / "run.yaml"
     run_yaml.write_text(yaml.safe_dump({"seed": 5, "lr": 0.5, "model": {"dropout": 0.25}}))
     out = tmp_path / "run"
-    assert (
-        train_cli(
-            "--ds",
-            files["a"],
-            "--outdir",
-            out,
-            "--dry-run",
-            *SMALL,
-            "--config",
-            run_yaml,
-            "--lr",
-            "0.002",
-            "--save-plot",
-            "curves.png",
-        )
-        == 0
-    )
+    flags = "--dry-run --lr 0.002 --save-plot curves.png"
+    data = ("--ds", files["a"], "--val", files["c"])
+    assert train_cli(*data, "--outdir", out, "--config", run_yaml, flags, SMALL) == 0
     saved = yaml.safe_load((out / "config.yaml").read_text())
-    assert (saved["seed"], saved["lr"], saved["model"]["dropout"], saved["model"]["width"]) == (
-        5,
-        0.002,
-        0.25,
-        0.25,
-    )
+    assert (saved["seed"], saved["lr"]) == (5, 0.002)
+    assert (saved["model"]["dropout"], saved["model"]["width"]) == (0.25, 0.25)
     assert saved["onnx"] is True and saved["dataset_files"][str(files["a"])] == str(files["a"].resolve())
+    assert saved["val"] == str(files["c"]) and f"--val {files['c']}: 8 samples" in caplog.text
     net = load_model(out / "best.ckpt")
     assert net.landmark_head is not None and net.uncertainty is None and net.config.blurpool
     assert not net.training
-    row = read_csv(out / "metrics.csv")[0]
-    assert "train_points" in row and "val_mean_deg" in row and not any(k.startswith("train_nll") for k in row)
-    assert 0 <= float(row["val_mean_deg"]) <= 180 and float(row["train_total"]) > 0
+    rows = read_csv(out / "metrics.csv")
+    assert len(rows) == 1 and "train_points" in rows[0] and "val_mean_deg" in rows[0]
+    assert not any(k.startswith("train_nll") for k in rows[0])
+    assert 0 <= float(rows[0]["val_mean_deg"]) <= 180 and float(rows[0]["train_total"]) > 0
     assert (out / "curves.png").read_bytes()[:4] == b"\x89PNG" and not (out / "swa.ckpt").exists()
+
+
+def test_augmentation_flags_and_workers_reach_the_batches(files, tmp_path):
+    def first_loss(name: str, flags: str = "") -> float:
+        assert train_cli("--ds", files["a"], "--outdir", tmp_path / name, "--dry-run", SMALL, flags) == 0
+        return float(read_csv(tmp_path / name / "metrics.csv")[0]["train_total"])
+
+    base = first_loss("base")
+    assert first_loss("again") == base
+    assert first_loss("one_worker", "--workers 1") == base
+    for flags in ("--no-imgaug", "--raug 0", "--roi-override landmarks"):
+        assert first_loss(flags.split()[0].strip("-"), flags) != base, flags
 
 
 def test_data_without_3d_landmarks_or_poses_trains_what_it_has(files, tmp_path, caplog):
     out = tmp_path / "run"
-    assert train_cli("--ds", files["b"], "--outdir", out, "--dry-run", *SMALL) == 0
+    assert train_cli("--ds", files["b"], "--outdir", out, "--dry-run", SMALL) == 0
     assert "without a landmark head" in caplog.text
     assert load_model(out / "last.ckpt").landmark_head is None
     row = read_csv(out / "metrics.csv")[0]
@@ -153,19 +132,17 @@ def test_data_without_3d_landmarks_or_poses_trains_what_it_has(files, tmp_path, 
 
 def test_an_existing_run_is_kept_unless_forced(files, tmp_path, capsys):
     out = tmp_path / "run"
-    assert train_cli("--ds", files["c"], "--outdir", out, "--dry-run", *SMALL) == 0
+    assert train_cli("--ds", files["c"], "--outdir", out, "--dry-run", SMALL) == 0
     before = (out / "last.ckpt").stat().st_mtime_ns
-    assert train_cli("--ds", files["c"], "--outdir", out, "--dry-run", *SMALL) == 2
+    assert train_cli("--ds", files["c"], "--outdir", out, "--dry-run", SMALL) == 2
     assert "already holds a run" in capsys.readouterr().err
     assert (out / "last.ckpt").stat().st_mtime_ns == before
-    assert train_cli("--ds", files["c"], "--outdir", out, "--dry-run", *SMALL, "--force", "--seed", "1") == 0
+    assert train_cli("--ds", files["c"], "--outdir", out, "--dry-run --force --seed 1", SMALL) == 0
     assert yaml.safe_load((out / "config.yaml").read_text())["seed"] == 1
 
 
 def test_a_diverging_run_names_the_loss_term(files, tmp_path, capsys):
-    assert (
-        train_cli("--ds", files["a"], "--outdir", tmp_path / "run", "--dry-run", *SMALL, "--lr", "1e30") == 2
-    )
+    assert train_cli("--ds", files["a"], "--outdir", tmp_path / "run", "--dry-run --lr 1e30", SMALL) == 2
     err = capsys.readouterr().err
     assert (
         "training diverged in epoch 1, step 2" in err and "loss terms rot=nan" in err and "not finite" in err
@@ -173,22 +150,28 @@ def test_a_diverging_run_names_the_loss_term(files, tmp_path, capsys):
     assert not (tmp_path / "run" / "last.ckpt").exists()
 
 
+def test_the_divergence_check_names_only_the_bad_terms():
+    finite = {"rot": torch.tensor(0.5), "xy": torch.tensor(0.1), "total": torch.tensor(0.6)}
+    check_finite(finite, epoch=0, step=0)
+    with pytest.raises(TrainingDiverged, match=r"epoch 4, step 8: loss term nll_rot=inf is not finite"):
+        check_finite(
+            {**finite, "nll_rot": torch.tensor(float("inf")), "total": torch.tensor(float("inf"))}, 3, 7
+        )
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
 def test_asking_for_a_gpu_without_one_is_a_clear_error(files, tmp_path, capsys):
     assert (
-        train_cli(
-            "--ds", files["a"], "--outdir", tmp_path / "run", "--dry-run", *SMALL, "--accelerator", "gpu"
-        )
-        == 2
+        train_cli("--ds", files["a"], "--outdir", tmp_path / "run", "--dry-run --accelerator gpu", SMALL) == 2
     )
     assert "--accelerator gpu" in capsys.readouterr().err
 
 
 def test_names_need_datadir_and_bad_flags_are_one_line_errors(files, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("DATADIR", raising=False)
-    assert train_cli("--ds", "wflw_lp", "--outdir", tmp_path / "run", "--dry-run") == 2
+    assert train_cli("--ds wflw_lp --outdir", tmp_path / "run", "--dry-run") == 2
     assert "set DATADIR" in capsys.readouterr().err
-    assert train_cli("--ds", files["a"], "--outdir", tmp_path / "run", "--epochs", "0") == 2
+    assert train_cli("--ds", files["a"], "--outdir", tmp_path / "run", "--epochs 0") == 2
     assert "epochs=0" in capsys.readouterr().err
     assert train_cli("--ds", files["a"]) == 2
     assert "--outdir is required" in capsys.readouterr().err
@@ -243,31 +226,23 @@ def test_the_seed_readme_command_runs(tmp_path, monkeypatch):
         write_dataset(tmp_path / KNOWN_DATASETS[name], 12, 4, drop=drop, seed=k)
     monkeypatch.setenv("DATADIR", str(tmp_path))
     out = tmp_path / "OUT"
+    seed_command = (
+        '--lr 1e-3 --epochs 1500 --ds "repro_300_wlp+lapa_megaface_lp:20000+wflw_lp" --save-plot train.pdf '
+        "--with-swa --with-nll-loss --backbone mobilenetv1 --no-onnx --roi-override original --no-blurpool"
+    )
     assert (
-        train_cli(
-            "--lr",
-            "1e-3",
-            "--epochs",
-            "1500",
-            "--ds",
-            "repro_300_wlp+lapa_megaface_lp:20000+wflw_lp",
-            "--save-plot",
-            "train.pdf",
-            "--with-swa",
-            "--with-nll-loss",
-            "--backbone",
-            "mobilenetv1",
-            "--no-onnx",
-            "--roi-override",
-            "original",
-            "--no-blurpool",
-            "--outdir",
-            out,
-            "--dry-run",
-            "--workers",
-            "0",
-            "--batchsize",
-            "8",
+        main(
+            [
+                "train",
+                *shlex.split(seed_command),
+                "--outdir",
+                str(out),
+                "--dry-run",
+                "--workers",
+                "0",
+                "--batchsize",
+                "8",
+            ]
         )
         == 0
     )
@@ -281,8 +256,8 @@ def test_the_seed_readme_command_runs(tmp_path, monkeypatch):
         "train.pdf",
     ):
         assert (out / name).is_file(), name
-    net = load_model(out / "swa.ckpt")
-    assert (net.config.backbone, net.config.width, net.config.blurpool, net.config.uncertainty) == (
+    config = load_model(out / "swa.ckpt").config
+    assert (config.backbone, config.width, config.blurpool, config.uncertainty) == (
         "mobilenetv1",
         1.0,
         False,
