@@ -198,8 +198,8 @@ def train(
     repeated from its start. ``overwrite``: replace a run already in ``outdir``. ``workers``: data
     loader processes (see :func:`suggested_workers`); ``threads``: torch threads (None: leave as is).
     ``dry_run``: one epoch of 2 steps and 2 validation batches. ``on_epoch_end(row)`` is called
-    with each epoch's metrics row (:mod:`opnet.train.history`). Ctrl-C or SIGTERM end the run with
-    KeyboardInterrupt after the current step; the files of the last completed epoch stay.
+    with each epoch's metrics row (:mod:`opnet.train.history`). Ctrl-C (at once) or SIGTERM (after
+    the current step) end the run with KeyboardInterrupt; the files of the last completed epoch stay.
     """
     options = _Options(workers, threads, dry_run, progress, on_epoch_end, time.monotonic())
     config = dry_run_config(config) if dry_run else config
