@@ -37,6 +37,26 @@ def augment_rng(seed: int, epoch: int, position: int) -> np.random.Generator:
     return np.random.default_rng([seed, _STREAM_AUGMENT, epoch, position])
 
 
+def shard_positions(
+    samples_per_epoch: int, batch_size: int, rank: int = 0, world_size: int = 1
+) -> NDArray[np.int64]:
+    """Positions of an epoch that process ``rank`` of ``world_size`` trains on, in its batch order.
+
+    Step s of the epoch covers positions s*W*B .. (s+1)*W*B - 1 (W processes, B samples each);
+    process r takes the r-th block of B of them. So the processes of a step together see exactly
+    the samples of one batch of W*B in a single process, and an incomplete last step is dropped.
+    """
+    if not 0 <= rank < world_size or batch_size < 1:
+        raise ValueError(
+            f"shard_positions: need 0 <= rank < world_size and batch_size >= 1, got {rank}, "
+            f"{world_size}, {batch_size}"
+        )
+    per_step = batch_size * world_size
+    steps = samples_per_epoch // per_step
+    first = np.arange(steps, dtype=np.int64)[:, None] * per_step + rank * batch_size
+    return (first + np.arange(batch_size, dtype=np.int64)[None, :]).ravel()
+
+
 def draw_members(frequencies: Sequence[float], seed: int, epoch: int, length: int) -> NDArray[np.int64]:
     """(length,) the mix member each sample of ``epoch`` comes from."""
     rng = np.random.default_rng([seed, _STREAM_DATASETS, epoch])
@@ -44,7 +64,12 @@ def draw_members(frequencies: Sequence[float], seed: int, epoch: int, length: in
 
 
 class MixSampler(Sampler[SampleKey]):
-    """Yields the :class:`SampleKey` of each sample of the epoch set by ``set_epoch`` (Lightning calls it)."""
+    """Yields the :class:`SampleKey` of each sample of the epoch set by ``set_epoch`` (Lightning calls it).
+
+    With ``world_size`` > 1 (data-parallel training) it yields only the share of process ``rank``
+    (:func:`shard_positions` with ``batch_size`` per process); keys keep their epoch positions, so
+    every sample is augmented exactly as in a single process.
+    """
 
     def __init__(
         self,
@@ -52,6 +77,9 @@ class MixSampler(Sampler[SampleKey]):
         sizes: Sequence[int],
         seed: int,
         samples_per_epoch: int = SAMPLES_PER_EPOCH,
+        rank: int = 0,
+        world_size: int = 1,
+        batch_size: int = 1,
     ):
         if len(frequencies) != len(sizes) or min(sizes) < 1 or seed < 0:
             raise ValueError("MixSampler needs one frequency and a positive size per member, and a seed >= 0")
@@ -60,6 +88,7 @@ class MixSampler(Sampler[SampleKey]):
         self.seed = int(seed)
         self.samples_per_epoch = int(samples_per_epoch)
         self.epoch = 0
+        self.positions = shard_positions(self.samples_per_epoch, batch_size, rank, world_size)
         self._counts: list[NDArray[np.int64]] = []  # per epoch: samples drawn from each member
         self._permutations: dict[tuple[int, int], NDArray[np.int64]] = {}
 
@@ -67,7 +96,7 @@ class MixSampler(Sampler[SampleKey]):
         self.epoch = int(epoch)
 
     def __len__(self) -> int:
-        return self.samples_per_epoch
+        return len(self.positions)
 
     def _drawn_before(self, epoch: int) -> NDArray[np.int64]:
         """(M,) samples drawn from each member in epochs 0..epoch-1."""
@@ -106,5 +135,5 @@ class MixSampler(Sampler[SampleKey]):
     def __iter__(self) -> Iterator[SampleKey]:
         epoch = self.epoch
         members, items = self.plan(epoch)
-        for k, (m, i) in enumerate(zip(members.tolist(), items.tolist())):
-            yield SampleKey(epoch, k, m, i)
+        for k in self.positions.tolist():
+            yield SampleKey(epoch, k, int(members[k]), int(items[k]))

@@ -1,0 +1,301 @@
+"""``opnet train --ds SPEC --outdir OUT``: train a pose network (the original's flags; see docs/training.md).
+
+Settings come from the defaults, then ``--config run.yaml``, then the flags given. Dataset names in
+``--ds`` / ``--val`` are looked up in ``$DATADIR``; paths are used as they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+SETTING = "cfg."
+"""Prefix of the argparse destinations that are training settings (the rest is the dotted setting name)."""
+
+
+def _settings(p: argparse.ArgumentParser) -> None:
+    data = p.add_argument_group("data")
+    data.add_argument(
+        "--ds",
+        dest="cfg.ds",
+        metavar="SPEC",
+        help="training datasets: name[:weight]+name[:weight]+... (names in $DATADIR, or files)",
+    )
+    data.add_argument(
+        "--val",
+        dest="cfg.val",
+        metavar="DATA",
+        help="validation dataset, name or file (default: aflw2k3d's first 400 samples if in --ds, "
+        "else whole sequences held out of the first dataset)",
+    )
+    data.add_argument(
+        "--ds-weighting",
+        dest="cfg.ds_weighting",
+        action="store_const",
+        const=True,
+        help="draw datasets equally often and scale their losses by the weights instead",
+    )
+    data.add_argument(
+        "--samples-per-epoch",
+        dest="cfg.samples_per_epoch",
+        type=int,
+        metavar="N",
+        help="samples per epoch (default 10240)",
+    )
+    aug = p.add_argument_group("augmentation")
+    aug.add_argument(
+        "--no-imgaug",
+        dest="cfg.augment.intensity",
+        action="store_const",
+        const=False,
+        help="no intensity augmentation or noise",
+    )
+    aug.add_argument(
+        "--raug",
+        dest="cfg.augment.rotation_deg",
+        type=float,
+        metavar="DEG",
+        help="in-plane rotation augmentation in degrees (default 30; 0: none)",
+    )
+    aug.add_argument(
+        "--roi-override",
+        dest="cfg.augment.roi_mode",
+        choices=("original", "landmarks", "extent_to_forehead"),
+        help="face box that frames the crop (default: original)",
+    )
+    model = p.add_argument_group("model")
+    model.add_argument(
+        "--backbone", dest="cfg.model.backbone", metavar="NAME", help="mobilenetv1 (default) or resnet18"
+    )
+    model.add_argument(
+        "--width",
+        dest="cfg.model.width",
+        type=float,
+        metavar="W",
+        help="channel width multiplier (default 1.0)",
+    )
+    model.add_argument(
+        "--input-size",
+        dest="cfg.model.input_size",
+        type=int,
+        metavar="PX",
+        help="input side in pixels (default 129, OpenTrack's)",
+    )
+    model.add_argument(
+        "--no-blurpool",
+        dest="cfg.model.blurpool",
+        action="store_const",
+        const=False,
+        help="strided convolutions instead of anti-aliased downsampling",
+    )
+    model.add_argument(
+        "--blurpool",
+        dest="cfg.model.blurpool",
+        action="store_const",
+        const=True,
+        help="anti-aliased downsampling (the default)",
+    )
+    model.add_argument(
+        "--no-pointhead",
+        dest="cfg.model.landmarks",
+        action="store_const",
+        const=False,
+        help="no landmark head",
+    )
+    model.add_argument(
+        "--with-nll-loss",
+        dest="cfg.model.uncertainty",
+        action="store_const",
+        const=True,
+        help="predict uncertainties and train them with the NLL losses",
+    )
+    opt = p.add_argument_group("optimisation")
+    opt.add_argument("--epochs", dest="cfg.epochs", type=int, metavar="N", help="epochs (default 200)")
+    opt.add_argument("--lr", dest="cfg.lr", type=float, metavar="LR", help="learning rate (default 1e-3)")
+    opt.add_argument(
+        "--batchsize", dest="cfg.batch_size", type=int, metavar="B", help="batch size per device (default 64)"
+    )
+    opt.add_argument(
+        "--with-swa",
+        dest="cfg.swa",
+        action="store_const",
+        const=True,
+        help="stochastic weight averaging over the last third of the epochs (writes swa.ckpt)",
+    )
+    opt.add_argument("--seed", dest="cfg.seed", type=int, metavar="S", help="random seed (default 0)")
+    opt.add_argument(
+        "--max-minutes",
+        dest="cfg.max_minutes",
+        type=float,
+        metavar="MIN",
+        help="stop after the last epoch that fits into this time",
+    )
+    hw = p.add_argument_group("hardware (Lightning)")
+    hw.add_argument(
+        "--accelerator",
+        dest="cfg.accelerator",
+        choices=("auto", "cpu", "gpu", "cuda", "mps"),
+        help="device kind (default auto)",
+    )
+    hw.add_argument(
+        "--devices",
+        dest="cfg.devices",
+        type=int,
+        metavar="N",
+        help="devices per machine, data-parallel (default 1; -1: all)",
+    )
+    hw.add_argument("--num-nodes", dest="cfg.num_nodes", type=int, metavar="M", help="machines (default 1)")
+    hw.add_argument(
+        "--precision",
+        dest="cfg.precision",
+        choices=("auto", "32-true", "16-mixed", "bf16-mixed"),
+        help="default auto: 32-bit on CPU, mixed on GPU",
+    )
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "train", help="train a pose network", description=__doc__, argument_default=argparse.SUPPRESS
+    )
+    p.add_argument("--outdir", type=Path, metavar="OUT", help="run folder (checkpoints, metrics, config)")
+    p.add_argument(
+        "--config", type=Path, metavar="YAML", help="settings file (e.g. an earlier run's config.yaml)"
+    )
+    p.add_argument(
+        "--resume",
+        nargs="?",
+        const="",
+        metavar="OUT|CKPT",
+        help="continue the run in OUT (default --outdir) from its last completed epoch",
+    )
+    p.add_argument("--force", action="store_true", help="replace a run already in --outdir")
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="data loader processes (default: $NUM_WORKERS, else one per core on a GPU; on a CPU none up "
+        "to 4 cores, then a quarter of them)",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="one epoch of 2 steps (checks the setup; for tests)"
+    )
+    p.add_argument(
+        "--save-plot",
+        dest="cfg.save_plot",
+        metavar="FILE",
+        help="training curves, .pdf or .png (relative names go into --outdir)",
+    )
+    p.add_argument(
+        "--no-onnx",
+        dest="cfg.onnx",
+        action="store_const",
+        const=False,
+        help="do not export the final models to ONNX",
+    )
+    _settings(p)
+    return p
+
+
+def setting_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings of the flags given, as nested dicts ({"model": {"width": 0.5}, ...})."""
+    out: dict[str, Any] = {}
+    for dest, value in vars(args).items():
+        if dest.startswith(SETTING):
+            *parents, name = dest[len(SETTING) :].split(".")
+            node = out
+            for key in parents:
+                node = node.setdefault(key, {})
+            node[name] = value
+    return out
+
+
+def _run_folder(args: argparse.Namespace) -> tuple[Path, bool]:
+    from opnet.errors import OpNetError
+
+    outdir = getattr(args, "outdir", None)
+    resume = getattr(args, "resume", None)
+    if resume:
+        given = Path(resume)
+        folder = given.parent if given.is_file() else given
+        if outdir is not None and outdir.resolve() != folder.resolve():
+            raise OpNetError(f"--resume {resume} and --outdir {outdir} name different run folders")
+        return folder, True
+    if outdir is None:
+        raise OpNetError("--outdir is required (the run folder)")
+    return outdir, resume is not None
+
+
+def _dataset_files(config: Any) -> dict[str, str]:
+    """Each name or path of --ds / --val -> its absolute file ($DATADIR for names)."""
+    from opnet.cli.common import resolve_dataset
+    from opnet.train import parse_dataset_spec
+
+    files = dict(config.dataset_files)
+    for entry in parse_dataset_spec(config.ds):
+        files[entry.source] = str(resolve_dataset(entry.source, "--ds").resolve())
+    if config.val is not None:
+        files[config.val] = str(resolve_dataset(config.val, "--val").resolve())
+    return files
+
+
+def _config(args: argparse.Namespace, outdir: Path, resume: bool) -> Any:
+    import dataclasses
+
+    from opnet.errors import OpNetError
+    from opnet.train.config import RESUME_SETTINGS, TrainConfig, read_config_file, replace_from_plain
+    from opnet.train.outputs import saved_config
+
+    overrides = setting_overrides(args)
+    if resume:
+        fixed = sorted(set(overrides) - RESUME_SETTINGS)
+        if fixed or getattr(args, "config", None):
+            raise OpNetError(
+                f"--resume keeps the run's settings; remove {', '.join(fixed) or '--config'} "
+                "(only --max-minutes and hardware flags may change)"
+            )
+        return replace_from_plain(saved_config(outdir), overrides, "command line")
+    config = TrainConfig()
+    if getattr(args, "config", None):
+        config = replace_from_plain(config, read_config_file(args.config), str(args.config))
+    config = replace_from_plain(config, overrides, "command line")
+    return dataclasses.replace(config, dataset_files=_dataset_files(config))
+
+
+def quiet_lightning() -> None:
+    """Lightning's start-up notes (devices found, tips) go; its warnings stay."""
+    for name in ("lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _workers(args: argparse.Namespace, config: Any) -> int:
+    """--workers, else $NUM_WORKERS, else the library's suggestion (none for small CPU runs)."""
+    from opnet.cli.common import num_workers
+    from opnet.train.run import suggested_workers
+
+    if hasattr(args, "workers"):
+        return args.workers
+    if os.environ.get("NUM_WORKERS"):
+        return num_workers()
+    return suggested_workers(config, len(os.sched_getaffinity(0)))
+
+
+def run(args: argparse.Namespace) -> int:
+    from opnet.train import train
+
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        quiet_lightning()
+    outdir, resume = _run_folder(args)
+    config = _config(args, outdir, resume)
+    workers = _workers(args, config)
+    train(
+        config,
+        outdir,
+        resume=resume,
+        overwrite=getattr(args, "force", False),
+        workers=workers,
+        dry_run=getattr(args, "dry_run", False),
+    )
+    return 0

@@ -1,0 +1,97 @@
+"""The files of a run folder, and the checks before a run starts or resumes in it."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from opnet.errors import OpNetError
+from opnet.fileio import remove_path
+from opnet.train.config import TrainConfig, changed_settings, config_from_plain, read_config_file
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """Where a run in ``outdir`` keeps its files."""
+
+    outdir: Path
+    plot: Path | None = None
+
+    @classmethod
+    def of(cls, outdir: str | os.PathLike, config: TrainConfig) -> RunPaths:
+        """``--save-plot``: relative names are placed in the run folder (as the original did)."""
+        outdir = Path(outdir)
+        return cls(outdir, None if config.save_plot is None else outdir / config.save_plot)
+
+    @property
+    def config(self) -> Path:
+        return self.outdir / "config.yaml"
+
+    @property
+    def metrics(self) -> Path:
+        return self.outdir / "metrics.csv"
+
+    @property
+    def last(self) -> Path:
+        return self.outdir / "last.ckpt"
+
+    @property
+    def best(self) -> Path:
+        return self.outdir / "best.ckpt"
+
+    @property
+    def swa(self) -> Path:
+        return self.outdir / "swa.ckpt"
+
+    @property
+    def resume(self) -> Path:
+        """Lightning's full training state (optimizer, schedule, SWA average, loop, history)."""
+        return self.outdir / "resume.ckpt"
+
+    def run_files(self) -> list[Path]:
+        return [
+            p
+            for p in (self.config, self.metrics, self.last, self.best, self.swa, self.resume, self.plot)
+            if p
+        ]
+
+
+def saved_config(outdir: str | os.PathLike) -> TrainConfig:
+    """The resolved config of the run in ``outdir`` (its config.yaml)."""
+    path = Path(outdir) / "config.yaml"
+    if not path.is_file():
+        raise OpNetError(f"--resume {outdir}: no {path.name} there (not an OpNet training folder)")
+    return config_from_plain(read_config_file(path), str(path))
+
+
+def start_fresh(paths: RunPaths, overwrite: bool) -> None:
+    """Creates the run folder; a folder holding a run is refused unless ``overwrite`` (its run files go)."""
+    existing = [p for p in paths.run_files() if p.exists()]
+    if existing and not overwrite:
+        raise OpNetError(
+            f"{paths.outdir}: already holds a run ({existing[0].name}); "
+            "continue it with --resume or replace it with --force"
+        )
+    for path in existing:
+        remove_path(path)
+    paths.outdir.mkdir(parents=True, exist_ok=True)
+
+
+def check_resume(paths: RunPaths, config: TrainConfig) -> bool:
+    """Checks that ``config`` continues the run in the folder; True if there is training state to resume."""
+    changed = changed_settings(saved_config(paths.outdir), config)
+    if changed:
+        raise OpNetError(
+            f"--resume {paths.outdir}: the run was configured differently ({', '.join(changed)}); "
+            "a resumed run keeps its settings"
+        )
+    if not paths.resume.is_file():
+        log.warning(
+            "%s: no training state yet (interrupted in the first epoch); starting from epoch 1", paths.outdir
+        )
+        return False
+    return True

@@ -1,0 +1,294 @@
+"""``train(config, outdir)``: one training run, from the dataset spec to the checkpoints, with Lightning.
+
+Lightning runs the loop (devices, data-parallel processes, mixed precision, resuming); OpNet adds the
+data (:mod:`opnet.train.inputs`), the module (:mod:`opnet.train.module`) and the callbacks that
+record every epoch (:mod:`opnet.train.callbacks`, :mod:`opnet.train.swa`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning.pytorch as pl
+import torch
+from lightning.fabric.utilities.exceptions import MisconfigurationException
+from lightning.pytorch.trainer.states import TrainerStatus
+from lightning.pytorch.utilities.rank_zero import rank_zero_only
+
+from opnet.errors import OpNetError
+from opnet.models import KeypointModel, PoseNet, create_model
+from opnet.train.callbacks import EpochHook, EpochProgress, RunRecorder, TimeBudget
+from opnet.train.config import TrainConfig, write_config_file
+from opnet.train.datamodule import PoseDataModule
+from opnet.train.history import Row
+from opnet.train.inputs import TrainingData, fit_training_keypoints, prepare_training_data
+from opnet.train.module import PoseTrainingModule
+from opnet.train.outputs import RunPaths, check_resume, start_fresh
+from opnet.train.swa import SwaCallback
+from opnet.train.validation import score_of
+
+log = logging.getLogger(__name__)
+
+DRY_RUN_STEPS = 2
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a run left in its folder. ``history``: the metrics rows of all epochs so far; ``best``:
+    the row of the best validation score; ``swa_metrics``: validation numbers of the SWA model
+    when this call made it; ``stopped_early``: why the run ended before its last epoch (the time
+    budget), else None."""
+
+    outdir: Path
+    config: TrainConfig
+    history: list[Row]
+    best: Row | None
+    last_checkpoint: Path
+    best_checkpoint: Path
+    swa_checkpoint: Path | None
+    swa_metrics: dict[str, float] | None
+    metrics_csv: Path
+    plot: Path | None
+    stopped_early: str | None
+
+    @property
+    def epochs_completed(self) -> int:
+        return len(self.history)
+
+
+def is_cpu_run(config: TrainConfig) -> bool:
+    return config.accelerator == "cpu" or (config.accelerator == "auto" and not torch.cuda.is_available())
+
+
+def resolved_precision(config: TrainConfig) -> str:
+    """For "auto": full precision on CPU (and MPS), bfloat16 mixed precision on GPUs with it, else float16."""
+    if config.precision != "auto":
+        return config.precision
+    if is_cpu_run(config) or config.accelerator == "mps":
+        return "32-true"
+    return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+
+
+def suggested_workers(config: TrainConfig, cores: int) -> int:
+    """Data-loader processes for a run on ``cores`` CPU cores.
+
+    On a GPU: one per core. On a CPU the network takes about 15 times the CPU time of the input
+    pipeline, and worker processes compete with torch's threads for the cores (on 2 cores, making
+    the batches in the training process was 1.4 to 1.9 times faster than 2 workers,
+    bench/train.py): none up to 4 cores, then a quarter of them.
+    """
+    if not is_cpu_run(config):
+        return cores
+    return 0 if cores <= 4 else cores // 4
+
+
+def dry_run_config(config: TrainConfig) -> TrainConfig:
+    """One epoch of :data:`DRY_RUN_STEPS` steps (every output is still written)."""
+    return dataclasses.replace(config, epochs=1, samples_per_epoch=DRY_RUN_STEPS * config.batch_size)
+
+
+def _model_config(
+    config: TrainConfig, data: TrainingData, resume: bool
+) -> tuple[TrainConfig, KeypointModel | None]:
+    """The config with the landmark head switched off if no training data has 3D landmarks, and the
+    keypoint model (empty when resuming: the weights come from the resume state)."""
+    model = config.model
+    if not model.landmarks:
+        log.info("no landmark head (--no-pointhead)")
+        return config, None
+    if resume:
+        return config, KeypointModel.empty(model.num_shape_params)
+    keypoints = fit_training_keypoints(data.mix, model.num_shape_params, config.seed)
+    if keypoints is None:
+        log.warning(
+            "no training dataset has 3D landmarks (pt3d_68 with poses): training without a landmark head"
+        )
+        return dataclasses.replace(config, model=dataclasses.replace(model, landmarks=False)), None
+    return config, keypoints
+
+
+def _trainer(config: TrainConfig, callbacks: list[pl.Callback], dry_run: bool) -> pl.Trainer:
+    cpu = is_cpu_run(config)
+    try:
+        return pl.Trainer(
+            accelerator=config.accelerator,
+            devices=config.devices,
+            num_nodes=config.num_nodes,
+            precision=resolved_precision(config),
+            max_epochs=config.epochs,
+            callbacks=callbacks,
+            limit_train_batches=DRY_RUN_STEPS if dry_run else None,
+            limit_val_batches=DRY_RUN_STEPS if dry_run else None,
+            num_sanity_val_steps=0,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            use_distributed_sampler=False,
+            deterministic=cpu,
+            benchmark=not cpu,
+        )
+    except MisconfigurationException as e:
+        raise OpNetError(f"--accelerator {config.accelerator} --devices {config.devices}: {e}") from None
+
+
+@contextmanager
+def _run_environment(threads: int | None) -> Iterator[None]:
+    """Runs with ``threads`` torch threads; puts back the thread count and the deterministic-algorithms
+    switch (Lightning sets it for CPU runs) afterwards. Lightning's deprecation warning about torch's
+    pytree API (its code, not ours) is silenced while it runs."""
+    old_threads, old_deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
+            yield
+    finally:
+        torch.set_num_threads(old_threads)
+        torch.use_deterministic_algorithms(old_deterministic)
+
+
+def _prepare_folder(config: TrainConfig, paths: RunPaths, resume: bool, overwrite: bool) -> bool:
+    """Checks / creates the run folder (process 0); True if Lightning's resume state should be loaded."""
+    if rank_zero_only.rank != 0:
+        return resume and paths.resume.is_file()
+    if resume:
+        return check_resume(paths, config)
+    start_fresh(paths, overwrite)
+    return False
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How :func:`train` runs (see its arguments), as opposed to what it computes (the config)."""
+
+    workers: int
+    threads: int | None
+    dry_run: bool
+    progress: bool
+    on_epoch_end: EpochHook | None
+    started: float
+
+
+def train(
+    config: TrainConfig,
+    outdir: str | os.PathLike,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    workers: int = 0,
+    threads: int | None = None,
+    dry_run: bool = False,
+    progress: bool = True,
+    on_epoch_end: EpochHook | None = None,
+) -> TrainResult:
+    """Trains a pose network as ``config`` says and writes the run into ``outdir``.
+
+    ``resume``: continue the run in ``outdir`` (same config, except :data:`RESUME_SETTINGS`) from its
+    last completed epoch, with the same result as an uninterrupted run; an interrupted epoch is
+    repeated from its start. ``overwrite``: replace a run already in ``outdir``. ``workers``: data
+    loader processes (see :func:`suggested_workers`); ``threads``: torch threads (None: leave as is).
+    ``dry_run``: one epoch of 2 steps and 2 validation batches. ``on_epoch_end(row)`` is called
+    with each epoch's metrics row (:mod:`opnet.train.history`). Ctrl-C (at once) or SIGTERM (after
+    the current step) end the run with KeyboardInterrupt; the files of the last completed epoch stay.
+    """
+    options = _Options(workers, threads, dry_run, progress, on_epoch_end, time.monotonic())
+    config = dry_run_config(config) if dry_run else config
+    paths = RunPaths.of(outdir, config)
+    load_state = _prepare_folder(config, paths, resume, overwrite)
+    data = prepare_training_data(config)
+    config, keypoints = _model_config(config, data, load_state)
+    torch.manual_seed(config.seed)
+    net = create_model(config.model, keypoints)
+    if rank_zero_only.rank == 0:
+        write_config_file(config, paths.config, overwrite=resume)
+        _describe(config, data, net)
+    with _run_environment(threads):
+        result = _fit(config, paths, data, net, load_state, options)
+    if rank_zero_only.rank == 0:
+        log.info(summary(result))
+    return result
+
+
+def _describe(config: TrainConfig, data: TrainingData, net: PoseNet) -> None:
+    weighting = "loss" if config.ds_weighting else "sampling"
+    log.info("training mix (%s weighting):\n%s", weighting, data.mix.describe())
+    log.info("validation: %s", data.val_description)
+    parameters = sum(p.numel() for p in net.parameters())
+    log.info("model: %s, width %g, %d parameters", config.model.backbone, config.model.width, parameters)
+
+
+def _fit(
+    config: TrainConfig,
+    paths: RunPaths,
+    data: TrainingData,
+    net: PoseNet,
+    load_state: bool,
+    options: _Options,
+) -> TrainResult:
+    swa = SwaCallback(config, paths.swa, DRY_RUN_STEPS if options.dry_run else None) if config.swa else None
+    budget = TimeBudget(config.max_minutes, options.started) if config.max_minutes else None
+    recorder = RunRecorder(config, paths, swa, options.on_epoch_end)
+    bar = EpochProgress(config.batch_size) if options.progress else None
+    trainer = _trainer(config, [c for c in (bar, swa, recorder, budget) if c is not None], options.dry_run)
+    datamodule = PoseDataModule(data, config, options.workers, pin_memory=not is_cpu_run(config))
+    try:
+        trainer.fit(
+            PoseTrainingModule(config, net),
+            datamodule=datamodule,
+            ckpt_path=paths.resume if load_state else None,
+        )
+    except SystemExit:
+        if trainer.state.status == TrainerStatus.INTERRUPTED:
+            raise KeyboardInterrupt from None
+        raise
+    return TrainResult(
+        paths.outdir,
+        config,
+        recorder.history,
+        recorder.best,
+        paths.last,
+        paths.best,
+        paths.swa if swa is not None and paths.swa.is_file() else None,
+        swa.metrics if swa is not None else None,
+        paths.metrics,
+        paths.plot,
+        "time budget" if budget is not None and budget.stopped else None,
+    )
+
+
+def summary(result: TrainResult) -> str:
+    """A few lines for people: epochs, the best epoch and its errors, SWA, the files."""
+    lines = [
+        f"trained {result.epochs_completed} of {result.config.epochs} epochs"
+        + (f" (stopped by the {result.stopped_early})" if result.stopped_early else "")
+    ]
+    best = result.best
+    if best is not None and "val_mean_deg" in best:
+        lines.append(
+            f"best epoch {int(best['epoch'])}: validation MAE {best['val_mean_deg']:.2f} deg (pitch "
+            f"{best['val_pitch_deg']:.2f}, yaw {best['val_yaw_deg']:.2f}, roll {best['val_roll_deg']:.2f}), "
+            f"geodesic {best['val_geodesic_deg']:.2f} deg"
+        )
+    elif best is not None:
+        lines.append(f"best epoch {int(best['epoch'])}: validation loss {score_of(best):.4g}")
+    if result.swa_metrics and "val_mean_deg" in result.swa_metrics:
+        lines.append(f"SWA model: validation MAE {result.swa_metrics['val_mean_deg']:.2f} deg")
+    files = [
+        result.last_checkpoint,
+        result.best_checkpoint,
+        result.swa_checkpoint,
+        result.metrics_csv,
+        result.plot,
+    ]
+    lines.append("wrote " + ", ".join(str(f) for f in files if f is not None and f.exists()))
+    return "\n".join(lines)
