@@ -18,6 +18,7 @@ from opnet.cli import main
 from opnet.data import DatasetWriter
 from opnet.errors import OpNetError
 from opnet.models import load_checkpoint, load_model
+from opnet.runtime import load_pose_model
 from opnet.train import TrainConfig
 from opnet.train.inputs import fit_training_keypoints, prepare_training_data
 from opnet.train.module import TrainingDiverged, check_finite
@@ -106,6 +107,10 @@ def test_dry_run_defaults_yaml_and_flag_precedence(files, tmp_path, caplog):
     assert not any(k.startswith("train_nll") for k in rows[0])
     assert 0 <= float(rows[0]["val_mean_deg"]) <= 180 and float(rows[0]["train_total"]) > 0
     assert (out / "curves.png").read_bytes()[:4] == b"\x89PNG" and not (out / "swa.ckpt").exists()
+    # Without --no-onnx the final model (here: the last, no SWA) is exported for OpenTrack and checked.
+    onnx = load_pose_model(out / "last.onnx")
+    assert onnx.input_size == net.config.input_size and onnx.max_batch == 1
+    assert (out / "last.export.json").is_file()
 
 
 def test_augmentation_flags_and_workers_reach_the_batches(files, tmp_path):

@@ -14,7 +14,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -24,7 +24,7 @@ from lightning.pytorch.trainer.states import TrainerStatus
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
 from opnet.errors import OpNetError
-from opnet.models import KeypointModel, PoseNet, create_model
+from opnet.models import KeypointModel, PoseNet, create_model, load_model
 from opnet.train.callbacks import EpochHook, EpochProgress, RunRecorder, TimeBudget
 from opnet.train.config import TrainConfig, write_config_file
 from opnet.train.datamodule import PoseDataModule
@@ -58,6 +58,7 @@ class TrainResult:
     metrics_csv: Path
     plot: Path | None
     stopped_early: str | None
+    onnx: Path | None = None
 
     @property
     def epochs_completed(self) -> int:
@@ -215,8 +216,22 @@ def train(
     with _run_environment(threads):
         result = _fit(config, paths, data, net, load_state, options)
     if rank_zero_only.rank == 0:
+        if config.onnx:
+            result = replace(result, onnx=export_final_model(result, data.val.dataset.path, progress))
         log.info(summary(result))
     return result
+
+
+def export_final_model(result: TrainResult, check_data: Path, progress: bool = True) -> Path:
+    """OpenTrack's ONNX of the final model (the SWA model if the run made one, else the last), next to
+    its checkpoint; checked against PyTorch on crops of ``check_data`` (:func:`opnet.export.export_model`)."""
+    from opnet.export import ExportOptions, export_model
+
+    source = result.swa_checkpoint or result.last_checkpoint
+    path = source.with_suffix(".onnx")
+    options = ExportOptions(data=check_data, progress=progress)
+    export_model(load_model(source), path, options, overwrite=True, source=str(source))
+    return path
 
 
 def _describe(config: TrainConfig, data: TrainingData, net: PoseNet) -> None:
@@ -289,6 +304,7 @@ def summary(result: TrainResult) -> str:
         result.swa_checkpoint,
         result.metrics_csv,
         result.plot,
+        result.onnx,
     ]
     lines.append("wrote " + ", ".join(str(f) for f in files if f is not None and f.exists()))
     return "\n".join(lines)
