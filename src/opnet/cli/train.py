@@ -16,7 +16,8 @@ SETTING = "cfg."
 """Prefix of the argparse destinations that are training settings (the rest is the dotted setting name)."""
 
 
-def _settings(p: argparse.ArgumentParser) -> None:
+def _data_flags(p: argparse.ArgumentParser) -> None:
+    """Flags: dataset mix and validation."""
     data = p.add_argument_group("data")
     data.add_argument(
         "--ds",
@@ -45,6 +46,10 @@ def _settings(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="samples per epoch (default 10240)",
     )
+
+
+def _augmentation_flags(p: argparse.ArgumentParser) -> None:
+    """Flags: augmentation."""
     aug = p.add_argument_group("augmentation")
     aug.add_argument(
         "--no-imgaug",
@@ -66,6 +71,10 @@ def _settings(p: argparse.ArgumentParser) -> None:
         choices=("original", "landmarks", "extent_to_forehead"),
         help="face box that frames the crop (default: original)",
     )
+
+
+def _model_flags(p: argparse.ArgumentParser) -> None:
+    """Flags: network."""
     model = p.add_argument_group("model")
     model.add_argument(
         "--backbone", dest="cfg.model.backbone", metavar="NAME", help="mobilenetv1 (default) or resnet18"
@@ -112,6 +121,10 @@ def _settings(p: argparse.ArgumentParser) -> None:
         const=True,
         help="predict uncertainties and train them with the NLL losses",
     )
+
+
+def _optimisation_flags(p: argparse.ArgumentParser) -> None:
+    """Flags: optimisation and run length."""
     opt = p.add_argument_group("optimisation")
     opt.add_argument("--epochs", dest="cfg.epochs", type=int, metavar="N", help="epochs (default 200)")
     opt.add_argument("--lr", dest="cfg.lr", type=float, metavar="LR", help="learning rate (default 1e-3)")
@@ -133,6 +146,10 @@ def _settings(p: argparse.ArgumentParser) -> None:
         metavar="MIN",
         help="stop after the last epoch that fits into this time",
     )
+
+
+def _hardware_flags(p: argparse.ArgumentParser) -> None:
+    """Flags: devices (Lightning)."""
     hw = p.add_argument_group("hardware (Lightning)")
     hw.add_argument(
         "--accelerator",
@@ -154,6 +171,11 @@ def _settings(p: argparse.ArgumentParser) -> None:
         choices=("auto", "32-true", "16-mixed", "bf16-mixed"),
         help="default auto: 32-bit on CPU, mixed on GPU",
     )
+
+
+def _settings(p: argparse.ArgumentParser) -> None:
+    for add_flags in (_data_flags, _augmentation_flags, _model_flags, _optimisation_flags, _hardware_flags):
+        add_flags(p)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
