@@ -36,6 +36,21 @@ def test_rotation_loss_is_half_angle_sine_squared_and_sign_invariant():
     assert loss.shape == (50,)
 
 
+def test_sine_rotation_loss_grows_linearly_with_the_angle_and_has_a_gradient_at_zero():
+    a, b = random_quats(50, 3), random_quats(50, 4)
+    angle = geodesic_distance(a.numpy(), b.numpy())
+    loss = rotation_loss(a, b, "sin")
+    assert loss.numpy() == pytest.approx(np.abs(np.sin(angle / 2)), abs=2e-4)  # smoothed by 1e-4 at 0
+    assert torch.allclose(rotation_loss(a, -b, "sin"), loss)
+    q = a[:1].clone().requires_grad_(True)
+    rotation_loss(q, a[:1], "sin").sum().backward()
+    assert torch.isfinite(q.grad).all()
+    small = rotation_loss(a[:1], torch.nn.functional.normalize(a[:1] + 1e-3 * b[:1], dim=-1), "sin")
+    assert float(small) > float(rotation_loss(a[:1], torch.nn.functional.normalize(a[:1] + 1e-3 * b[:1], dim=-1)))
+    with pytest.raises(ValueError, match="rotation metric 'l7'"):
+        rotation_loss(a, b, "l7")
+
+
 def test_position_and_box_losses():
     pred = torch.tensor([[0.1, 0.2, 1.0], [0.0, 0.0, 0.5]])
     target = torch.tensor([[0.3, 0.2, 1.5], [0.0, 0.0, 0.5]])

@@ -16,7 +16,7 @@ from opnet.errors import OpNetError
 
 SUBCOMMANDS = (
     "inspect", "show", "synth", "prepare", "join", "filter", "split", "download", "train", "evaluate",
-    "export", "predict", "track", "augment3d", "pseudolabel",
+    "export", "predict", "track", "augment3d", "pseudolabel", "demo",
 )
 
 

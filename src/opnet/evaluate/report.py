@@ -42,11 +42,14 @@ def _markdown(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
-def metrics_table(rows: list[Row]) -> str:
-    """One markdown row per model and ROI choice; landmark columns only if some row has them."""
+def metrics_table(rows: list[Row], first_column: str = "Model") -> str:
+    """One markdown row per model and ROI choice; landmark columns only if some row has them.
+
+    ``first_column``: the header of the column of ``Row.model`` (e.g. "Data" for rows that differ by dataset).
+    """
     columns = _METRIC_COLUMNS + (_NME_COLUMNS if any(r.metrics.nme2d_avg_pct is not None for r in rows) else [])
     body = [[r.model, r.roi.label, *(_fmt(getattr(r.metrics, key)) for _, key in columns)] for r in rows]
-    return _markdown(["Model", "ROI", *(name for name, _ in columns)], body)
+    return _markdown([first_column, "ROI", *(name for name, _ in columns)], body)
 
 
 def stability_table(result: EvaluationResult) -> str:

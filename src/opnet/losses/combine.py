@@ -35,7 +35,7 @@ TermFn = Callable[["PoseLoss", PoseNetOutput, PoseTargets], Tensor]
 
 # Term name -> (mask field of PoseTargets, or None for every sample; per-sample function).
 TERMS: dict[str, tuple[str | None, TermFn]] = {
-    "rot": ("has_quat", lambda c, o, t: rotation_loss(o.quat, t.quat)),
+    "rot": ("has_quat", lambda c, o, t: rotation_loss(o.quat, t.quat, c.config.rot_metric)),
     "xy": ("has_pos_size", lambda c, o, t: xy_loss(o.pos_size, t.pos_size)),
     "size": ("has_pos_size", lambda c, o, t: size_loss(o.pos_size, t.pos_size)),
     "box": ("has_box", lambda c, o, t: box_loss(o.box, t.box)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -28,14 +30,15 @@ def _px(p: ArrayLike) -> tuple[int, int]:
 
 
 def draw_pose_axes(image: NDArray[np.uint8], q: ArrayLike, centre: ArrayLike, length: float,
-                   thickness: int = 2) -> None:
-    """Head axes of pose ``q`` (xyzw) from ``centre`` (x, y), orthographic, ``length`` px long."""
+                   thickness: int = 2, colors: Sequence[tuple[int, int, int]] = AXIS_COLORS) -> None:
+    """Head axes of pose ``q`` (xyzw) from ``centre`` (x, y), orthographic, ``length`` px long,
+    in ``colors`` (RGB of +x, +y and forward)."""
     m = quat_to_matrix(q)
     directions = (m[:, 0], m[:, 1], -m[:, 2])
     # Draw the axis pointing furthest into the screen first, so nearer ones stay visible.
     for k in np.argsort([-d[2] for d in directions]):
         tip = np.asarray(centre, dtype=np.float64)[:2] + length * directions[k][:2]
-        cv2.line(image, _px(centre), _px(tip), AXIS_COLORS[k], thickness, cv2.LINE_AA, _SHIFT)
+        cv2.line(image, _px(centre), _px(tip), colors[k], thickness, cv2.LINE_AA, _SHIFT)
 
 
 def draw_roi(image: NDArray[np.uint8], roi: ArrayLike, color: tuple[int, int, int] = ROI_COLOR,
