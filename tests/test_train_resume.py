@@ -98,3 +98,26 @@ def test_a_killed_run_leaves_a_loadable_checkpoint_and_resumes(small_dataset, tm
     assert train_cli("--resume", out, "--max-minutes", "1e-6") == 0
     assert [int(r["epoch"]) for r in metrics(out)] == list(range(1, done + 2))
     assert load_checkpoint(out / "last.ckpt")[1]["epoch"] == done + 1
+
+
+def test_ctrl_c_becomes_a_stop_after_the_step_only_where_lightning_listens_for_sigterm():
+    from opnet.train.interrupt import stop_after_step
+
+    received = []
+    old_term = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    old_int = signal.getsignal(signal.SIGINT)
+    try:
+        with stop_after_step():
+            os.kill(os.getpid(), signal.SIGINT)  # the first: a SIGTERM, handled between steps
+            time.sleep(0.05)
+            assert received == [signal.SIGTERM]
+            with pytest.raises(KeyboardInterrupt):  # the second: at once
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        with pytest.raises(KeyboardInterrupt), stop_after_step():  # nobody listens for SIGTERM
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
+    assert signal.getsignal(signal.SIGINT) is old_int

@@ -29,6 +29,7 @@ from opnet.train.callbacks import EpochHook, EpochProgress, RunRecorder, TimeBud
 from opnet.train.config import TrainConfig, write_config_file
 from opnet.train.datamodule import PoseDataModule
 from opnet.train.history import Row
+from opnet.train.interrupt import stop_after_step
 from opnet.train.inputs import TrainingData, fit_training_keypoints, prepare_training_data
 from opnet.train.module import PoseTrainingModule
 from opnet.train.outputs import RunPaths, check_resume, start_fresh
@@ -199,8 +200,9 @@ def train(
     repeated from its start. ``overwrite``: replace a run already in ``outdir``. ``workers``: data
     loader processes (see :func:`suggested_workers`); ``threads``: torch threads (None: leave as is).
     ``dry_run``: one epoch of 2 steps and 2 validation batches. ``on_epoch_end(row)`` is called
-    with each epoch's metrics row (:mod:`opnet.train.history`). Ctrl-C (at once) or SIGTERM (after
-    the current step) end the run with KeyboardInterrupt; the files of the last completed epoch stay.
+    with each epoch's metrics row (:mod:`opnet.train.history`). Ctrl-C or SIGTERM end the run with
+    KeyboardInterrupt after the current step (a second Ctrl-C at once, :mod:`opnet.train.interrupt`);
+    the files of the last completed epoch stay.
     """
     options = _Options(workers, threads, dry_run, progress, on_epoch_end, time.monotonic())
     config = dry_run_config(config) if dry_run else config
@@ -257,11 +259,12 @@ def _fit(
     trainer = _trainer(config, [c for c in (bar, swa, recorder, budget) if c is not None], options.dry_run)
     datamodule = PoseDataModule(data, config, options.workers, pin_memory=not is_cpu_run(config))
     try:
-        trainer.fit(
-            PoseTrainingModule(config, net),
-            datamodule=datamodule,
-            ckpt_path=paths.resume if load_state else None,
-        )
+        with stop_after_step():
+            trainer.fit(
+                PoseTrainingModule(config, net),
+                datamodule=datamodule,
+                ckpt_path=paths.resume if load_state else None,
+            )
     except SystemExit:
         if trainer.state.status == TrainerStatus.INTERRUPTED:
             raise KeyboardInterrupt from None
