@@ -29,8 +29,8 @@ from opnet.train.callbacks import EpochHook, EpochProgress, RunRecorder, TimeBud
 from opnet.train.config import TrainConfig, write_config_file
 from opnet.train.datamodule import PoseDataModule
 from opnet.train.history import Row
-from opnet.train.interrupt import stop_after_step
 from opnet.train.inputs import TrainingData, fit_training_keypoints, prepare_training_data
+from opnet.train.interrupt import stop_after_step
 from opnet.train.module import PoseTrainingModule
 from opnet.train.outputs import RunPaths, check_resume, start_fresh
 from opnet.train.swa import SwaCallback
