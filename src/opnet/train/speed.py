@@ -21,9 +21,11 @@ from opnet.train.module import PoseTrainingModule
 from opnet.train.sampler import SampleKey
 
 
-def training_step_rate(config: TrainConfig, mix: DatasetMix, steps: int = 5, include_data: bool = True) -> float:
+def training_step_rate(config: TrainConfig, mix: DatasetMix, steps: int = 10, include_data: bool = True,
+                       warmup: int = 3) -> float:
     """Images/s of training steps of ``config``'s network on batches of ``mix`` (median of ``steps``
-    timed steps after one warm-up step), in this process with torch's current thread count.
+    timed steps after ``warmup`` steps: the first steps of a process run slower), in this process
+    with torch's current thread count.
 
     The network has the run's shape but its own weights; nothing of a run is touched.
     """
@@ -40,11 +42,11 @@ def training_step_rate(config: TrainConfig, mix: DatasetMix, steps: int = 5, inc
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
     fixed = None if include_data else batch(0)
     times = []
-    for step in range(steps + 1):
+    for step in range(warmup + steps):
         start = time.perf_counter()
         optimizer.zero_grad()
         module.training_step(fixed or batch(step), step).backward()
         module.configure_gradient_clipping(optimizer)
         optimizer.step()
         times.append(time.perf_counter() - start)
-    return config.batch_size / statistics.median(times[1:])
+    return config.batch_size / statistics.median(times[warmup:])
