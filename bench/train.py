@@ -22,45 +22,24 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import torch
 
 from opnet.augment import AugmentConfig
-from opnet.models import ModelConfig, create_model
+from opnet.models import ModelConfig
 from opnet.synth.config import SynthConfig
 from opnet.synth.generate import generate_dataset
 from opnet.train import MixSource, TrainConfig, build_mix, train
-from opnet.train.data import MixDataset
-from opnet.train.inputs import fit_training_keypoints
-from opnet.train.module import PoseTrainingModule
-from opnet.train.sampler import SampleKey
+from opnet.train.speed import training_step_rate
 
 CASES = (("mobilenetv1", 0.5), ("mobilenetv1", 1.0), ("resnet18", 1.0))
 
 
 def model_step_rate(config: TrainConfig, data: Path, steps: int) -> float:
     """Images/s of the training step alone (median step time) on one fixed augmented batch."""
-    mix = build_mix([MixSource("bench", data)])
-    batch = MixDataset(mix, config.augment, seed=0).__getitems__(
-        [SampleKey(0, k, 0, k % int(mix.sizes[0])) for k in range(config.batch_size)]
-    )
-    torch.manual_seed(0)
-    net = create_model(config.model, fit_training_keypoints(mix, config.model.num_shape_params, 0))
-    module = PoseTrainingModule(config, net)
-    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
-    times = []
-    for k in range(steps + 1):
-        start = time.perf_counter()
-        optimizer.zero_grad()
-        module.training_step(batch, k).backward()
-        module.configure_gradient_clipping(optimizer)
-        optimizer.step()
-        times.append(time.perf_counter() - start)
-    return config.batch_size / statistics.median(times[1:])
+    return training_step_rate(config, build_mix([MixSource("bench", data)]), steps, include_data=False, warmup=1)
 
 
 def loop_rate(config: TrainConfig, outdir: Path, workers: int, threads: int | None) -> float:

@@ -45,7 +45,7 @@ def training_step_rate(config: TrainConfig, mix: DatasetMix, steps: int = 10, in
     for step in range(warmup + steps):
         start = time.perf_counter()
         optimizer.zero_grad()
-        module.training_step(fixed or batch(step), step).backward()
+        module.training_step(batch(step) if fixed is None else fixed, step).backward()
         module.configure_gradient_clipping(optimizer)
         optimizer.step()
         times.append(time.perf_counter() - start)
