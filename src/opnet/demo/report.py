@@ -37,12 +37,13 @@ def _relative(result: DemoResult, path: Path | None) -> str | None:
 def _training(result: DemoResult) -> dict[str, Any]:
     run = result.training
     best = run.best or {}
+    images = int(sum(row["samples"] for row in run.history))
     return {
         "epochs_planned": run.config.epochs,
         "epochs_completed": run.epochs_completed,
         "stopped_early": run.stopped_early,
-        "images_trained": int(sum(row["samples"] for row in run.history)),
-        "images_per_s": sum(row["samples"] for row in run.history) / sum(row["train_s"] for row in run.history),
+        "images_trained": images,
+        "images_per_s": images / sum(row["train_s"] for row in run.history),
         "best_epoch": int(best["epoch"]) if "epoch" in best else None,
         "best_validation_mean_deg": best.get("val_mean_deg"),
         "swa_validation_mean_deg": (run.swa_metrics or {}).get("val_mean_deg"),
