@@ -32,13 +32,23 @@ AFLW_MINI = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "af
 
 def whole_pipeline(source: Path, folder: Path, limit: int | None) -> None:
     start, start_cpu = time.perf_counter(), time.process_time()
-    summary = augment_dataset(source, folder / "out.h5", AugmentConfig(), seed=1, workers=1, limit=limit,
-                              overwrite=True, progress=False)
+    summary = augment_dataset(
+        source,
+        folder / "out.h5",
+        AugmentConfig(),
+        seed=1,
+        workers=1,
+        limit=limit,
+        overwrite=True,
+        progress=False,
+    )
     seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
     views = summary.views - summary.kept  # the source photos are copied, not rendered
-    print(f"{source.name}: {summary.kept} faces, {views} rendered views in {seconds:.1f} s: "
-          f"{views / seconds:5.1f} views/s per core (wall clock), {1000 * cpu / views:5.1f} ms CPU per view "
-          f"= {views / cpu:5.1f} views per CPU-second (all included)")
+    print(
+        f"{source.name}: {summary.kept} faces, {views} rendered views in {seconds:.1f} s: "
+        f"{views / seconds:5.1f} views/s per core (wall clock), {1000 * cpu / views:5.1f} ms CPU per view "
+        f"= {views / cpu:5.1f} views per CPU-second (all included)"
+    )
 
 
 def stages(source: Path, index: int) -> None:
@@ -67,7 +77,9 @@ def stages(source: Path, index: int) -> None:
         encode_image(image, jpeg_quality=95)
     timings["JPEG"] = (time.perf_counter() - start) / len(images + closed)
     size = sample[ds.image_field].shape
-    print(f"stages, {source.name} sample {index} ({size[1]}x{size[0]}, head size {fit.params.coords[2]:.0f} px):")
+    print(
+        f"stages, {source.name} sample {index} ({size[1]}x{size[0]}, head size {fit.params.coords[2]:.0f} px):"
+    )
     for name, seconds in timings.items():
         print(f"  {name:32s} {1000 * seconds:7.1f} ms")
 
@@ -75,7 +87,9 @@ def stages(source: Path, index: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--faces", type=int, default=8, help="generated source faces (default 8)")
-    parser.add_argument("--data", type=Path, help="a real dataset to time as well (default: aflw2kmini.h5 if present)")
+    parser.add_argument(
+        "--data", type=Path, help="a real dataset to time as well (default: aflw2kmini.h5 if present)"
+    )
     args = parser.parse_args()
     cv2.setNumThreads(1)
     start = time.perf_counter()
@@ -84,8 +98,13 @@ def main() -> None:
     real = args.data or (AFLW_MINI if AFLW_MINI.exists() else None)
     with tempfile.TemporaryDirectory() as folder, threadpool_limits(1, user_api="blas"):
         synthetic = Path(folder) / "frontal.h5"
-        generate_dataset(synthetic, args.faces, SynthConfig(yaw_max_deg=20, pitch_max_deg=15, roll_max_deg=10,
-                                                            samples_per_identity=1), seed=3, progress=False)
+        generate_dataset(
+            synthetic,
+            args.faces,
+            SynthConfig(yaw_max_deg=20, pitch_max_deg=15, roll_max_deg=10, samples_per_identity=1),
+            seed=3,
+            progress=False,
+        )
         whole_pipeline(synthetic, Path(folder), None)
         stages(synthetic, 0)
         if real is not None:

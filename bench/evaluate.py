@@ -32,17 +32,25 @@ def make_dataset(path: Path, count: int, size: int = 450) -> None:
             image = cv2.GaussianBlur(rng.integers(0, 255, (size, size), dtype=np.uint8), (0, 0), 3)
             cx, cy, r = rng.uniform(180, 270), rng.uniform(180, 270), rng.uniform(80, 120)
             cv2.ellipse(image, (int(cx), int(cy)), (int(r * 0.8), int(r)), 0, 0, 360, 200, -1)
-            pts = np.column_stack([rng.uniform(cx - r, cx + r, 68), rng.uniform(cy - r, cy + r, 68),
-                                   rng.normal(0, 10, 68)]).astype(np.float32)
-            w.append({"images": image, "rois": np.array([cx - r, cy - r, cx + r, cy + r], np.float32),
-                      "coords": np.array([cx, cy, r], np.float32), "pt3d_68": pts,
-                      "quats": euler_to_quat(rng.uniform(-0.8, 0.8, 3)).astype(np.float32)})
+            pts = np.column_stack(
+                [rng.uniform(cx - r, cx + r, 68), rng.uniform(cy - r, cy + r, 68), rng.normal(0, 10, 68)]
+            ).astype(np.float32)
+            w.append(
+                {
+                    "images": image,
+                    "rois": np.array([cx - r, cy - r, cx + r, cy + r], np.float32),
+                    "coords": np.array([cx, cy, r], np.float32),
+                    "pt3d_68": pts,
+                    "quats": euler_to_quat(rng.uniform(-0.8, 0.8, 3)).astype(np.float32),
+                }
+            )
 
 
 def images_per_second(model_path: Path, data: Path, threads: int, stability: bool) -> float:
     model = load_pose_model(model_path, threads)
-    settings = EvaluationSettings(threads=threads, progress=False,
-                                  stability=StabilitySettings() if stability else None)
+    settings = EvaluationSettings(
+        threads=threads, progress=False, stability=StabilitySettings() if stability else None
+    )
     with open_dataset(data) as ds:
         evaluate_models([model], ds, EvaluationSettings(threads=threads, progress=False))  # warm-up
         start = time.perf_counter()

@@ -144,10 +144,12 @@ def print_table(paths: list[Path], results: dict[int, dict], reference: Path) ->
 def describe_own_models(width: float, reference: Path) -> str:
     convs, weights = backbone_convolutions(width)
     ref_convs, ref_weights = reference_convolutions(reference)
-    return (f"own models: untrained MobileNetV1 width {width} ({convs} convolutions + BlurPool filters, "
-            f"{weights / 1e6:.2f} M weights; reference {reference.name}: {ref_convs} convolutions, "
-            f"{ref_weights / 1e6:.2f} M weights), exported as float32, int8 (calibrated on "
-            f"{'aflw2kmini crops' if AFLW_MINI.is_file() else 'synthetic heads'}) and float16")
+    return (
+        f"own models: untrained MobileNetV1 width {width} ({convs} convolutions + BlurPool filters, "
+        f"{weights / 1e6:.2f} M weights; reference {reference.name}: {ref_convs} convolutions, "
+        f"{ref_weights / 1e6:.2f} M weights), exported as float32, int8 (calibrated on "
+        f"{'aflw2kmini crops' if AFLW_MINI.is_file() else 'synthetic heads'}) and float16"
+    )
 
 
 def time_localizer(path: Path, iterations: int, cores: int) -> None:
@@ -155,15 +157,20 @@ def time_localizer(path: Path, iterations: int, cores: int) -> None:
     for threads in sorted({1, cores}):
         localizer = Localizer(path, threads)
         ms = time_round_robin({"localizer": lambda k: localizer.localize(frame)}, iterations)["localizer"]
-        print(f"localizer 640x480 frame, threads={threads}: p50 {np.median(ms):.2f} ms, "
-              f"p90 {np.percentile(ms, 90):.2f} ms")
+        print(
+            f"localizer 640x480 frame, threads={threads}: p50 {np.median(ms):.2f} ms, "
+            f"p90 {np.percentile(ms, 90):.2f} ms"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="*", type=Path,
-                        help="models to compare with the reference (.onnx or checkpoints; "
-                             "default: export our own)")
+    parser.add_argument(
+        "models",
+        nargs="*",
+        type=Path,
+        help="models to compare with the reference (.onnx or checkpoints; default: export our own)",
+    )
     parser.add_argument("--reference", type=Path, default=REFERENCE)
     parser.add_argument("--localizer", type=Path, default=LOCALIZER)
     parser.add_argument("--iterations", type=int, default=300)

@@ -25,8 +25,15 @@ def timed_run(num_samples: int, config: SynthConfig, workers: int, folder: Path)
     With workers the CPU seconds are not the whole cost: the workers are children of the
     forkserver process (:mod:`opnet.parallel`), not of this one, so their time is not counted."""
     start_wall, start_cpu = time.perf_counter(), _cpu_seconds()
-    generate_dataset(folder / f"bench-{workers}.h5", num_samples, config, seed=1, workers=workers,
-                     overwrite=True, progress=False)
+    generate_dataset(
+        folder / f"bench-{workers}.h5",
+        num_samples,
+        config,
+        seed=1,
+        workers=workers,
+        overwrite=True,
+        progress=False,
+    )
     return time.perf_counter() - start_wall, _cpu_seconds() - start_cpu
 
 
@@ -50,8 +57,10 @@ def main() -> None:
         for workers in sorted({1, cores}):
             wall, cpu = timed_run(args.n, config, workers, Path(folder))
             rate = args.n / wall
-            line = (f"synth {args.size}x{args.size}, {workers} process(es): {rate:6.1f} samples/s = "
-                    f"{rate / workers:5.1f} samples/s per core (wall clock)")
+            line = (
+                f"synth {args.size}x{args.size}, {workers} process(es): {rate:6.1f} samples/s = "
+                f"{rate / workers:5.1f} samples/s per core (wall clock)"
+            )
             if workers == 1:
                 line += f"; {1000 * cpu / args.n:5.1f} ms CPU per sample = {args.n / cpu:5.1f} samples/s per CPU-second"
             print(line)

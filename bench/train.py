@@ -39,7 +39,9 @@ CASES = (("mobilenetv1", 0.5), ("mobilenetv1", 1.0), ("resnet18", 1.0))
 
 def model_step_rate(config: TrainConfig, data: Path, steps: int) -> float:
     """Images/s of the training step alone (median step time) on one fixed augmented batch."""
-    return training_step_rate(config, build_mix([MixSource("bench", data)]), steps, include_data=False, warmup=1)
+    return training_step_rate(
+        config, build_mix([MixSource("bench", data)]), steps, include_data=False, warmup=1
+    )
 
 
 def loop_rate(config: TrainConfig, outdir: Path, workers: int, threads: int | None) -> float:

@@ -13,13 +13,15 @@ from opnet.models import KeypointModel, ModelConfig, PoseNet, create_model
 NUM_SHAPE_PARAMS = 6
 
 
-def small_net(seed: int = 0, width: float = 0.25, landmarks: bool = True,
-              uncertainty: bool = True) -> PoseNet:
+def small_net(
+    seed: int = 0, width: float = 0.25, landmarks: bool = True, uncertainty: bool = True
+) -> PoseNet:
     """A small MobileNetV1 in eval mode, with non-trivial batch-norm statistics and landmark head."""
     torch.manual_seed(seed)
     keypoints = KeypointModel(torch.randn(68, 3) * 0.3, torch.randn(NUM_SHAPE_PARAMS, 68, 3) * 0.05)
-    config = ModelConfig(width=width, num_shape_params=NUM_SHAPE_PARAMS, landmarks=landmarks,
-                         uncertainty=uncertainty)
+    config = ModelConfig(
+        width=width, num_shape_params=NUM_SHAPE_PARAMS, landmarks=landmarks, uncertainty=uncertainty
+    )
     net = create_model(config, keypoints)
     with torch.no_grad():
         net(torch.randn(16, 1, 129, 129) * 0.3)  # running statistics move away from 0 / 1

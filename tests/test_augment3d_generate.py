@@ -29,7 +29,9 @@ STANDARD_FIELDS = {"images", "quats", "coords", "pt3d_68", "rois"}
 @pytest.fixture(scope="module")
 def frontal(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("a3d") / "frontal.h5"
-    config = SynthConfig(image_size=96, yaw_max_deg=20, pitch_max_deg=10, roll_max_deg=10, samples_per_identity=1)
+    config = SynthConfig(
+        image_size=96, yaw_max_deg=20, pitch_max_deg=10, roll_max_deg=10, samples_per_identity=1
+    )
     generate_dataset(path, 3, config, seed=4, workers=1, progress=False)
     return path
 
@@ -57,7 +59,7 @@ def test_one_sequence_per_face_source_first_then_a_view_per_bin(frontal, augment
         assert out.read_image_bytes(start) == source.read_image_bytes(k)
         for name in ("quats", "coords", "pt3d_68", "rois"):
             np.testing.assert_allclose(out.read_field(name)[start], source.read_field(name)[k], atol=1e-4)
-        headings = np.rad2deg(np.abs(quat_to_hpb(quats[start + 1:end])[:, 0]))
+        headings = np.rad2deg(np.abs(quat_to_hpb(quats[start + 1 : end])[:, 0]))
         assert np.all(np.diff(headings) > 0) and headings[-1] <= 90.0
     np.testing.assert_allclose(np.linalg.norm(quats, axis=1), 1.0, atol=1e-6)
     assert np.all(quats[:, 3] >= 0)
@@ -90,8 +92,13 @@ def test_limit_and_max_residual(frontal, tmp_path):
     assert (summary.faces, summary.kept) == (2, 2) and len(open_dataset(tmp_path / "two.h5").sequences) == 2
     residuals = summary.residuals
     threshold = float(np.mean(residuals))
-    strict = augment_dataset(frontal, tmp_path / "strict.h5",
-                             AugmentConfig(yaw_step_deg=30, max_residual_pct=threshold), limit=2, progress=False)
+    strict = augment_dataset(
+        frontal,
+        tmp_path / "strict.h5",
+        AugmentConfig(yaw_step_deg=30, max_residual_pct=threshold),
+        limit=2,
+        progress=False,
+    )
     assert strict.dropped == sum(r > threshold for r in residuals) and strict.kept == 2 - strict.dropped
     with pytest.raises(OpNetError, match="max-residual"):
         augment_dataset(frontal, tmp_path / "none.h5", AugmentConfig(max_residual_pct=1e-9), progress=False)
@@ -102,18 +109,31 @@ def test_pseudo_labels_only_start_a_full_fit(frontal, tmp_path):
     marked = tmp_path / "marked.h5"
     ds = open_dataset(frontal)
     specs = dict(ds.fields)
-    specs["quats"] = type(specs["quats"])("quats", specs["quats"].category, (4,), specs["quats"].dtype,
-                                          {**specs["quats"].attrs, "pseudo_label": np.bool_(True)})
+    specs["quats"] = type(specs["quats"])(
+        "quats",
+        specs["quats"].category,
+        (4,),
+        specs["quats"].dtype,
+        {**specs["quats"].attrs, "pseudo_label": np.bool_(True)},
+    )
     with DatasetWriter(marked, specs=specs, raw_coordinates=True) as w:
         for i in range(len(ds)):
-            w.append({name: (ds.read_image_bytes(i) if name == "images" else ds.read_field(name, [i], raw=True)[0])
-                      for name in specs})
+            w.append(
+                {
+                    name: (
+                        ds.read_image_bytes(i) if name == "images" else ds.read_field(name, [i], raw=True)[0]
+                    )
+                    for name in specs
+                }
+            )
     from opnet.augment3d.inputs import resolve_mode
 
     model = face_assets(None)[0]
     assert resolve_mode(open_dataset(marked), model, FitMode.AUTO) == FitMode.FULL
     assert resolve_mode(open_dataset(frontal), model, FitMode.AUTO) == FitMode.SHAPE
-    summary = augment_dataset(marked, tmp_path / "full.h5", AugmentConfig(yaw_step_deg=45), limit=1, progress=False)
+    summary = augment_dataset(
+        marked, tmp_path / "full.h5", AugmentConfig(yaw_step_deg=45), limit=1, progress=False
+    )
     assert summary.kept == 1 and summary.residuals[0] < 2.0
 
 
@@ -129,9 +149,13 @@ def face_only_pickle(path: Path) -> None:
     w_shp = np.zeros((3 * keep.sum(), 40))
     w_shp[:, :25] = (model.shape_basis[:, keep] * flip / 20.0).reshape(25, -1).T
     landmarks = index[model.landmark_indices]
-    raw = {"u": (model.mean[keep] * flip * 1e5).reshape(-1, 1).astype(np.float32), "w_shp": w_shp.astype(np.float32),
-           "w_exp": np.zeros((3 * keep.sum(), 10), np.float32), "tri": index[tri].T.astype(np.int32),
-           "keypoints": (3 * landmarks[:, None] + np.arange(3)).ravel().astype(np.int64)}
+    raw = {
+        "u": (model.mean[keep] * flip * 1e5).reshape(-1, 1).astype(np.float32),
+        "w_shp": w_shp.astype(np.float32),
+        "w_exp": np.zeros((3 * keep.sum(), 10), np.float32),
+        "tri": index[tri].T.astype(np.int32),
+        "keypoints": (3 * landmarks[:, None] + np.arange(3)).ravel().astype(np.int64),
+    }
     path.write_bytes(pickle.dumps(raw, protocol=2))
 
 
@@ -140,7 +164,7 @@ def test_a_3ddfa_model_is_closed_with_a_skull_and_takes_shapeparams(tmp_path):
     model = load_3ddfa(tmp_path / "bfm.pkl")
     mesh = head_mesh(model)
     assert not is_closed(model.triangles) and len(mesh.extra) > 0
-    assert is_closed(mesh.triangles[len(model.triangles):] - model.num_vertices)
+    assert is_closed(mesh.triangles[len(model.triangles) :] - model.num_vertices)
     source = tmp_path / "labelled.h5"
     with DatasetWriter(source) as w:
         for seed in range(2):
@@ -148,18 +172,46 @@ def test_a_3ddfa_model_is_closed_with_a_skull_and_takes_shapeparams(tmp_path):
             quat, coords = euler_to_quat(np.deg2rad([5.0, 10.0 * seed, 0.0])), np.array([80.0, 80.0, 40.0])
             params = np.concatenate([person.shape, np.zeros(25)]).astype(np.float32)
             w.start_sequence()
-            w.append({"images": photo_of(person, quat, coords), "quats": quat, "coords": coords,
-                      "pt3d_68": true_pt3d(person, quat, coords), "shapeparams": params})
+            w.append(
+                {
+                    "images": photo_of(person, quat, coords),
+                    "quats": quat,
+                    "coords": coords,
+                    "pt3d_68": true_pt3d(person, quat, coords),
+                    "shapeparams": params,
+                }
+            )
     out = tmp_path / "bfm-out.h5"
-    assert main(["augment3d", str(source), str(out), "--face-model", str(tmp_path / "bfm.pkl"),
-                 "--yaw-step", "30", "--prob-closed-eyes", "0", "--workers", "1"]) == 0
+    assert (
+        main(
+            [
+                "augment3d",
+                str(source),
+                str(out),
+                "--face-model",
+                str(tmp_path / "bfm.pkl"),
+                "--yaw-step",
+                "30",
+                "--prob-closed-eyes",
+                "0",
+                "--workers",
+                "1",
+            ]
+        )
+        == 0
+    )
     ds = open_dataset(out)
     assert set(ds.fields) == STANDARD_FIELDS | {"shapeparams"} and len(ds.sequences) == 2
     shapeparams = ds.read_field("shapeparams")
     for i in range(len(ds)):
         params = shapeparams[i].astype(np.float64)
-        expected = landmarks_to_label(project(model.landmarks(params[:40], params[40:]), ds.read_field("quats")[i],
-                                              ds.read_field("coords")[i]))
+        expected = landmarks_to_label(
+            project(
+                model.landmarks(params[:40], params[40:]),
+                ds.read_field("quats")[i],
+                ds.read_field("coords")[i],
+            )
+        )
         np.testing.assert_allclose(ds.read_field("pt3d_68")[i], expected, atol=0.05)
 
 
@@ -175,14 +227,17 @@ def test_cli_writes_a_file_that_show_draws(frontal, tmp_path):
     assert main(["show", str(out), "-o", str(tmp_path / "grid.png")]) == 0
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--yaw-step", "0"], "--yaw-step 0"),
-    (["--yaw-step", "120"], "--yaw-step 120"),
-    (["--prob-closed-eyes", "1.5"], "--prob-closed-eyes"),
-    (["--fit", "labels"], "shapeparams"),
-    (["--face-model", "missing.pkl"], "no such file"),
-    (["--limit", "0"], "--limit 0"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--yaw-step", "0"], "--yaw-step 0"),
+        (["--yaw-step", "120"], "--yaw-step 120"),
+        (["--prob-closed-eyes", "1.5"], "--prob-closed-eyes"),
+        (["--fit", "labels"], "shapeparams"),
+        (["--face-model", "missing.pkl"], "no such file"),
+        (["--limit", "0"], "--limit 0"),
+    ],
+)
 def test_cli_errors_name_the_flag(frontal, tmp_path, capsys, args, message):
     assert run_cli(str(frontal), str(tmp_path / "x.h5"), "--workers", "1", *args) == 2
     assert message in capsys.readouterr().err
@@ -210,7 +265,13 @@ def test_landmark_only_files_are_fitted_and_broken_samples_dropped(frontal, tmp_
             points = source.read_field("pt2d_68")[i]
             if i == 1:
                 points = np.full_like(points, np.nan)
-            w.append({"images": source.read_image_bytes(i), "pt2d_68": points, "rois": source.read_field("rois")[i]})
+            w.append(
+                {
+                    "images": source.read_image_bytes(i),
+                    "pt2d_68": points,
+                    "rois": source.read_field("rois")[i],
+                }
+            )
     from opnet.augment3d.inputs import resolve_mode
 
     assert resolve_mode(open_dataset(path), face_assets(None)[0], FitMode.AUTO) == FitMode.FULL

@@ -76,8 +76,9 @@ def test_closing_the_eyes_moves_only_the_eye_region(assets):
     closed = close_eyes(vertices, model.landmark_indices, 1.0)
     lm = closed[model.landmark_indices]
     for upper, lower in ((37, 41), (38, 40), (43, 47), (44, 46)):
-        assert abs(lm[upper, 1] - lm[lower, 1]) < 0.1 * abs(vertices[model.landmark_indices][upper, 1]
-                                                           - vertices[model.landmark_indices][lower, 1])
+        assert abs(lm[upper, 1] - lm[lower, 1]) < 0.1 * abs(
+            vertices[model.landmark_indices][upper, 1] - vertices[model.landmark_indices][lower, 1]
+        )
     moved = np.linalg.norm(closed - vertices, axis=1) > 1e-9
     assert np.all(np.abs(vertices[moved, 1] - vertices[model.landmark_indices][36:48, 1].mean()) < 0.4)
     assert np.all(vertices[moved, 2] < -0.5)  # the front of the face only

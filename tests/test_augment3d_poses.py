@@ -39,8 +39,10 @@ def test_hpb_agrees_with_aflw_angles_one_at_a_time():
 def test_at_profile_pitch_is_an_inplane_rotation():
     profile = hpb_to_quat([np.pi / 2, 0.0, 0.0])
     pitched = hpb_to_quat([np.pi / 2, 0.3, 0.0])
-    assert geodesic_distance(pitched, quat_multiply(inplane_rotation_quat(0.3), profile)) < 1e-9 or \
-        geodesic_distance(pitched, quat_multiply(inplane_rotation_quat(-0.3), profile)) < 1e-9
+    assert (
+        geodesic_distance(pitched, quat_multiply(inplane_rotation_quat(0.3), profile)) < 1e-9
+        or geodesic_distance(pitched, quat_multiply(inplane_rotation_quat(-0.3), profile)) < 1e-9
+    )
 
 
 @pytest.mark.parametrize("heading, step", [(12.0, 5.0), (-33.0, 5.0), (0.0, 10.0), (80.0, 5.0), (89.5, 5.0)])

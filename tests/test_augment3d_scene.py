@@ -97,7 +97,9 @@ def test_the_head_leaves_no_trace_where_it_was(known_photo):
     from dataclasses import replace
 
     image, labels = render_view(replace(scene, photo=marked), turned(quat, 70.0))
-    moved = project(scene.mesh.vertices(scene.params.shape, scene.params.expression), labels["quats"], labels["coords"])
+    moved = project(
+        scene.mesh.vertices(scene.params.shape, scene.params.expression), labels["quats"], labels["coords"]
+    )
     head_now, _ = head_depth(moved, scene.mesh.triangles, *photo.shape[:2])
     import cv2
 
@@ -128,7 +130,9 @@ def test_spotlight_lights_the_side_the_face_turns_to(known_photo):
     light = sample_spotlight(np.random.default_rng(0), new)
     lit, _ = render_view(scene, new, ViewSettings(spotlight=light))
     ratio = ((lit.astype(float) + 1) / (plain.astype(float) + 1)).mean(axis=-1)
-    moved = project(scene.mesh.vertices(scene.params.shape, scene.params.expression), labels["quats"], labels["coords"])
+    moved = project(
+        scene.mesh.vertices(scene.params.shape, scene.params.expression), labels["quats"], labels["coords"]
+    )
     head = np.isfinite(head_depth(moved, scene.mesh.triangles, *photo.shape[:2])[0])
     columns = np.nonzero(head.any(axis=0))[0]
     middle = 0.5 * (columns.min() + columns.max())

@@ -13,7 +13,7 @@ N = 20000
 
 def many(config: AugmentConfig, n: int = N, seed: int = 0):
     rng = np.random.default_rng(seed)
-    u, z = zip(*(draw(rng, config) for _ in range(n)))
+    u, z = zip(*(draw(rng, config) for _ in range(n)), strict=True)
     return params_from_draws(np.stack(u), np.stack(z), config)
 
 

@@ -56,19 +56,25 @@ def test_no_images(tmp_path):
 
 
 def test_wrong_shape_for_category(tmp_path):
-    path = make_h5(tmp_path / "bad.h5", images=jpeg_field(2), quats=(np.zeros((2, 3), np.float32), {"category": "q"}))
+    path = make_h5(
+        tmp_path / "bad.h5", images=jpeg_field(2), quats=(np.zeros((2, 3), np.float32), {"category": "q"})
+    )
     with pytest.raises(DataError, match=r"bad.h5: field 'quats': category 'q' needs per-sample shape \(4,\)"):
         open_dataset(path)
 
 
 def test_category_contradicting_shape(tmp_path):
-    path = make_h5(tmp_path / "bad.h5", images=jpeg_field(2), pts=(np.zeros((2, 68, 4), np.float32), {"category": "pts"}))
+    path = make_h5(
+        tmp_path / "bad.h5", images=jpeg_field(2), pts=(np.zeros((2, 68, 4), np.float32), {"category": "pts"})
+    )
     with pytest.raises(DataError, match="field 'pts': category 'pts' needs per-sample shape"):
         open_dataset(path)
 
 
 def test_integer_labels_refused(tmp_path):
-    path = make_h5(tmp_path / "bad.h5", images=jpeg_field(2), rois=(np.zeros((2, 4), np.int32), {"category": "roi"}))
+    path = make_h5(
+        tmp_path / "bad.h5", images=jpeg_field(2), rois=(np.zeros((2, 4), np.int32), {"category": "roi"})
+    )
     with pytest.raises(DataError, match="field 'rois': category 'roi' needs float values"):
         open_dataset(path)
 
@@ -84,7 +90,9 @@ def test_unknown_category_and_storage(tmp_path):
 
 
 def test_inconsistent_lengths(tmp_path):
-    path = make_h5(tmp_path / "bad.h5", images=jpeg_field(3), rois=(np.zeros((2, 4), np.float32), {"category": "roi"}))
+    path = make_h5(
+        tmp_path / "bad.h5", images=jpeg_field(3), rois=(np.zeros((2, 4), np.float32), {"category": "roi"})
+    )
     with pytest.raises(DataError, match="field 'rois': has 2 samples but other fields have 3"):
         open_dataset(path)
 
@@ -113,7 +121,9 @@ def test_image_filename_outside_the_dataset_folder_is_refused(tmp_path, name):
     cv2.imwrite(str(tmp_path / "outside.png"), face_image(np.random.default_rng(0)))
     cv2.imwrite(str(tmp_path / "data" / "ok.png"), face_image(np.random.default_rng(0)))
     names = np.array(["ok.png", name], dtype=h5py.string_dtype())
-    path = make_h5(tmp_path / "data" / "f.h5", images=(names, {"category": "img", "storage": "image_filename"}))
+    path = make_h5(
+        tmp_path / "data" / "f.h5", images=(names, {"category": "img", "storage": "image_filename"})
+    )
     ds = open_dataset(path)
     assert ds[0]["images"].shape == (96, 96)
     with pytest.raises(DataError, match=r"field 'images', sample 1: image file name .* (outside|relative)"):
@@ -127,7 +137,9 @@ def test_image_filename_pointing_outside_via_symlink_is_refused(tmp_path):
     cv2.imwrite(str(tmp_path / "secret.png"), face_image(np.random.default_rng(0)))
     (tmp_path / "data" / "link.png").symlink_to(tmp_path / "secret.png")
     names = np.array(["link.png"], dtype=h5py.string_dtype())
-    path = make_h5(tmp_path / "data" / "f.h5", images=(names, {"category": "img", "storage": "image_filename"}))
+    path = make_h5(
+        tmp_path / "data" / "f.h5", images=(names, {"category": "img", "storage": "image_filename"})
+    )
     with pytest.raises(DataError, match="outside the dataset folder"):
         open_dataset(path)
 

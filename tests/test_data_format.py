@@ -56,7 +56,7 @@ def test_round_trip_of_the_original_file_is_bit_exact(tmp_path):
             assert a[name].shape == b[name].shape, name
             assert attrs(a[name]) == attrs(b[name]), name
             if name == "images":
-                assert all(x.tobytes() == y.tobytes() for x, y in zip(a[name][...], b[name][...]))
+                assert all(x.tobytes() == y.tobytes() for x, y in zip(a[name][...], b[name][...], strict=True))
             else:
                 assert a[name][...].tobytes() == b[name][...].tobytes(), name
 
@@ -66,8 +66,13 @@ def test_written_file_has_the_documented_layout(small_dataset):
         assert f["images"].attrs["storage"] == "varsize_image_buffer"
         assert bool(f["images"].attrs["lossy"]) is True
         assert h5py.check_vlen_dtype(f["images"].dtype) == np.uint8
-        for name, cat, shape in [("rois", "roi", (4,)), ("coords", "xys", (3,)), ("quats", "q", (4,)),
-                                 ("pt3d_68", "pts", (68, 3)), ("shapeparams", "", (50,))]:
+        for name, cat, shape in [
+            ("rois", "roi", (4,)),
+            ("coords", "xys", (3,)),
+            ("quats", "q", (4,)),
+            ("pt3d_68", "pts", (68, 3)),
+            ("shapeparams", "", (50,)),
+        ]:
             assert f[name].attrs["category"] == cat
             assert f[name].dtype == np.float32 and f[name].shape == (12, *shape)
             assert f[name].chunks is not None and f[name].maxshape[0] is None
@@ -199,7 +204,7 @@ def test_several_dataloader_workers_read_the_same(small_dataset):
     ds[0]  # open the handle in the parent first: workers must not share it
     loader = DataLoader(ds, batch_size=None, num_workers=2, multiprocessing_context="fork")
     parallel = [s["images"].numpy() for s in loader]
-    assert all(np.array_equal(a, b) for a, b in zip(serial, parallel))
+    assert all(np.array_equal(a, b) for a, b in zip(serial, parallel, strict=True))
 
 
 def test_points_and_centres_are_stored_in_pixel_centre_coordinates(tmp_path):
@@ -219,4 +224,8 @@ def test_points_and_centres_are_stored_in_pixel_centre_coordinates(tmp_path):
     assert ds.read_field("coords", raw=True)[0].tolist() == [5.0, 6.0, 7.0]
     with DatasetWriter(tmp_path / "raw.h5", raw_coordinates=True) as w:
         w.append({"coords": np.array([5.0, 6.0, 7.0])})
-    assert open_dataset(tmp_path / "raw.h5", require_images=False).read_field("coords")[0].tolist() == [5.5, 6.5, 7.0]
+    assert open_dataset(tmp_path / "raw.h5", require_images=False).read_field("coords")[0].tolist() == [
+        5.5,
+        6.5,
+        7.0,
+    ]

@@ -15,7 +15,9 @@ from opnet.demo.run import DemoPaths, generate_data, prepare_outdir
 from opnet.errors import OpNetError
 from opnet.synth import SynthConfig
 
-TINY = DemoConfig(train_samples=16, heldout_samples=8, synth=SynthConfig(image_size=48, samples_per_identity=4))
+TINY = DemoConfig(
+    train_samples=16, heldout_samples=8, synth=SynthConfig(image_size=48, samples_per_identity=4)
+)
 
 
 def test_a_new_or_empty_folder_is_used_and_a_full_one_refused(tmp_path):
@@ -73,8 +75,9 @@ def test_training_config_keeps_opentracks_input_and_outputs():
     assert (run.epochs, run.max_minutes, run.ds, run.seed) == (7, 3.0, "t.h5", 0)
     assert run.model.width == config.model.width and run.lr == config.lr
     assert config.train_seed != config.heldout_seed
-    assert {DemoConfig(seed=s).train_seed for s in range(4)}.isdisjoint({DemoConfig(seed=s).heldout_seed
-                                                                         for s in range(4)})
+    assert {DemoConfig(seed=s).train_seed for s in range(4)}.isdisjoint(
+        {DemoConfig(seed=s).heldout_seed for s in range(4)}
+    )
 
 
 def test_dry_run_is_tiny_and_keeps_the_seed():

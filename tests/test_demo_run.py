@@ -22,8 +22,17 @@ from opnet.runtime import load_pose_model
 pytestmark = pytest.mark.slow
 
 REAL_FACES = AFLW_MINI if AFLW_MINI.is_file() else None
-METRICS_KEYS = {"schema", "settings", "machine", "seconds", "training", "model", "mean_mae_deg", "evaluations",
-                "files"}
+METRICS_KEYS = {
+    "schema",
+    "settings",
+    "machine",
+    "seconds",
+    "training",
+    "model",
+    "mean_mae_deg",
+    "evaluations",
+    "files",
+}
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +49,12 @@ def dry_run(tmp_path_factory) -> tuple[Path, str]:
 def test_the_report_folder_holds_every_file(dry_run):
     outdir, _ = dry_run
     report = outdir / "report"
-    assert sorted(p.name for p in report.iterdir()) == ["metrics.json", "predictions.png", "results.md",
-                                                         "training.png"]
+    assert sorted(p.name for p in report.iterdir()) == [
+        "metrics.json",
+        "predictions.png",
+        "results.md",
+        "training.png",
+    ]
     assert not [p for p in outdir.iterdir() if p.name.startswith(".")]  # no temporary folder left
     metrics = json.loads((report / "metrics.json").read_text())
     assert set(metrics) == METRICS_KEYS and metrics["schema"] == "opnet-demo/1"

@@ -35,8 +35,23 @@ def one_line_error(code, err, *fragments):
 
 def test_evaluates_an_onnx_model_and_writes_outputs(onnx_model, small_dataset, tmp_path, capsys):
     out_json, out_csv = tmp_path / "r.json", tmp_path / "r.csv"
-    code, out, err = run_cli([onnx_model, onnx_model, "--data", small_dataset, "--ensemble", "--json", out_json,
-                              "--per-sample", out_csv, "--threads", "1", "-v"], capsys)
+    code, out, err = run_cli(
+        [
+            onnx_model,
+            onnx_model,
+            "--data",
+            small_dataset,
+            "--ensemble",
+            "--json",
+            out_json,
+            "--per-sample",
+            out_csv,
+            "--threads",
+            "1",
+            "-v",
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "model_version 4" in out and "| id.onnx#2 " in out and "| ensemble " in out
     doc = json.loads(out_json.read_text())
@@ -62,7 +77,9 @@ def test_bad_inputs_give_one_line_errors(onnx_model, small_dataset, tmp_path, ca
     assert one_line_error(code, err, "--data biwi: set DATADIR")
     code, _, err = run_cli([tmp_path / "model.pt", "--data", small_dataset], capsys)
     assert one_line_error(code, err, "model.pt: no such model file")
-    code, _, err = run_cli([onnx_model, "--data", small_dataset, "--comprehensive-roi", "--roi-expansion", "1.2"], capsys)
+    code, _, err = run_cli(
+        [onnx_model, "--data", small_dataset, "--comprehensive-roi", "--roi-expansion", "1.2"], capsys
+    )
     assert one_line_error(code, err, "--comprehensive-roi")
     code, _, err = run_cli([onnx_model, "--data", small_dataset, "--fov", "60"], capsys)
     assert one_line_error(code, err, "--fov only applies with --alignment perspective")
@@ -80,8 +97,10 @@ def test_dataset_names_resolve_through_datadir(onnx_model, small_dataset, capsys
 @needs_shared(AFLW_MINI)
 def test_real_model_on_real_aflw_samples(tmp_path, capsys):
     out_json, out_csv, out_png = tmp_path / "r.json", tmp_path / "r.csv", tmp_path / "r.png"
-    code, out, err = run_cli([POSE_MODEL, "--data", AFLW_MINI, "--json", out_json, "--per-sample", out_csv,
-                              "--plot", out_png], capsys)
+    code, out, err = run_cli(
+        [POSE_MODEL, "--data", AFLW_MINI, "--json", out_json, "--per-sample", out_csv, "--plot", out_png],
+        capsys,
+    )
     assert code == 0, err
     doc = json.loads(out_json.read_text())
     assert doc["dataset"]["evaluated"] == 16 and doc["dataset"]["dropped_by_filter"] == 0
@@ -101,8 +120,9 @@ def test_real_model_on_real_aflw_samples(tmp_path, capsys):
 def test_real_model_results_are_consistent():
     model = load_pose_model(POSE_MODEL)
     with open_dataset(AFLW_MINI) as ds:
-        result = evaluate_models([model], ds, EvaluationSettings(comprehensive_roi=True, ensemble=True,
-                                                                 progress=False))
+        result = evaluate_models(
+            [model], ds, EvaluationSettings(comprehensive_roi=True, ensemble=True, progress=False)
+        )
     rows = {(r.model, r.roi.label): r for r in result.rows}
     assert len(rows) == 12
     for (name, label), row in rows.items():
@@ -117,5 +137,8 @@ def test_real_model_results_are_consistent():
         boxes = roi_from_points(ds.read_field("pt3d_68"))
         assert np.allclose(ds.read_field("rois") + 0.5, boxes, atol=1e-4)
     for e in ("1.0", "1.1", "1.2"):
-        stored, landmarks = rows[(model.name, f"stored x{e}")].metrics, rows[(model.name, f"landmarks x{e}")].metrics
+        stored, landmarks = (
+            rows[(model.name, f"stored x{e}")].metrics,
+            rows[(model.name, f"landmarks x{e}")].metrics,
+        )
         assert abs(stored.mean_deg - landmarks.mean_deg) < 0.5

@@ -47,4 +47,6 @@ def test_ensemble_of_one_is_the_model_and_positions_are_means():
     assert np.allclose(same.quat, one.quat) and np.allclose(same.coords, one.coords)
     assert np.allclose(same.points, one.points)
     two = average_predictions([one, prediction(-q, one.coords + 2.0)])
-    assert np.allclose(two.quat, one.quat) and np.allclose(two.coords, one.coords + 1.0) and two.points is None
+    assert (
+        np.allclose(two.quat, one.quat) and np.allclose(two.coords, one.coords + 1.0) and two.points is None
+    )

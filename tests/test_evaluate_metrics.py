@@ -17,7 +17,9 @@ def deg_quat(pitch, yaw, roll):
 
 
 def test_wrap_around_at_180_degrees():
-    d = np.rad2deg(metrics.wrapped_angle_difference(np.deg2rad([179, 10, -170, 90]), np.deg2rad([-179, 350, 170, -90])))
+    d = np.rad2deg(
+        metrics.wrapped_angle_difference(np.deg2rad([179, 10, -170, 90]), np.deg2rad([-179, 350, 170, -90]))
+    )
     assert np.allclose(d, [2, 20, 20, 180])
     assert np.allclose(np.rad2deg(metrics.angle_difference(np.deg2rad(-179), np.deg2rad(179))), 2)
 
@@ -51,7 +53,10 @@ def test_geodesic_error_is_the_angle_between_rotations():
     b = Rotation.from_euler("x", 0, degrees=True).as_quat()
     assert np.isclose(np.rad2deg(metrics.geodesic_errors(a[None], b[None]))[0], 10)
     # Two 90 deg rotations about different axes are 120 deg apart.
-    c, d = Rotation.from_euler("x", 90, degrees=True).as_quat(), Rotation.from_euler("y", 90, degrees=True).as_quat()
+    c, d = (
+        Rotation.from_euler("x", 90, degrees=True).as_quat(),
+        Rotation.from_euler("y", 90, degrees=True).as_quat(),
+    )
     assert np.isclose(np.rad2deg(metrics.geodesic_errors(c[None], d[None]))[0], 120)
 
 
@@ -93,13 +98,32 @@ def test_yaw_bins_and_their_means():
 def test_summary_reports_degrees_and_percent_and_none_for_missing_parts():
     euler = np.deg2rad([[1.0, 2.0, 3.0], [3.0, 4.0, 5.0]])
     s = metrics.summarize(euler, np.deg2rad([4.0, 6.0]))
-    assert (s.samples, s.pitch_deg, s.yaw_deg, s.roll_deg, s.mean_deg) == (2, pytest.approx(2), pytest.approx(3),
-                                                                           pytest.approx(4), pytest.approx(3))
+    assert (s.samples, s.pitch_deg, s.yaw_deg, s.roll_deg, s.mean_deg) == (
+        2,
+        pytest.approx(2),
+        pytest.approx(3),
+        pytest.approx(4),
+        pytest.approx(3),
+    )
     assert s.geodesic_deg == pytest.approx(5) and s.xy_pct is None and s.nme3d_pct is None
-    full = metrics.summarize(euler, [0.1, 0.1], [[0.03, 0.04, 0.02], [0.03, 0.04, 0.02]], [0.01, 0.03], [0.02, 0.04],
-                             [[True, False, False], [True, False, False]])
-    assert full.xy_pct == pytest.approx(5) and full.size_pct == pytest.approx(2) and full.nme3d_pct == pytest.approx(2)
-    assert full.nme2d_0_30_pct == pytest.approx(3) and full.nme2d_30_60_pct is None and full.nme2d_avg_pct is None
+    full = metrics.summarize(
+        euler,
+        [0.1, 0.1],
+        [[0.03, 0.04, 0.02], [0.03, 0.04, 0.02]],
+        [0.01, 0.03],
+        [0.02, 0.04],
+        [[True, False, False], [True, False, False]],
+    )
+    assert (
+        full.xy_pct == pytest.approx(5)
+        and full.size_pct == pytest.approx(2)
+        and full.nme3d_pct == pytest.approx(2)
+    )
+    assert (
+        full.nme2d_0_30_pct == pytest.approx(3)
+        and full.nme2d_30_60_pct is None
+        and full.nme2d_avg_pct is None
+    )
 
 
 @given(st.floats(-3.1, 3.1), st.floats(-1.5, 1.5), st.floats(-3.1, 3.1), st.floats(-0.3, 0.3))

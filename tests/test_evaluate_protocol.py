@@ -19,7 +19,14 @@ def test_filter_keeps_poses_below_99_degrees_and_non_negative_sizes():
     # yaw 98 deg has no decomposition with |yaw| < 90 but pitch = roll = 180: dropped, as in the original.
     assert keep.tolist() == [True, False, False, False, True, False]
     assert keep_mask(euler_to_quat(pyr), coords, limit_deg=None).all()
-    assert keep_mask(euler_to_quat(pyr), None, limit_deg=121).tolist() == [True, True, True, False, True, True]
+    assert keep_mask(euler_to_quat(pyr), None, limit_deg=121).tolist() == [
+        True,
+        True,
+        True,
+        False,
+        True,
+        True,
+    ]
 
 
 @pytest.fixture
@@ -36,8 +43,14 @@ def test_roi_choices(labelled, tmp_path, rng):
         assert roi_choices(ds) == [RoiChoice(RoiSource.LANDMARKS, 1.1)]
         assert roi_choices(ds, "stored", 1.2) == [RoiChoice(RoiSource.STORED, 1.2)]
         every = roi_choices(ds, comprehensive=True)
-        assert [c.label for c in every] == ["landmarks x1.0", "landmarks x1.1", "landmarks x1.2",
-                                            "stored x1.0", "stored x1.1", "stored x1.2"]
+        assert [c.label for c in every] == [
+            "landmarks x1.0",
+            "landmarks x1.1",
+            "landmarks x1.2",
+            "stored x1.0",
+            "stored x1.1",
+            "stored x1.2",
+        ]
         pts = ds.read_field("pt3d_68")
         assert np.allclose(dataset_rois(ds, RoiSource.LANDMARKS), roi_from_points(pts))
         assert np.allclose(dataset_rois(ds, RoiSource.STORED), ds.read_field("rois"))

@@ -17,7 +17,6 @@ from opnet.evaluate.report import (
     CSV_COLUMNS,
     SCHEMA,
     metrics_from_json,
-    result_to_json,
     text_report,
     write_json,
     write_per_sample_csv,
@@ -29,8 +28,11 @@ STABILITY = StabilitySettings(shifts_px=(1.0,), scales=(0.98,), noise_stds=(4.0,
 @pytest.fixture
 def result(small_dataset):
     with open_dataset(small_dataset) as ds:
-        return evaluate_models([FakeModel(yaw_gain=2.0), FakeModel(name="other", quat=(0, 0.1, 0, 1))], ds,
-                               EvaluationSettings(ensemble=True, stability=STABILITY, comprehensive_roi=True, **QUIET))
+        return evaluate_models(
+            [FakeModel(yaw_gain=2.0), FakeModel(name="other", quat=(0, 0.1, 0, 1))],
+            ds,
+            EvaluationSettings(ensemble=True, stability=STABILITY, comprehensive_roi=True, **QUIET),
+        )
 
 
 def leaves(value, path=""):
@@ -48,12 +50,16 @@ def test_json_round_trip_and_schema(result, tmp_path):
     path = write_json(result, tmp_path / "out.json")
     doc = json.loads(path.read_text())
     assert doc["schema"] == SCHEMA and doc["dataset"] == {
-        "path": str(result.dataset), "samples": 12, "evaluated": 12, "dropped_by_filter": 0}
+        "path": str(result.dataset),
+        "samples": 12,
+        "evaluated": 12,
+        "dropped_by_filter": 0,
+    }
     assert doc["protocol"]["alignment"] == "none" and doc["protocol"]["fov_deg"] is None
     assert len(doc["protocol"]["roi_choices"]) == 6 and doc["protocol"]["stability"]["noise_draws"] == 2
     assert [m["name"] for m in doc["models"]] == ["fake", "other"]
     assert len(doc["results"]) == 18 and {r["model"] for r in doc["results"]} == {"fake", "other", "ensemble"}
-    for entry, row in zip(doc["results"], result.rows):
+    for entry, row in zip(doc["results"], result.rows, strict=True):
         assert metrics_from_json(entry["metrics"]) == row.metrics
         assert entry["roi"] == {"source": row.roi.source.value, "expansion": row.roi.expansion}
     assert set(doc["stability"]["models"]) == {"fake", "other"}
@@ -72,8 +78,11 @@ def test_text_report_has_a_row_per_model_and_roi(result):
     text = text_report(result)
     lines = text.splitlines()
     assert "12 samples, 12 evaluated, 0 dropped by the pose filter" in lines[0]
-    table = [line for line in lines if line.startswith("| fake") or line.startswith("| other")
-             or line.startswith("| ensemble")]
+    table = [
+        line
+        for line in lines
+        if line.startswith("| fake") or line.startswith("| other") or line.startswith("| ensemble")
+    ]
     assert len(table) == 18 + 6  # 18 accuracy rows, 2 models x 3 stability families
     assert "| Model " in text and "Geodesic°" in text and "NME3d%" not in text
     assert "Stability" in text and "noise 4" in text
@@ -85,8 +94,9 @@ def test_per_sample_csv(result, tmp_path):
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == CSV_COLUMNS and len(rows) == 18 * 12
     first = result.rows[0]
-    got = np.array([[float(r["err_pitch_deg"]), float(r["err_yaw_deg"]), float(r["err_roll_deg"])]
-                    for r in rows[:12]])
+    got = np.array(
+        [[float(r["err_pitch_deg"]), float(r["err_yaw_deg"]), float(r["err_roll_deg"])] for r in rows[:12]]
+    )
     assert np.allclose(got, np.rad2deg(first.samples.euler_err), atol=1e-4)
     assert np.isclose(got.mean(), first.metrics.mean_deg, atol=1e-4)
     assert rows[0]["nme3d_pct"] == "" and rows[0]["model"] == "fake" and rows[0]["roi_source"] == "landmarks"

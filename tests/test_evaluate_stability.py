@@ -11,7 +11,9 @@ from opnet.evaluate import EvaluationSettings, StabilitySettings, evaluate_model
 from opnet.evaluate.stability import all_variants, perturbation_families, spread
 from opnet.geometry import euler_to_quat
 
-SETTINGS = StabilitySettings(shifts_px=(0.5, 1.0, 2.0), scales=(0.98, 1.02), noise_stds=(2.0, 8.0), noise_draws=3)
+SETTINGS = StabilitySettings(
+    shifts_px=(0.5, 1.0, 2.0), scales=(0.98, 1.02), noise_stds=(2.0, 8.0), noise_draws=3
+)
 
 
 @pytest.fixture
@@ -19,9 +21,14 @@ def uniform_faces(tmp_path):
     path = tmp_path / "uniform.h5"
     with DatasetWriter(path) as w:
         for k in range(4):
-            w.append({"images": np.full((60, 80), 90, np.uint8), "rois": np.array([20, 10, 40, 34], np.float32) + k,
-                      "coords": np.array([30 + k, 22 + k, 9], np.float32),
-                      "quats": euler_to_quat([0.1 * k, 0.2, 0.0]).astype(np.float32)})
+            w.append(
+                {
+                    "images": np.full((60, 80), 90, np.uint8),
+                    "rois": np.array([20, 10, 40, 34], np.float32) + k,
+                    "coords": np.array([30 + k, 22 + k, 9], np.float32),
+                    "quats": euler_to_quat([0.1 * k, 0.2, 0.0]).astype(np.float32),
+                }
+            )
     return path
 
 
@@ -47,12 +54,15 @@ def test_a_model_blind_to_its_input_has_no_angle_spread(uniform_faces):
 
 def test_on_a_uniform_image_only_noise_moves_an_input_dependent_model(uniform_faces):
     with open_dataset(uniform_faces) as ds:
-        result = evaluate_models([FakeModel(yaw_gain=5.0)], ds, EvaluationSettings(stability=SETTINGS, **QUIET))
+        result = evaluate_models(
+            [FakeModel(yaw_gain=5.0)], ds, EvaluationSettings(stability=SETTINGS, **QUIET)
+        )
     spreads = {s.family: s for s in result.stability["fake"]}
     assert spreads["shift"].yaw_deg < 1e-9 and spreads["scale"].yaw_deg < 1e-9
     assert 0 < spreads["noise 2"].yaw_deg < spreads["noise 8"].yaw_deg
     assert spreads["noise 8"].pitch_deg < 1e-9 and spreads["noise 8"].geodesic_deg == pytest.approx(
-        spreads["noise 8"].yaw_deg, rel=0.05)
+        spreads["noise 8"].yaw_deg, rel=0.05
+    )
 
 
 def test_spread_of_hand_made_predictions():

@@ -98,8 +98,10 @@ def test_bad_checkpoints_give_one_line_errors(tmp_path):
 
 
 def test_checkpoints_are_registered_without_importing_torch():
-    code = ("import sys, opnet.runtime, opnet.evaluate; "
-            "assert '.ckpt' in opnet.runtime.model_suffixes(); assert 'torch' not in sys.modules")
+    code = (
+        "import sys, opnet.runtime, opnet.evaluate; "
+        "assert '.ckpt' in opnet.runtime.model_suffixes(); assert 'torch' not in sys.modules"
+    )
     src = Path(opnet.__file__).parents[1]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")])}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)

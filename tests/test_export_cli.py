@@ -61,8 +61,22 @@ def test_export_writes_the_model_next_to_the_checkpoint_and_a_log(checkpoint, da
 
 def test_int8_export_prints_the_accuracy_change(checkpoint, data, tmp_path, capsys):
     out_path = tmp_path / "q.onnx"
-    code, out, err = run_cli([checkpoint, "--quantize", "int8", "--data", data, "--num-calibration", "8",
-                              "-o", out_path, "--threads", "1"], capsys)
+    code, out, err = run_cli(
+        [
+            checkpoint,
+            "--quantize",
+            "int8",
+            "--data",
+            data,
+            "--num-calibration",
+            "8",
+            "-o",
+            out_path,
+            "--threads",
+            "1",
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "| float32 " in out and "| int8 " in out and "also the calibration data" in out
     assert (tmp_path / "q.export.json").is_file()
@@ -83,7 +97,20 @@ def test_bad_arguments_give_one_line_errors(checkpoint, data, tmp_path, capsys):
     unlabelled = tmp_path / "unlabelled.h5"
     with DatasetWriter(unlabelled) as writer:
         writer.append({k: v for k, v in random_sample(np.random.default_rng(0)).items() if k != "quats"})
-    code, _, err = run_cli([checkpoint, "--fp16", "--data", data, "--eval", unlabelled, "-o", tmp_path / "x.onnx",
-                            "--threads", "1"], capsys)
+    code, _, err = run_cli(
+        [
+            checkpoint,
+            "--fp16",
+            "--data",
+            data,
+            "--eval",
+            unlabelled,
+            "-o",
+            tmp_path / "x.onnx",
+            "--threads",
+            "1",
+        ],
+        capsys,
+    )
     assert one_line_error(code, err, "unlabelled.h5", "'quats'")
     assert not (tmp_path / "x.onnx").exists()

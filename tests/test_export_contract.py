@@ -23,8 +23,13 @@ from opnet.export import ExportOptions, export_model
 from opnet.export.samples import dataset_inputs
 from opnet.runtime import load_pose_model
 
-CONTRACT_OUTPUTS = {"pos_size": [1, 3], "quat": [1, 4], "box": [1, 4], "rotaxis_scales_tril": [1, 3, 3],
-                    "pos_size_scales_tril": [1, 3, 3]}
+CONTRACT_OUTPUTS = {
+    "pos_size": [1, 3],
+    "quat": [1, 4],
+    "box": [1, 4],
+    "rotaxis_scales_tril": [1, 3, 3],
+    "pos_size_scales_tril": [1, 3, 3],
+}
 TRIL_OUTPUTS = ("rotaxis_scales_tril", "pos_size_scales_tril")
 
 
@@ -47,12 +52,15 @@ def contract_problems(path, inputs: np.ndarray) -> list[str]:
     if session.get_modelmeta().version != 4 or model.model_version != 4:
         problems.append(f"model_version {model.model_version}")
     runtime = {o.name: (o.type, o.shape) for o in session.get_outputs()}
-    problems += [f"runtime {n}: {runtime.get(n)}" for n, s in CONTRACT_OUTPUTS.items()
-                 if runtime.get(n) != ("tensor(float)", s)]
+    problems += [
+        f"runtime {n}: {runtime.get(n)}"
+        for n, s in CONTRACT_OUTPUTS.items()
+        if runtime.get(n) != ("tensor(float)", s)
+    ]
     if problems:
         return problems
     feed = session.get_inputs()[0].name
-    results = [dict(zip(runtime, session.run(list(runtime), {feed: x[None]}))) for x in inputs]
+    results = [dict(zip(runtime, session.run(list(runtime), {feed: x[None]}), strict=True)) for x in inputs]
     quat = np.concatenate([r["quat"] for r in results])
     if np.any(quat[:, 3] < 0) or not np.allclose(np.linalg.norm(quat, axis=1), 1.0, atol=1e-4):
         problems.append("quat not unit with w >= 0")
@@ -80,9 +88,11 @@ def exports(tmp_path_factory, data):
     """Contract exports of one small network in every precision: precision -> path."""
     folder = tmp_path_factory.mktemp("exports")
     net = small_net()
+
     def export(precision: str):
-        options = ExportOptions(precision=precision, data=data, num_calibration=16, num_validation=8,
-                                progress=False, threads=1)
+        options = ExportOptions(
+            precision=precision, data=data, num_calibration=16, num_validation=8, progress=False, threads=1
+        )
         return export_model(net, folder / f"{precision}.onnx", options).path
 
     return {p: export(p) for p in ("float32", "float16", "int8")}
@@ -124,4 +134,5 @@ def test_the_contract_check_finds_broken_files(tmp_path, exports, inputs):
     model.graph.initializer.append(onnx.numpy_helper.from_array(np.float32(1.0), "one"))
     onnx.save(model, tmp_path / "full.onnx")
     assert contract_problems(tmp_path / "full.onnx", inputs) == [
-        "rotaxis_scales_tril not lower-triangular with positive diagonal"]
+        "rotaxis_scales_tril not lower-triangular with positive diagonal"
+    ]

@@ -12,16 +12,23 @@ import torch
 from export_fixtures import NUM_SHAPE_PARAMS, crops_file, small_net
 
 from opnet.errors import OpNetError
-from opnet.export import ExportOptions, export_log_path, export_model
-from opnet.export import verify
+from opnet.export import ExportOptions, export_log_path, export_model, verify
 from opnet.export.samples import dataset_inputs
 from opnet.export.verify import Tolerance, compare, onnx_outputs, pytorch_outputs
 from opnet.geometry import euler_to_quat, quat_multiply
 from opnet.runtime import load_pose_model
 
-FULL_SHAPES = {"pos_size": (3,), "quat": (4,), "box": (4,), "rotaxis_scales_tril": (3, 3),
-               "pos_size_scales_tril": (3, 3), "pt3d_68": (68, 3), "shapeparams": (NUM_SHAPE_PARAMS,),
-               "pt3d_68_scales": (68, 3), "box_scales": (4,)}
+FULL_SHAPES = {
+    "pos_size": (3,),
+    "quat": (4,),
+    "box": (4,),
+    "rotaxis_scales_tril": (3, 3),
+    "pos_size_scales_tril": (3, 3),
+    "pt3d_68": (68, 3),
+    "shapeparams": (NUM_SHAPE_PARAMS,),
+    "pt3d_68_scales": (68, 3),
+    "box_scales": (4,),
+}
 FIELDS = {"pt3d_68": "points", "pt3d_68_scales": "points_scales"}
 
 
@@ -45,7 +52,7 @@ def test_full_export_matches_pytorch_on_a_batch(tmp_path, data, inputs):
     session = ort.InferenceSession(str(report.path), providers=["CPUExecutionProvider"])
     names = [o.name for o in session.get_outputs()]
     assert names == list(FULL_SHAPES) and session.get_inputs()[0].shape[0] == "batch"
-    got = dict(zip(names, session.run(names, {"x": inputs})))  # one call, batch of 5
+    got = dict(zip(names, session.run(names, {"x": inputs}), strict=True))  # one call, batch of 5
     with torch.inference_mode():
         want = net(torch.from_numpy(inputs))
     for name, shape in FULL_SHAPES.items():
@@ -64,8 +71,14 @@ def test_models_without_uncertainty_or_landmarks_export_what_they_have(tmp_path,
     report = export_model(small_net(uncertainty=False), tmp_path / "plain.onnx", options(data))
     assert report.outputs == ["pos_size", "quat", "box"]
     report = export_model(small_net(landmarks=False), tmp_path / "nolm.onnx", options(data, full=True))
-    assert report.outputs == ["pos_size", "quat", "box", "rotaxis_scales_tril", "pos_size_scales_tril",
-                              "box_scales"]
+    assert report.outputs == [
+        "pos_size",
+        "quat",
+        "box",
+        "rotaxis_scales_tril",
+        "pos_size_scales_tril",
+        "box_scales",
+    ]
 
 
 def test_a_wrong_file_is_reported_naming_the_output(tmp_path, data, inputs):
@@ -127,10 +140,14 @@ def test_float16_export_stores_half_precision_weights_and_float32_io(tmp_path, d
 def test_nothing_is_written_when_a_check_fails_or_the_file_exists(tmp_path, data, monkeypatch):
     net = small_net(seed=5)
     target = tmp_path / "model.onnx"
-    monkeypatch.setitem(verify.TOLERANCES, "float32", Tolerance(atol=-1.0, rtol=0.0, max_angle_deg=1.0,
-                                                                 mean_angle_deg=1.0))
-    with pytest.raises(OpNetError, match="model.onnx: not written, the export failed its checks: "
-                                         "onnxruntime does not reproduce PyTorch .*'quat'"):
+    monkeypatch.setitem(
+        verify.TOLERANCES, "float32", Tolerance(atol=-1.0, rtol=0.0, max_angle_deg=1.0, mean_angle_deg=1.0)
+    )
+    with pytest.raises(
+        OpNetError,
+        match="model.onnx: not written, the export failed its checks: "
+        "onnxruntime does not reproduce PyTorch .*'quat'",
+    ):
         export_model(net, target, options(data))
     assert list(tmp_path.iterdir()) == []
     monkeypatch.undo()
@@ -141,4 +158,6 @@ def test_nothing_is_written_when_a_check_fails_or_the_file_exists(tmp_path, data
     assert target.read_bytes() == before
     export_model(small_net(seed=6), target, options(data), overwrite=True)
     assert target.read_bytes() != before and sorted(p.name for p in tmp_path.iterdir()) == [
-        "model.export.json", "model.onnx"]
+        "model.export.json",
+        "model.onnx",
+    ]

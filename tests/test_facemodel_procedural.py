@@ -56,8 +56,10 @@ def test_no_folded_triangles_for_random_shapes(head, rng):
         a, b, c = (v[model.triangles[:, k]] for k in range(3))
         normals = np.cross(b - a, c - a)
         m = model.mean.astype(np.float64)
-        mean_normals = np.cross(m[model.triangles[:, 1]] - m[model.triangles[:, 0]],
-                                m[model.triangles[:, 2]] - m[model.triangles[:, 0]])
+        mean_normals = np.cross(
+            m[model.triangles[:, 1]] - m[model.triangles[:, 0]],
+            m[model.triangles[:, 2]] - m[model.triangles[:, 0]],
+        )
         assert np.mean(np.einsum("ij,ij->i", normals, mean_normals) > 0) > 0.999
 
 

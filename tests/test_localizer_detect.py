@@ -17,21 +17,31 @@ from opnet.runtime.haar import HaarDetector
 from opnet.runtime.localizer import Localizer, decode_localizer, localizer_input
 
 
-def make_localizer_onnx(path: Path, weight, bias, in_shape=(1, 1, 224, 288), out_name="logit_box",
-                        out_len=5) -> Path:
+def make_localizer_onnx(
+    path: Path, weight, bias, in_shape=(1, 1, 224, 288), out_name="logit_box", out_len=5
+) -> Path:
     """An ONNX file whose output is mean(x) * weight + bias, shape (1, out_len)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    nodes = [helper.make_node("ReduceMean", ["x"], ["m"], axes=[1, 2, 3], keepdims=0),
-             helper.make_node("Unsqueeze", ["m", "ax"], ["m1"]),
-             helper.make_node("MatMul", ["m1", "w"], ["mm"]),
-             helper.make_node("Add", ["mm", "b"], [out_name])]
-    inits = [numpy_helper.from_array(np.array([1], np.int64), "ax"),
-             numpy_helper.from_array(np.asarray(weight, np.float32).reshape(1, out_len), "w"),
-             numpy_helper.from_array(np.asarray(bias, np.float32).reshape(out_len), "b")]
-    graph = helper.make_graph(nodes, "localizer", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(in_shape))],
-                              [helper.make_tensor_value_info(out_name, TensorProto.FLOAT, [1, out_len])], inits)
+    nodes = [
+        helper.make_node("ReduceMean", ["x"], ["m"], axes=[1, 2, 3], keepdims=0),
+        helper.make_node("Unsqueeze", ["m", "ax"], ["m1"]),
+        helper.make_node("MatMul", ["m1", "w"], ["mm"]),
+        helper.make_node("Add", ["mm", "b"], [out_name]),
+    ]
+    inits = [
+        numpy_helper.from_array(np.array([1], np.int64), "ax"),
+        numpy_helper.from_array(np.asarray(weight, np.float32).reshape(1, out_len), "w"),
+        numpy_helper.from_array(np.asarray(bias, np.float32).reshape(out_len), "b"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "localizer",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(in_shape))],
+        [helper.make_tensor_value_info(out_name, TensorProto.FLOAT, [1, out_len])],
+        inits,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     onnx.save(model, str(path))
@@ -64,11 +74,14 @@ def test_decode_is_linear_in_the_frame_size():
     assert d.score == 0.5 and np.allclose(d.box, [0, 0, 640, 480])
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(in_shape=(1, 1, 129, 129)), "not a face localizer: inputs x tensor(float) [1, 1, 129, 129]"),
-    (dict(out_name="boxes"), "not a face localizer: outputs boxes"),
-    (dict(out_len=4), "expected float32 'logit_box' (1, 5)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(in_shape=(1, 1, 129, 129)), "not a face localizer: inputs x tensor(float) [1, 1, 129, 129]"),
+        (dict(out_name="boxes"), "not a face localizer: outputs boxes"),
+        (dict(out_len=4), "expected float32 'logit_box' (1, 5)"),
+    ],
+)
 def test_files_that_are_not_localizers_are_refused_naming_the_file(tmp_path, kwargs, message):
     n = kwargs.get("out_len", 5)
     path = make_localizer_onnx(tmp_path / "bad.onnx", np.zeros(n), np.zeros(n), **kwargs)
@@ -95,7 +108,10 @@ def test_faces_in_keeps_candidates_above_the_threshold():
         name = "two"
 
         def detect(self, image):
-            return [FaceDetection(np.array([0, 0, 10, 10.0]), 0.9), FaceDetection(np.array([5, 5, 9, 9.0]), 0.5)]
+            return [
+                FaceDetection(np.array([0, 0, 10, 10.0]), 0.9),
+                FaceDetection(np.array([5, 5, 9, 9.0]), 0.5),
+            ]
 
     assert [d.score for d in faces_in(Two(), np.zeros((4, 4), np.uint8))] == [0.9]
     assert len(faces_in(Two(), np.zeros((4, 4), np.uint8), min_score=0.1)) == 2
@@ -117,7 +133,7 @@ def test_real_localizer_box_overlaps_the_labelled_face_box():
     with open_dataset(AFLW_MINI) as ds:
         rois = ds.read_field("rois")
         found = [localizer.localize(ds.read_image(i)) for i in range(len(ds))]
-    ious = np.array([float(box_iou(d.box, roi)) for d, roi in zip(found, rois)])
+    ious = np.array([float(box_iou(d.box, roi)) for d, roi in zip(found, rois, strict=True)])
     # The localizer's box holds the whole head (taller than the landmark box): IoU 0.28-0.69, mean 0.57.
     assert all(d.score > 0.5 for d in found)
     assert ious.min() > 0.25 and ious.mean() > 0.5

@@ -46,7 +46,9 @@ def test_sine_rotation_loss_grows_linearly_with_the_angle_and_has_a_gradient_at_
     rotation_loss(q, a[:1], "sin").sum().backward()
     assert torch.isfinite(q.grad).all()
     small = rotation_loss(a[:1], torch.nn.functional.normalize(a[:1] + 1e-3 * b[:1], dim=-1), "sin")
-    assert float(small) > float(rotation_loss(a[:1], torch.nn.functional.normalize(a[:1] + 1e-3 * b[:1], dim=-1)))
+    assert float(small) > float(
+        rotation_loss(a[:1], torch.nn.functional.normalize(a[:1] + 1e-3 * b[:1], dim=-1))
+    )
     with pytest.raises(ValueError, match="rotation metric 'l7'"):
         rotation_loss(a, b, "l7")
 

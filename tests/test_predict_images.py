@@ -23,9 +23,13 @@ YAW_20 = euler_to_quat([0.0, np.deg2rad(20.0), 0.0])
 
 @pytest.fixture
 def pose_model(tmp_path):
-    outputs = {"quat": constant(YAW_20), "pos_size": constant([0.1, -0.2, 0.5]), "box": constant([-0.5, -0.5, 0.5, 0.5]),
-               "rotaxis_scales_tril": constant(tril([0.01, 0.02, 0.02])),
-               "pos_size_scales_tril": constant(tril([0.03, 0.04, 0.05]))}
+    outputs = {
+        "quat": constant(YAW_20),
+        "pos_size": constant([0.1, -0.2, 0.5]),
+        "box": constant([-0.5, -0.5, 0.5, 0.5]),
+        "rotaxis_scales_tril": constant(tril([0.01, 0.02, 0.02])),
+        "pos_size_scales_tril": constant(tril([0.03, 0.04, 0.05])),
+    }
     return make_pose_onnx(tmp_path / "pose.onnx", outputs, size=33)
 
 
@@ -61,7 +65,9 @@ def test_uncertainties_from_cholesky_factors_by_hand():
 
 def test_each_detected_face_gets_the_pose_of_its_crop(pose_model):
     model = load_pose_model(pose_model, threads=1)
-    faces = estimate_faces(model, FixedDetector([20, 20, 60, 60], [100, 10, 140, 50]), np.zeros((80, 160), np.uint8))
+    faces = estimate_faces(
+        model, FixedDetector([20, 20, 60, 60], [100, 10, 140, 50]), np.zeros((80, 160), np.uint8)
+    )
     assert len(faces) == 2
     # crop side int(40 * 1.05) = 42 around the box centre; pos_size (0.1, -0.2, 0.5) of its half side 21
     assert np.allclose(faces[0].coords, [40 + 2.1, 40 - 4.2, 10.5])
@@ -70,7 +76,9 @@ def test_each_detected_face_gets_the_pose_of_its_crop(pose_model):
     assert faces[0].rotation_std_deg == pytest.approx(np.rad2deg(0.03), rel=1e-5)
     assert faces[0].position_std_px == pytest.approx(21 * 0.05, rel=1e-5)
     assert faces[0].size_std_px == pytest.approx(21 * 0.05, rel=1e-5)
-    assert estimate_faces(model, FixedDetector([20, 20, 60, 60], score=0.3), np.zeros((80, 160), np.uint8)) == []
+    assert (
+        estimate_faces(model, FixedDetector([20, 20, 60, 60], score=0.3), np.zeros((80, 160), np.uint8)) == []
+    )
 
 
 def test_predict_images_writes_annotated_copies_and_reports_images_without_faces(pose_model, tmp_path):
@@ -129,13 +137,17 @@ def run_cli(args, capsys):
 
 def test_cli_prints_a_table_or_json_and_writes_pictures(pose_model, localizer, tmp_path, capsys):
     image = write_picture(tmp_path / "face.jpg")
-    code, out, err = run_cli([image, "--model", pose_model, "--localizer", localizer, "-o", tmp_path / "ann"], capsys)
+    code, out, err = run_cli(
+        [image, "--model", pose_model, "--localizer", localizer, "-o", tmp_path / "ann"], capsys
+    )
     assert code == 0, err
     assert "| image | face | yaw°" in out and f"| {image} | 0 | 20.0 |" in out
     assert (tmp_path / "ann" / "face.jpg").is_file()
     code, out, err = run_cli([image, "--model", pose_model, "--localizer", localizer, "--json"], capsys)
     doc = json.loads(out)
-    assert code == 0 and doc["images"][0]["faces"][0]["score"] == pytest.approx(1 / (1 + np.exp(-3.0)), rel=1e-6)
+    assert code == 0 and doc["images"][0]["faces"][0]["score"] == pytest.approx(
+        1 / (1 + np.exp(-3.0)), rel=1e-6
+    )
     code, out, err = run_cli([image, "--model", pose_model, "--detector", "haar"], capsys)
     assert code == 0 and "no face found" in out
 

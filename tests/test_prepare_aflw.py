@@ -12,8 +12,8 @@ from scipy.spatial.transform import Rotation
 from opnet.data import open_dataset
 from opnet.facemodel.bfm import load_3ddfa
 from opnet.geometry import quat_to_euler
-from opnet.prepare import Aflw2k3d, run_conversion, runner
 from opnet.parallel import ordered_map
+from opnet.prepare import Aflw2k3d, run_conversion, runner
 
 WIDTH, HEIGHT = 450, 420
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from opnet.preprocess import Patch, brightness_scale, crop_patch, network_input, normalize_brightness, patch_around
+from opnet.preprocess import (
+    Patch,
+    brightness_scale,
+    crop_patch,
+    network_input,
+    normalize_brightness,
+    patch_around,
+)
 
 
 def test_patch_round_trips():

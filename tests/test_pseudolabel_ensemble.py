@@ -27,14 +27,21 @@ def landmarks_only(tmp_path, rng):
             if k in (0, 3):
                 w.start_sequence()
             sample = random_sample(rng)
-            w.append({"images": sample["images"], "pt2d_68": sample["pt3d_68"][:, :2], "rois": sample["rois"]})
+            w.append(
+                {"images": sample["images"], "pt2d_68": sample["pt3d_68"][:, :2], "rois": sample["rois"]}
+            )
     return path
 
 
 @pytest.fixture
 def two_models(tmp_path):
-    a = make_pose_onnx(tmp_path / "a.onnx", {**IDENTITY_OUTPUTS, "quat": constant(Q1), "pos_size": constant([0.1, 0.0, 0.6])})
-    b = make_pose_onnx(tmp_path / "b.onnx", {**IDENTITY_OUTPUTS, "quat": constant(-Q2), "pos_size": constant([-0.1, 0.2, 0.8])})
+    a = make_pose_onnx(
+        tmp_path / "a.onnx", {**IDENTITY_OUTPUTS, "quat": constant(Q1), "pos_size": constant([0.1, 0.0, 0.6])}
+    )
+    b = make_pose_onnx(
+        tmp_path / "b.onnx",
+        {**IDENTITY_OUTPUTS, "quat": constant(-Q2), "pos_size": constant([-0.1, 0.2, 0.8])},
+    )
     return a, b
 
 
@@ -60,7 +67,16 @@ def test_rotations_averaged_as_rotations_positions_as_means(landmarks_only, two_
 def test_existing_labels_are_kept_unless_replaced(landmarks_only, two_models, tmp_path, capsys, caplog):
     first = tmp_path / "first.h5"
     pseudolabel_dataset(landmarks_only, first, two_models[:1], threads=1, progress=False)
-    args = ["pseudolabel", str(first), "--model", str(two_models[1]), "-o", str(tmp_path / "second.h5"), "--threads", "1"]
+    args = [
+        "pseudolabel",
+        str(first),
+        "--model",
+        str(two_models[1]),
+        "-o",
+        str(tmp_path / "second.h5"),
+        "--threads",
+        "1",
+    ]
     assert main(args) == 2 and "--replace-labels" in capsys.readouterr().err
     with caplog.at_level("INFO"):
         assert main([*args, "--replace-labels"]) == 0
@@ -80,8 +96,9 @@ def test_cli_needs_a_face_box(tmp_path, two_models, capsys, rng):
 @needs_shared(POSE_MODEL)
 @needs_shared(AFLW_MINI)
 def test_released_model_pseudo_labels_are_close_to_aflw_labels(tmp_path):
-    result = pseudolabel_dataset(AFLW_MINI, tmp_path / "aflw.h5", [POSE_MODEL], replace_labels=True, threads=2,
-                                 progress=False)
+    result = pseudolabel_dataset(
+        AFLW_MINI, tmp_path / "aflw.h5", [POSE_MODEL], replace_labels=True, threads=2, progress=False
+    )
     assert result.mae_deg is not None and result.mae_deg.mean() < 6.0
     ds = open_dataset(tmp_path / "aflw.h5")
     assert len(ds) == 16 and has_pseudo_labels(ds)

@@ -13,8 +13,10 @@ from opnet.render.window import RenderWindow
 def _inside(points: np.ndarray, tri: np.ndarray) -> np.ndarray:
     """Brute force: which points (N, 2) lie in the triangle (3, 2) (either orientation)."""
     a, b, c = tri
+
     def cross(p, q, r):
         return (q[0] - p[0]) * (r[:, 1] - p[1]) - (q[1] - p[1]) * (r[:, 0] - p[0])
+
     d = np.stack([cross(a, b, points), cross(b, c, points), cross(c, a, points)])
     return np.all(d >= 0, axis=0) | np.all(d <= 0, axis=0)
 
@@ -98,7 +100,9 @@ def test_texture_samples_are_bilinear_at_texel_coordinates(rng):
     np.testing.assert_allclose(out[1], 0.5 * (texture[20, 10] + texture[20, 11]), atol=1e-3)
     np.testing.assert_allclose(out[2], texture[49, 69], atol=1e-3)
     many = rng.uniform(0, 49, (40000, 2))  # more points than OpenCV maps take in one row
-    np.testing.assert_allclose(sample_texture(texture, many)[-5:], sample_texture(texture, many[-5:]), atol=1e-5)
+    np.testing.assert_allclose(
+        sample_texture(texture, many)[-5:], sample_texture(texture, many[-5:]), atol=1e-5
+    )
 
 
 @pytest.mark.parametrize("factor", [1, 2, 3])

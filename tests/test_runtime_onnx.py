@@ -18,17 +18,31 @@ from opnet.runtime import (
     load_pose_model,
     predict_face,
     register_model_loader,
+    registry,
     tracker_patch,
 )
-from opnet.runtime import registry
 
-SAMPLE_SHAPES = {"quat": (4,), "pos_size": (3,), "box": (4,), "rotaxis_scales_tril": (3, 3),
-                 "pos_size_scales_tril": (3, 3), "pos_size_scales": (3,), "pt3d_68": (68, 3)}
+SAMPLE_SHAPES = {
+    "quat": (4,),
+    "pos_size": (3,),
+    "box": (4,),
+    "rotaxis_scales_tril": (3, 3),
+    "pos_size_scales_tril": (3, 3),
+    "pos_size_scales": (3,),
+    "pt3d_68": (68, 3),
+}
 
 
-def make_pose_onnx(path: Path, outputs: dict[str, tuple[np.ndarray, np.ndarray]], size: int = 33,
-                   batch: int | str = 1, version: int = 4, channels: int = 1, extra_input: bool = False,
-                   shapes: dict[str, tuple[int, ...]] | None = None) -> Path:
+def make_pose_onnx(
+    path: Path,
+    outputs: dict[str, tuple[np.ndarray, np.ndarray]],
+    size: int = 33,
+    batch: int | str = 1,
+    version: int = 4,
+    channels: int = 1,
+    extra_input: bool = False,
+    shapes: dict[str, tuple[int, ...]] | None = None,
+) -> Path:
     """An ONNX pose model whose output k is mean(x) * weight_k + bias_k, reshaped to its sample shape.
 
     ``outputs`` maps names to (weight, bias), both flat with prod(sample shape) entries. Sample
@@ -37,18 +51,24 @@ def make_pose_onnx(path: Path, outputs: dict[str, tuple[np.ndarray, np.ndarray]]
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    nodes = [helper.make_node("ReduceMean", ["x"], ["m"], axes=[1, 2, 3], keepdims=0),
-             helper.make_node("Unsqueeze", ["m", "ax"], ["m1"])]
+    nodes = [
+        helper.make_node("ReduceMean", ["x"], ["m"], axes=[1, 2, 3], keepdims=0),
+        helper.make_node("Unsqueeze", ["m", "ax"], ["m1"]),
+    ]
     inits = [numpy_helper.from_array(np.array([1], np.int64), "ax")]
     graph_outputs = []
     for name, (weight, bias) in outputs.items():
         shape = (shapes or {}).get(name) or SAMPLE_SHAPES.get(name, (len(bias),))
-        inits += [numpy_helper.from_array(np.asarray(weight, np.float32).reshape(1, -1), f"{name}_w"),
-                  numpy_helper.from_array(np.asarray(bias, np.float32).reshape(-1), f"{name}_b"),
-                  numpy_helper.from_array(np.array([-1, *shape], np.int64), f"{name}_s")]
-        nodes += [helper.make_node("MatMul", ["m1", f"{name}_w"], [f"{name}_mm"]),
-                  helper.make_node("Add", [f"{name}_mm", f"{name}_b"], [f"{name}_flat"]),
-                  helper.make_node("Reshape", [f"{name}_flat", f"{name}_s"], [name])]
+        inits += [
+            numpy_helper.from_array(np.asarray(weight, np.float32).reshape(1, -1), f"{name}_w"),
+            numpy_helper.from_array(np.asarray(bias, np.float32).reshape(-1), f"{name}_b"),
+            numpy_helper.from_array(np.array([-1, *shape], np.int64), f"{name}_s"),
+        ]
+        nodes += [
+            helper.make_node("MatMul", ["m1", f"{name}_w"], [f"{name}_mm"]),
+            helper.make_node("Add", [f"{name}_mm", f"{name}_b"], [f"{name}_flat"]),
+            helper.make_node("Reshape", [f"{name}_flat", f"{name}_s"], [name]),
+        ]
         graph_outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, [batch, *shape]))
     inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, channels, size, size])]
     if extra_input:
@@ -66,8 +86,11 @@ def constant(values) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros_like(bias), bias
 
 
-IDENTITY_OUTPUTS = {"quat": constant([0, 0, 0, 1]), "pos_size": constant([0.5, -0.5, 0.8]),
-                    "box": constant([-0.5, -0.5, 0.5, 0.5])}
+IDENTITY_OUTPUTS = {
+    "quat": constant([0, 0, 0, 1]),
+    "pos_size": constant([0.5, -0.5, 0.8]),
+    "box": constant([-0.5, -0.5, 0.5, 0.5]),
+}
 
 
 def tril(diag) -> np.ndarray:
@@ -76,9 +99,12 @@ def tril(diag) -> np.ndarray:
 
 @pytest.fixture
 def fixed_model(tmp_path) -> Path:
-    outputs = {**IDENTITY_OUTPUTS, "quat": (np.array([0, 0.2, 0, 0], np.float32), np.array([0, 0, 0, 1], np.float32)),
-               "rotaxis_scales_tril": constant(tril([0.1, 0.2, 0.3])),
-               "pos_size_scales_tril": constant(tril([0.01, 0.02, 0.03]))}
+    outputs = {
+        **IDENTITY_OUTPUTS,
+        "quat": (np.array([0, 0.2, 0, 0], np.float32), np.array([0, 0, 0, 1], np.float32)),
+        "rotaxis_scales_tril": constant(tril([0.1, 0.2, 0.3])),
+        "pos_size_scales_tril": constant(tril([0.01, 0.02, 0.03])),
+    }
     return make_pose_onnx(tmp_path / "fixed.onnx", outputs)
 
 
@@ -89,7 +115,7 @@ def test_fixed_batch_model_loads_runs_and_splits_batches(fixed_model):
     x = np.random.default_rng(0).uniform(-0.5, 0.5, (5, 1, 33, 33)).astype(np.float32)
     out = model.run(x)
     assert len(out) == 5 and out.rotaxis_scales_tril.shape == (5, 3, 3)
-    single = [model.run(x[i:i + 1]).quat[0] for i in range(5)]
+    single = [model.run(x[i : i + 1]).quat[0] for i in range(5)]
     assert np.array_equal(out.quat, np.stack(single))
     assert np.allclose(out.quat[:, 1], 0.2 * x.mean(axis=(1, 2, 3)), atol=1e-6)
     assert "rotaxis_scales_tril" in model.describe() and "model_version 4" in model.describe()
@@ -105,8 +131,12 @@ def test_dynamic_batch_model_runs_in_one_call(tmp_path):
 
 
 def test_legacy_std_outputs_become_diagonal_factors_and_landmarks_are_read(tmp_path):
-    outputs = {**IDENTITY_OUTPUTS, "pos_size_scales": constant([0.1, 0.2, 0.3]),
-               "pt3d_68": constant(np.zeros(68 * 3)), "eyes": constant([1.0, 1.0])}
+    outputs = {
+        **IDENTITY_OUTPUTS,
+        "pos_size_scales": constant([0.1, 0.2, 0.3]),
+        "pt3d_68": constant(np.zeros(68 * 3)),
+        "eyes": constant([1.0, 1.0]),
+    }
     model = load_pose_model(make_pose_onnx(tmp_path / "old.onnx", outputs, version=3))
     out = model.run(np.zeros((1, 1, 33, 33), np.float32))
     assert np.allclose(out.pos_size_scales_tril[0], np.diag([0.1, 0.2, 0.3]))
@@ -114,15 +144,20 @@ def test_legacy_std_outputs_become_diagonal_factors_and_landmarks_are_read(tmp_p
     assert "eyes" in model.describe() and "(ignored)" in model.describe()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(outputs={"foo": constant([1, 2, 3])}), "no output named quat, pos_size, box"),
-    (dict(outputs={**IDENTITY_OUTPUTS, "quat": constant([0, 0, 1])}, shapes={"quat": (3,)}),
-     "output 'quat' is tensor(float) [1, 3]; expected float32 (1, 4)"),
-    (dict(outputs=IDENTITY_OUTPUTS, version=1), "model_version 1 is not supported"),
-    (dict(outputs=IDENTITY_OUTPUTS, version=0), "model_version"),
-    (dict(outputs=IDENTITY_OUTPUTS, channels=3), "expected float32 (1, 1, S, S)"),
-    (dict(outputs=IDENTITY_OUTPUTS, extra_input=True), "has 2 inputs"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(outputs={"foo": constant([1, 2, 3])}), "no output named quat, pos_size, box"),
+        (
+            dict(outputs={**IDENTITY_OUTPUTS, "quat": constant([0, 0, 1])}, shapes={"quat": (3,)}),
+            "output 'quat' is tensor(float) [1, 3]; expected float32 (1, 4)",
+        ),
+        (dict(outputs=IDENTITY_OUTPUTS, version=1), "model_version 1 is not supported"),
+        (dict(outputs=IDENTITY_OUTPUTS, version=0), "model_version"),
+        (dict(outputs=IDENTITY_OUTPUTS, channels=3), "expected float32 (1, 1, S, S)"),
+        (dict(outputs=IDENTITY_OUTPUTS, extra_input=True), "has 2 inputs"),
+    ],
+)
 def test_models_outside_the_contract_are_refused_with_one_line(tmp_path, kwargs, message):
     path = make_pose_onnx(tmp_path / "bad.onnx", **kwargs)
     with pytest.raises(OpNetError) as info:
@@ -145,14 +180,19 @@ def test_registry_dispatches_on_suffix(tmp_path, monkeypatch, fixed_model):
 
 
 def test_decoding_scales_positions_and_position_uncertainty_with_the_patch():
-    out = PoseOutputs(quat=np.array([[0, 0, 0, -1.0]], np.float32), pos_size=np.array([[0.5, -0.5, 0.8]], np.float32),
-                      box=np.array([[-1, -1, 1, 1]], np.float32),
-                      rotaxis_scales_tril=np.eye(3, dtype=np.float32)[None] * 0.1,
-                      pos_size_scales_tril=np.eye(3, dtype=np.float32)[None] * 0.1)
+    out = PoseOutputs(
+        quat=np.array([[0, 0, 0, -1.0]], np.float32),
+        pos_size=np.array([[0.5, -0.5, 0.8]], np.float32),
+        box=np.array([[-1, -1, 1, 1]], np.float32),
+        rotaxis_scales_tril=np.eye(3, dtype=np.float32)[None] * 0.1,
+        pos_size_scales_tril=np.eye(3, dtype=np.float32)[None] * 0.1,
+    )
     pred = decode_outputs(out, [Patch((100.0, 80.0), 50.0)])
     assert np.allclose(pred.coords, [[112.5, 67.5, 20.0]]) and np.allclose(pred.box, [[75, 55, 125, 105]])
     assert np.allclose(pred.quat, [[0, 0, 0, 1]])  # canonical w >= 0
-    assert np.allclose(pred.coords_scales_tril, np.eye(3) * 2.5) and np.allclose(pred.rotaxis_scales_tril, np.eye(3) * 0.1)
+    assert np.allclose(pred.coords_scales_tril, np.eye(3) * 2.5) and np.allclose(
+        pred.rotaxis_scales_tril, np.eye(3) * 0.1
+    )
     with pytest.raises(ValueError, match="shape"):
         PoseOutputs(quat=np.zeros((2, 4)), pos_size=np.zeros((1, 3)), box=np.zeros((2, 4)))
 

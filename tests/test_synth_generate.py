@@ -23,7 +23,7 @@ def _contents(path) -> dict[str, list]:
 def _assert_same(a: dict, b: dict, count: int | None = None) -> None:
     for name in ("images", "quats", "coords", "pt3d_68", "pt2d_68", "rois"):
         left, right = a[name][:count], b[name][:count]
-        assert len(left) == len(right) and all(np.array_equal(x, y) for x, y in zip(left, right)), name
+        assert len(left) == len(right) and all(np.array_equal(x, y) for x, y in zip(left, right, strict=True)), name
 
 
 def test_output_depends_on_the_seed_only_not_on_the_workers(tmp_path):
@@ -31,7 +31,11 @@ def test_output_depends_on_the_seed_only_not_on_the_workers(tmp_path):
     generate_dataset(tmp_path / "two.h5", 10, CONFIG, seed=3, workers=2, progress=False)
     generate_dataset(tmp_path / "short.h5", 6, CONFIG, seed=3, workers=1, progress=False)
     generate_dataset(tmp_path / "other.h5", 6, CONFIG, seed=4, workers=1, progress=False)
-    one, two, short = _contents(tmp_path / "one.h5"), _contents(tmp_path / "two.h5"), _contents(tmp_path / "short.h5")
+    one, two, short = (
+        _contents(tmp_path / "one.h5"),
+        _contents(tmp_path / "two.h5"),
+        _contents(tmp_path / "short.h5"),
+    )
     _assert_same(one, two)
     _assert_same(one, short, count=6)  # a smaller set is the start of a larger one
     assert not np.array_equal(_contents(tmp_path / "other.h5")["quats"], short["quats"])
@@ -50,7 +54,20 @@ def test_sample_at_reproduces_a_stored_sample(tmp_path):
 
 def test_cli_writes_a_valid_dataset_and_refuses_to_overwrite(tmp_path, capsys):
     out = tmp_path / "synth.h5"
-    args = ["synth", str(out), "-n", "5", "--size", "96", "--workers", "1", "--per-identity", "2", "--seed", "2"]
+    args = [
+        "synth",
+        str(out),
+        "-n",
+        "5",
+        "--size",
+        "96",
+        "--workers",
+        "1",
+        "--per-identity",
+        "2",
+        "--seed",
+        "2",
+    ]
     assert main(args) == 0
     with open_dataset(out, color=True) as ds:
         assert len(ds) == 5
@@ -64,8 +81,14 @@ def test_cli_writes_a_valid_dataset_and_refuses_to_overwrite(tmp_path, capsys):
     assert main([*args, "--force"]) == 0
 
 
-@pytest.mark.parametrize("extra, message", [(["-n", "0"], "-n 0"), (["-n", "2", "--yaw-max", "120"], "--yaw-max"),
-                                            (["-n", "2", "--seed", "-1"], "--seed")])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["-n", "0"], "-n 0"),
+        (["-n", "2", "--yaw-max", "120"], "--yaw-max"),
+        (["-n", "2", "--seed", "-1"], "--seed"),
+    ],
+)
 def test_cli_names_the_bad_flag(tmp_path, capsys, extra, message):
     assert main(["synth", str(tmp_path / "x.h5"), "--workers", "1", *extra]) == 2
     assert message in capsys.readouterr().err

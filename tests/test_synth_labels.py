@@ -39,7 +39,7 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def centroid(weights: np.ndarray) -> np.ndarray:
-    ys, xs = np.mgrid[0:weights.shape[0], 0:weights.shape[1]] + 0.5
+    ys, xs = np.mgrid[0 : weights.shape[0], 0 : weights.shape[1]] + 0.5
     return np.array([(xs * weights).sum(), (ys * weights).sum()]) / weights.sum()
 
 
@@ -67,7 +67,9 @@ def test_rendered_head_matches_the_outline_projected_from_the_labels(samples):
         quat, coords = s.labels["quats"], s.labels["coords"]
         vertices = project(s.person.vertices, quat, coords)
         body, _ = place_body(assets.body, quat, coords, s.shot.body_rotation)
-        no_body = reference_coverage(body, assets.body.mesh.triangles, CONFIG.image_size) == 0  # the neck may hide the head
+        no_body = (
+            reference_coverage(body, assets.body.mesh.triangles, CONFIG.image_size) == 0
+        )  # the neck may hide the head
         expected = reference_coverage(vertices, assets.model.triangles, CONFIG.image_size) * no_body
         rendered = s.rendering.head_coverage * no_body
         assert iou(rendered, expected) > 0.98
@@ -87,8 +89,10 @@ def test_picture_shows_head_and_body_exactly_where_the_labels_put_them(rng):
         drawn = np.abs(image.astype(np.float32) / 255.0 - green).max(axis=-1) > 0.02
         head = project(person.vertices, shot.quat, shot.coords)
         body, _ = place_body(assets.body, shot.quat, shot.coords, shot.body_rotation)
-        expected = np.maximum(reference_coverage(head, assets.model.triangles, CONFIG.image_size),
-                              reference_coverage(body, assets.body.mesh.triangles, CONFIG.image_size))
+        expected = np.maximum(
+            reference_coverage(head, assets.model.triangles, CONFIG.image_size),
+            reference_coverage(body, assets.body.mesh.triangles, CONFIG.image_size),
+        )
         assert iou(drawn.astype(float), (expected > 0.5).astype(float)) > 0.97
 
 

@@ -12,7 +12,9 @@ from opnet.synth.config import SynthConfig
 from opnet.synth.shot import sample_coords, sample_euler, sample_shot
 
 
-@pytest.mark.parametrize("config", [SynthConfig(), SynthConfig(yaw_max_deg=30.0, pitch_max_deg=10.0, roll_max_deg=0.0)])
+@pytest.mark.parametrize(
+    "config", [SynthConfig(), SynthConfig(yaw_max_deg=30.0, pitch_max_deg=10.0, roll_max_deg=0.0)]
+)
 def test_euler_angles_are_uniform_in_the_requested_ranges(config):
     rng = np.random.default_rng(3)
     angles = np.rad2deg(np.array([sample_euler(rng, config) for _ in range(3000)]))
@@ -46,8 +48,16 @@ def test_heads_are_in_view_with_log_uniform_sizes():
     assert np.all((coords[:, :2] > 0.5 * coords[:, 2:]) & (coords[:, :2] < 256 - 0.5 * coords[:, 2:]))
 
 
-@pytest.mark.parametrize("settings", [{"yaw_max_deg": 95.0}, {"roll_max_deg": -1.0}, {"image_size": 16},
-                                      {"samples_per_identity": 0}, {"head_size_min": 0.6}])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"yaw_max_deg": 95.0},
+        {"roll_max_deg": -1.0},
+        {"image_size": 16},
+        {"samples_per_identity": 0},
+        {"head_size_min": 0.6},
+    ],
+)
 def test_bad_settings_are_refused_naming_the_setting(settings):
     with pytest.raises(OpNetError, match="expected"):
         SynthConfig(**settings)

@@ -18,8 +18,13 @@ def linear_world(quat, x, y, size):
 
 def face(coords, rotvec=(0, 0, 0), coord_std=(2.0, 2.0, 1.0), rot_std=(0.02, 0.02, 0.02), uncertain=True):
     tril = (lambda d: np.diag(d)[None]) if uncertain else (lambda d: None)
-    return PosePrediction(rotvec_to_quat(rotvec)[None], np.asarray(coords, float)[None], np.zeros((1, 4)),
-                          tril(rot_std), tril(coord_std))
+    return PosePrediction(
+        rotvec_to_quat(rotvec)[None],
+        np.asarray(coords, float)[None],
+        np.zeros((1, 4)),
+        tril(rot_std),
+        tril(coord_std),
+    )
 
 
 def test_sigma_points_reproduce_mean_and_covariance_of_a_linear_map():
@@ -39,7 +44,9 @@ def test_deadzone_scales_the_step_by_a_sigmoid_of_its_mahalanobis_length(step_px
     first = f.update(face((100, 50, 30)), linear_world, 0.0)
     assert np.allclose(first.position_mm, (100, 50, 30))
     out = f.update(face((100 + step_px, 50, 30 + step_px)), linear_world, 0.04)
-    d = np.hypot(step_px / 2.0, step_px / 1.0)  # step over the standard deviations (2 px for x, 1 px for size)
+    d = np.hypot(
+        step_px / 2.0, step_px / 1.0
+    )  # step over the standard deviations (2 px for x, 1 px for size)
     gain = 1 / (1 + np.exp(-(d - 1.0) * 1.5))
     assert np.allclose(out.position_mm, (100 + gain * step_px, 50, 30 + gain * step_px), atol=1e-6)
     assert np.allclose(out.rotation, np.eye(3), atol=1e-9)

@@ -25,7 +25,9 @@ class FakeModel:
 
     def run(self, x):
         self.calls += 1
-        return PoseOutputs(np.array([[0, 0, 0, 1]], np.float32), np.array([[0, 0, 0.5]], np.float32), self.box)
+        return PoseOutputs(
+            np.array([[0, 0, 0, 1]], np.float32), np.array([[0, 0, 0.5]], np.float32), self.box
+        )
 
 
 class ScriptedDetector:
@@ -53,8 +55,9 @@ def test_no_face_means_no_pose_and_the_detector_runs_every_frame():
     assert det.calls == 3 and model.calls == 0
 
 
-@pytest.mark.parametrize("answer", [([200, 100, 300, 200], 0.4), ([200, 100, 232, 200], 0.9),
-                                    ([200, 100, 300, 132], 0.9)])
+@pytest.mark.parametrize(
+    "answer", [([200, 100, 300, 200], 0.4), ([200, 100, 232, 200], 0.9), ([200, 100, 300, 132], 0.9)]
+)
 def test_weak_or_small_faces_are_not_acquired(answer):
     tracker = FaceTracker(FakeModel(), ScriptedDetector(answer))
     step = tracker.step(FRAME)

@@ -23,10 +23,17 @@ def test_datagram_is_six_little_endian_doubles_in_opentracks_axis_order():
     assert unpack_pose(data) == pose
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("127.0.0.1", ("127.0.0.1", 4242)), ("192.168.1.5:5555", ("192.168.1.5", 5555)),
-    ("localhost:1", ("localhost", 1)), ("[::1]:4243", ("::1", 4243)), ("[::1]", ("::1", 4242)), ("::1", ("::1", 4242)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("127.0.0.1", ("127.0.0.1", 4242)),
+        ("192.168.1.5:5555", ("192.168.1.5", 5555)),
+        ("localhost:1", ("localhost", 1)),
+        ("[::1]:4243", ("::1", 4243)),
+        ("[::1]", ("::1", 4242)),
+        ("::1", ("::1", 4242)),
+    ],
+)
 def test_addresses_parse_with_opentracks_default_port(text, expected):
     assert parse_address(text) == expected
 
@@ -49,10 +56,17 @@ def test_sender_delivers_datagrams_and_skips_nan():
     assert unpack_pose(data).as_tuple() == (1, 2, 3, 4, 5, 6)
 
 
-@pytest.mark.parametrize("shape, expected", [
-    ((480, 640), (480, 640)), ((720, 1280), (360, 480)), ((1080, 1920), (270, 360)),
-    ((482, 642), (480, 640)), ((600, 600), (448, 600)), ((1200, 1600), (300, 400)),
-])
+@pytest.mark.parametrize(
+    "shape, expected",
+    [
+        ((480, 640), (480, 640)),
+        ((720, 1280), (360, 480)),
+        ((1080, 1920), (270, 360)),
+        ((482, 642), (480, 640)),
+        ((600, 600), (448, 600)),
+        ((1200, 1600), (300, 400)),
+    ],
+)
 def test_frames_are_prepared_as_opentrack_does(shape, expected):
     assert prepare_frame(np.zeros((*shape, 3), np.uint8)).shape[:2] == expected
 

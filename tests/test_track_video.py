@@ -21,7 +21,9 @@ WORLD_COLUMNS = ["x_cm", "y_cm", "z_cm", "yaw_deg", "pitch_deg", "roll_deg"]
 
 
 def write_video(path, frames):
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (frames[0].shape[1], frames[0].shape[0]))
+    writer = cv2.VideoWriter(
+        str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (frames[0].shape[1], frames[0].shape[0])
+    )
     for frame in frames:
         writer.write(frame)
     writer.release()
@@ -57,9 +59,23 @@ def run_track(video, model, localizer, tmp_path, capsys, *extra):
         server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         server.settimeout(0.5)
         port = server.getsockname()[1]
-        code = main(["track", str(video), "--model", str(model), "--localizer", str(localizer),
-                     "--udp", f"127.0.0.1:{port}", "--csv", str(tmp_path / "poses.csv"),
-                     "--preview", str(tmp_path / "preview.avi"), *map(str, extra)])
+        code = main(
+            [
+                "track",
+                str(video),
+                "--model",
+                str(model),
+                "--localizer",
+                str(localizer),
+                "--udp",
+                f"127.0.0.1:{port}",
+                "--csv",
+                str(tmp_path / "poses.csv"),
+                "--preview",
+                str(tmp_path / "preview.avi"),
+                *map(str, extra),
+            ]
+        )
         out, err = capsys.readouterr()
         assert code == 0, err
         datagrams = receive_all(server)
@@ -79,14 +95,17 @@ def check_datagrams_match_csv(datagrams, rows):
 
 def test_track_sends_one_datagram_per_frame_as_in_the_csv(tmp_path, capsys):
     # A pose model whose yaw follows the crop's brightness, and a localizer that always sees the centre.
-    outputs = {"quat": (np.array([0, 0.6, 0, 0], np.float32), np.array([0, 0, 0, 1], np.float32)),
-               "pos_size": constant([0.0, 0.0, 0.5]), "box": constant(np.array([-1, -1, 1, 1]) / 1.05)}
+    outputs = {
+        "quat": (np.array([0, 0.6, 0, 0], np.float32), np.array([0, 0, 0, 1], np.float32)),
+        "pos_size": constant([0.0, 0.0, 0.5]),
+        "box": constant(np.array([-1, -1, 1, 1]) / 1.05),
+    }
     model = make_pose_onnx(tmp_path / "pose.onnx", outputs, size=33)
     localizer = make_localizer_onnx(tmp_path / "loc.onnx", np.zeros(5), [3.0, -0.5, -0.5, 0.5, 0.5])
     frames = []
     for k in range(12):  # a bright square growing on a dark background: the normalised mean grows
         frame = np.full((240, 320, 3), 30, np.uint8)
-        frame[116 - k:124 + k, 156 - k:164 + k] = 250
+        frame[116 - k : 124 + k, 156 - k : 164 + k] = 250
         frames.append(frame)
     video = write_video(tmp_path / "clip.avi", frames)
     out, datagrams, rows = run_track(video, model, localizer, tmp_path, capsys, "--offset", 0, 0, 0)
@@ -99,13 +118,28 @@ def test_track_sends_one_datagram_per_frame_as_in_the_csv(tmp_path, capsys):
     for r in rows:
         angles = [float(r[f"image_{name}_deg"]) for name in ("pitch", "yaw", "roll")]
         quat = euler_to_quat(np.deg2rad(angles))
-        expected = opentrack_pose(world_pose(camera, quat, float(r["centre_x_px"]), float(r["centre_y_px"]),
-                                             float(r["size_px"]), (0, 0, 0)))
+        expected = opentrack_pose(
+            world_pose(
+                camera, quat, float(r["centre_x_px"]), float(r["centre_y_px"]), float(r["size_px"]), (0, 0, 0)
+            )
+        )
         assert np.allclose(expected.as_tuple(), [float(r[c]) for c in WORLD_COLUMNS], atol=1e-4)
-    assert rows[0]["roi_x0"] == "80.000000" and rows[0]["detector_ran"] == "1" and rows[1]["detector_ran"] == "0"
+    assert (
+        rows[0]["roi_x0"] == "80.000000" and rows[0]["detector_ran"] == "1" and rows[1]["detector_ran"] == "0"
+    )
     assert cv2.VideoCapture(str(tmp_path / "preview.avi")).get(cv2.CAP_PROP_FRAME_COUNT) == 12
-    code = main(["track", str(video), "--model", str(model), "--localizer", str(localizer), "--csv",
-                 str(tmp_path / "poses.csv")])
+    code = main(
+        [
+            "track",
+            str(video),
+            "--model",
+            str(model),
+            "--localizer",
+            str(localizer),
+            "--csv",
+            str(tmp_path / "poses.csv"),
+        ]
+    )
     assert code == 2 and "poses.csv: already exists" in capsys.readouterr().err
 
 
@@ -115,8 +149,19 @@ def test_track_arguments_are_checked(tmp_path, capsys):
     assert "--fov 200: expected degrees between 0 and 180" in capsys.readouterr().err
     assert main(["track", str(tmp_path / "x.avi"), "--udp", "host:0"]) == 2
     assert "--udp host:0" in capsys.readouterr().err
-    assert main(["track", str(tmp_path / "x.avi"), "--preview", str(tmp_path / "x.gif"), "--model",
-                 str(tmp_path / "m.onnx")]) == 2
+    assert (
+        main(
+            [
+                "track",
+                str(tmp_path / "x.avi"),
+                "--preview",
+                str(tmp_path / "x.gif"),
+                "--model",
+                str(tmp_path / "m.onnx"),
+            ]
+        )
+        == 2
+    )
 
 
 @needs_shared(AFLW_MINI)
@@ -129,7 +174,9 @@ def test_real_models_track_a_moving_turning_face(tmp_path, capsys):
         face = cv2.cvtColor(ds.read_image(2), cv2.COLOR_RGB2BGR)  # near-frontal
     frames, angles, shifts = moving_face(face, 30)
     video = write_video(tmp_path / "face.avi", frames)
-    out, datagrams, rows = run_track(video, POSE_MODEL, LOCALIZER_MODEL, tmp_path, capsys, "--smooth", "deadzone")
+    out, datagrams, rows = run_track(
+        video, POSE_MODEL, LOCALIZER_MODEL, tmp_path, capsys, "--smooth", "deadzone"
+    )
     assert "30 frames, face in 30" in out
     logged = check_datagrams_match_csv(datagrams, rows)
     image_roll = np.array([float(r["image_roll_deg"]) for r in rows])

@@ -57,9 +57,12 @@ def test_an_off_centre_frontal_face_is_turned_towards_the_camera():
     p = pose_of([0, 0, 0, 1], 480, 120, 50)
     depth = F_PX * 200 / (2 * 50)
     assert p.yaw_deg == pytest.approx(np.rad2deg(np.arctan(nx / CAM.focal_w)))  # 12.0 deg
-    assert p.pitch_deg == pytest.approx(np.rad2deg(np.arctan2(ny / CAM.focal_h, np.hypot(1, nx / CAM.focal_w))))
-    assert (p.x_cm, p.y_cm, p.z_cm) == pytest.approx((nx * depth / CAM.focal_w / 10, -ny * depth / CAM.focal_h / 10,
-                                                      depth / 10))
+    assert p.pitch_deg == pytest.approx(
+        np.rad2deg(np.arctan2(ny / CAM.focal_h, np.hypot(1, nx / CAM.focal_w)))
+    )
+    assert (p.x_cm, p.y_cm, p.z_cm) == pytest.approx(
+        (nx * depth / CAM.focal_w / 10, -ny * depth / CAM.focal_h / 10, depth / 10)
+    )
     assert p.x_cm > 0 and p.y_cm > 0 and p.yaw_deg > 0 and p.pitch_deg < 0  # right, up; nose left and down
 
 
@@ -85,7 +88,9 @@ def test_ray_correction_turns_the_optical_axis_onto_the_ray():
     ray = np.array([-1000.0, 120.0, -300.0])
     c = ray_correction(ray)
     assert np.allclose(c @ OPTICAL_AXIS, ray / np.linalg.norm(ray))
-    assert np.allclose(c @ np.cross(OPTICAL_AXIS, ray), np.cross(OPTICAL_AXIS, ray))  # about their common normal
+    assert np.allclose(
+        c @ np.cross(OPTICAL_AXIS, ray), np.cross(OPTICAL_AXIS, ray)
+    )  # about their common normal
     batch = ray_correction(np.stack([ray, [-1000.0, 0, 0]]))
     assert np.allclose(batch, [c, np.eye(3)])
 
@@ -102,7 +107,9 @@ def test_batches_give_the_same_poses_as_single_faces():
     batch = world_pose(CAM, quats, x, y, size, (200.0, 10.0, -5.0))
     for k in range(5):
         single = world_pose(CAM, quats[k], x[k], y[k], size[k], (200.0, 10.0, -5.0))
-        assert np.allclose(batch.rotation[k], single.rotation) and np.allclose(batch.position_mm[k], single.position_mm)
+        assert np.allclose(batch.rotation[k], single.rotation) and np.allclose(
+            batch.position_mm[k], single.position_mm
+        )
 
 
 def _rot(axis: str, deg: float) -> np.ndarray:

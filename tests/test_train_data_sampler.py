@@ -18,7 +18,7 @@ from opnet.train import MixSampler, MixSource, build_mix, make_train_loader
 def test_plans_are_reproducible_and_differ_between_epochs_and_seeds():
     a = MixSampler([0.7, 0.3], [13, 5], seed=1)
     b = MixSampler([0.7, 0.3], [13, 5], seed=1)
-    assert all(np.array_equal(x, y) for x, y in zip(a.plan(3), b.plan(3)))
+    assert all(np.array_equal(x, y) for x, y in zip(a.plan(3), b.plan(3), strict=True))
     assert not np.array_equal(a.plan(3)[1], a.plan(4)[1])
     assert not np.array_equal(a.plan(3)[1], MixSampler([0.7, 0.3], [13, 5], seed=2).plan(3)[1])
 
@@ -76,7 +76,7 @@ def same_batches(a: list[PoseBatch], b: list[PoseBatch]) -> bool:
             torch.equal(getattr(x.targets, f.name), getattr(y.targets, f.name)) for f in fields(PoseTargets)
         )
 
-    return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
 
 
 def test_batches_are_identical_for_0_1_and_2_workers(mix):

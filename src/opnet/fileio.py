@@ -37,8 +37,9 @@ def remove_path(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | os.PathLike, overwrite: bool = False,
-                  keep_suffix: bool = False) -> Iterator[Path]:
+def atomic_output(
+    path: str | os.PathLike, overwrite: bool = False, keep_suffix: bool = False
+) -> Iterator[Path]:
     """Yields a temporary path to write; renames it to ``path`` on success, deletes it on error.
 
     Works for files and folders alike (an existing folder at ``path`` is replaced as a whole).

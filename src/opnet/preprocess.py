@@ -84,7 +84,9 @@ def patch_around(box: ArrayLike, expansion: float = 1.0) -> Patch:
     return Patch((0.5 * (x0 + x1), 0.5 * (y0 + y1)), float(side))
 
 
-def crop_patch(image: NDArray[np.uint8], patch: Patch, out_size: int = INPUT_SIZE) -> tuple[NDArray[np.uint8], Patch]:
+def crop_patch(
+    image: NDArray[np.uint8], patch: Patch, out_size: int = INPUT_SIZE
+) -> tuple[NDArray[np.uint8], Patch]:
     """Cuts ``patch`` out of a gray image and resizes it to ``out_size`` (OpenTrack's way).
 
     The side is rounded to whole pixels as ``getRectSubPix`` needs; the returned patch is the
@@ -113,8 +115,9 @@ def normalize_brightness(crop: NDArray[np.uint8]) -> NDArray[np.float32]:
     return (crop.astype(np.float32) * np.float32(brightness_scale(crop)) - np.float32(0.5)).astype(np.float32)
 
 
-def network_input(image: NDArray[np.uint8], box: ArrayLike, expansion: float = 1.0,
-                  out_size: int = INPUT_SIZE) -> tuple[NDArray[np.float32], Patch]:
+def network_input(
+    image: NDArray[np.uint8], box: ArrayLike, expansion: float = 1.0, out_size: int = INPUT_SIZE
+) -> tuple[NDArray[np.float32], Patch]:
     """Gray image + face box -> (1, 1, S, S) float32 input and the patch to decode outputs with."""
     crop, patch = crop_patch(image, patch_around(box, expansion), out_size)
     return normalize_brightness(crop)[None, None], patch

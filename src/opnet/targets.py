@@ -38,8 +38,9 @@ class PoseTargets:
     dataset: Tensor
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> PoseTargets:
-        return PoseTargets(**{f.name: getattr(self, f.name).to(device, non_blocking=non_blocking)
-                              for f in fields(self)})
+        return PoseTargets(
+            **{f.name: getattr(self, f.name).to(device, non_blocking=non_blocking) for f in fields(self)}
+        )
 
     def pin_memory(self) -> PoseTargets:
         """Page-locked copies (what ``DataLoader(pin_memory=True)`` calls)."""
@@ -57,7 +58,9 @@ class PoseBatch:
     targets: PoseTargets
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> PoseBatch:
-        return PoseBatch(self.image.to(device, non_blocking=non_blocking), self.targets.to(device, non_blocking))
+        return PoseBatch(
+            self.image.to(device, non_blocking=non_blocking), self.targets.to(device, non_blocking)
+        )
 
     def pin_memory(self) -> PoseBatch:
         """Page-locked copies (what ``DataLoader(pin_memory=True)`` calls)."""

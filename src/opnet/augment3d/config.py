@@ -25,7 +25,10 @@ class AugmentConfig:
     def __post_init__(self) -> None:
         if not 0.0 < self.yaw_step_deg <= 90.0:
             raise OpNetError(f"--yaw-step {self.yaw_step_deg:g}: expected degrees in (0, 90]")
-        for flag, p in (("--prob-closed-eyes", self.prob_closed_eyes), ("--prob-spotlight", self.prob_spotlight)):
+        for flag, p in (
+            ("--prob-closed-eyes", self.prob_closed_eyes),
+            ("--prob-spotlight", self.prob_spotlight),
+        ):
             if not 0.0 <= p <= 1.0:
                 raise OpNetError(f"{flag} {p:g}: expected a probability in [0, 1]")
         if self.max_residual_pct is not None and self.max_residual_pct <= 0:
@@ -33,6 +36,8 @@ class AugmentConfig:
         try:
             object.__setattr__(self, "fit", FitMode(self.fit))
         except ValueError:
-            raise OpNetError(f"--fit {self.fit}: expected one of {', '.join(m.value for m in FitMode)}") from None
+            raise OpNetError(
+                f"--fit {self.fit}: expected one of {', '.join(m.value for m in FitMode)}"
+            ) from None
         if not 1 <= self.jpeg_quality <= 100:
             raise OpNetError(f"JPEG quality {self.jpeg_quality}: expected 1..100")

@@ -47,9 +47,11 @@ def _close_one_eye(vertices: NDArray, landmarks: NDArray, eye: tuple, amount: fl
     top, bottom = y_up - reach_up, y_low + reach_down
     moved = np.select(
         [(y >= top) & (y < y_up), (y >= y_up) & (y <= y_low), (y > y_low) & (y <= bottom)],
-        [top + (y - top) * (new_up - top) / (y_up - top),
-         new_up + (y - y_up) * (new_low - new_up) / np.maximum(y_low - y_up, 1e-9),
-         new_low + (y - y_low) * (bottom - new_low) / (bottom - y_low)],
+        [
+            top + (y - top) * (new_up - top) / (y_up - top),
+            new_up + (y - y_up) * (new_low - new_up) / np.maximum(y_low - y_up, 1e-9),
+            new_low + (y - y_low) * (bottom - new_low) / (bottom - y_low),
+        ],
         default=y,
     )
     left, right = np.sort(corners[:, 0])

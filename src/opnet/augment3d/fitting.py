@@ -69,8 +69,12 @@ class LandmarkFit:
 
 def neutral_params(model: FaceModel, quat: ArrayLike, coords: ArrayLike) -> FaceParams:
     """The mean face at a pose (all coefficients 0)."""
-    return FaceParams(canonical_quat(np.asarray(quat, np.float64)), np.asarray(coords, np.float64),
-                      np.zeros(len(model.shape_basis)), np.zeros(len(model.expression_basis)))
+    return FaceParams(
+        canonical_quat(np.asarray(quat, np.float64)),
+        np.asarray(coords, np.float64),
+        np.zeros(len(model.shape_basis)),
+        np.zeros(len(model.expression_basis)),
+    )
 
 
 def landmark_weights(yaw_rad: float) -> NDArray[np.float64]:
@@ -113,7 +117,9 @@ class _Problem:
     relative to ``start.quat``, so it stays small), then the S + E coefficients.
     """
 
-    def __init__(self, model: FaceModel, points: NDArray, weights: NDArray, start: FaceParams, free_pose: bool):
+    def __init__(
+        self, model: FaceModel, points: NDArray, weights: NDArray, start: FaceParams, free_pose: bool
+    ):
         self.mean = model.mean[model.landmark_indices].astype(np.float64)
         self.bases = np.concatenate([model.shape_basis, model.expression_basis])[:, model.landmark_indices]
         self.bases = self.bases.astype(np.float64)
@@ -127,7 +133,9 @@ class _Problem:
         coefficients = np.concatenate([self.start.shape, self.start.expression])
         if not self.free_pose:
             return coefficients
-        return np.concatenate([np.zeros(3), self.start.coords[:2], [np.log(self.start.coords[2])], coefficients])
+        return np.concatenate(
+            [np.zeros(3), self.start.coords[:2], [np.log(self.start.coords[2])], coefficients]
+        )
 
     def params(self, x: NDArray[np.float64]) -> FaceParams:
         quat, coords = self.start.quat, self.start.coords
@@ -135,7 +143,7 @@ class _Problem:
             quat = quat_multiply(rotvec_to_quat(x[:3]), self.start.quat)
             coords = np.array([x[3], x[4], np.exp(x[5])])
             x = x[6:]
-        return FaceParams(quat, coords, x[: self.num_shape], x[self.num_shape:])
+        return FaceParams(quat, coords, x[: self.num_shape], x[self.num_shape :])
 
     def residuals(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         p = self.params(x)
@@ -152,15 +160,23 @@ class _Problem:
 
 def _solve(problem: _Problem) -> tuple[FaceParams, float]:
     """The least-squares solution and its cost (half the sum of the robust residuals)."""
-    result = least_squares(problem.residuals, problem.initial(), loss="soft_l1", f_scale=ROBUST_SCALE_PCT,
-                           x_scale="jac", max_nfev=200)
+    result = least_squares(
+        problem.residuals,
+        problem.initial(),
+        loss="soft_l1",
+        f_scale=ROBUST_SCALE_PCT,
+        x_scale="jac",
+        max_nfev=200,
+    )
     return problem.params(result.x), float(result.cost)
 
 
 def _rigid_model(model: FaceModel) -> FaceModel:
     """The model's mean landmarks without bases: the model of a pose-only fit."""
     none = np.zeros((0, 68, 3), np.float32)
-    return FaceModel(model.mean[model.landmark_indices], np.zeros((0, 3), np.int32), none, none, np.arange(68))
+    return FaceModel(
+        model.mean[model.landmark_indices], np.zeros((0, 3), np.int32), none, none, np.arange(68)
+    )
 
 
 def _rigid_start(model: FaceModel, points: NDArray, heading_rad: float) -> FaceParams:
@@ -179,21 +195,26 @@ def _best_rigid_start(model: FaceModel, points: NDArray) -> FaceParams:
     rigid = _rigid_model(model)
     fits = []
     for heading in np.deg2rad(START_HEADINGS_DEG):
-        problem = _Problem(rigid, points, landmark_weights(heading), _rigid_start(rigid, points, heading), True)
+        problem = _Problem(
+            rigid, points, landmark_weights(heading), _rigid_start(rigid, points, heading), True
+        )
         fits.append(_solve(problem))
     best = min(fits, key=lambda fit: fit[1])[0]
     return neutral_params(model, best.quat, best.coords)
 
 
-def fit_landmarks(model: FaceModel, points: ArrayLike, start: FaceParams | None = None,
-                  rounds: int = 2) -> LandmarkFit:
+def fit_landmarks(
+    model: FaceModel, points: ArrayLike, start: FaceParams | None = None, rounds: int = 2
+) -> LandmarkFit:
     """Pose, position, scale and coefficients that best explain 2D ``points`` (68, 2) in pixels.
 
     ``start`` (e.g. pseudo-labels) initialises the fit; without it, pose-only fits from several
     headings pick the start. Jaw weights follow the fitted yaw (``rounds`` refits).
     """
     points = np.asarray(points, dtype=np.float64)[:, :2]
-    params = _best_rigid_start(model, points) if start is None else neutral_params(model, start.quat, start.coords)
+    params = (
+        _best_rigid_start(model, points) if start is None else neutral_params(model, start.quat, start.coords)
+    )
     for _ in range(rounds):
         weights = landmark_weights(float(quat_to_hpb(params.quat)[0]))
         params, _ = _solve(_Problem(model, points, weights, params, free_pose=True))

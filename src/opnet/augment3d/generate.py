@@ -79,11 +79,19 @@ class Summary:
         finite = np.array([r for r in self.residuals if np.isfinite(r)])
         if len(finite):
             p50, p90 = np.percentile(finite, [50, 90])
-            out.append(f"landmark fit residual (RMS, % of the landmark box): median {p50:.2f}, "
-                       f"90th percentile {p90:.2f}, max {finite.max():.2f}")
+            out.append(
+                f"landmark fit residual (RMS, % of the landmark box): median {p50:.2f}, "
+                f"90th percentile {p90:.2f}, max {finite.max():.2f}"
+            )
         if self.dropped:
-            limit = "" if max_residual_pct is None else f", or a residual above --max-residual {max_residual_pct:g} %"
-            out.append(f"{self.dropped} faces dropped (labels not finite, head under {MIN_SIZE_PX:g} px{limit})")
+            limit = (
+                ""
+                if max_residual_pct is None
+                else f", or a residual above --max-residual {max_residual_pct:g} %"
+            )
+            out.append(
+                f"{self.dropped} faces dropped (labels not finite, head under {MIN_SIZE_PX:g} px{limit})"
+            )
         return out
 
 
@@ -115,8 +123,9 @@ def _encode(image: np.ndarray, gray: bool, task: FaceTask) -> bytes:
     return encode_image(pixels, lossy=task.lossy, jpeg_quality=task.config.jpeg_quality)
 
 
-def _source_row(ds: PoseDataset, sample: dict, fit: LandmarkFit, model: FaceModel, task: FaceTask,
-                gray: bool) -> dict[str, Any]:
+def _source_row(
+    ds: PoseDataset, sample: dict, fit: LandmarkFit, model: FaceModel, task: FaceTask, gray: bool
+) -> dict[str, Any]:
     """The source photo with its stored labels (fitted ones where the file has none or in ``full`` mode)."""
     encoded = ds.read_image_bytes(task.index)
     wanted = ImageFormat.JPEG if task.lossy else ImageFormat.PNG
@@ -191,9 +200,17 @@ def _output_lossy(ds: PoseDataset) -> bool:
     return not (len(ds) and image_format(ds.read_image_bytes(0)) == ImageFormat.PNG)
 
 
-def augment_dataset(source: str | os.PathLike, output: str | os.PathLike, config: AugmentConfig | None = None,
-                    face_model: str | os.PathLike | None = None, seed: int = 0, workers: int = 1,
-                    limit: int | None = None, overwrite: bool = False, progress: bool = True) -> Summary:
+def augment_dataset(
+    source: str | os.PathLike,
+    output: str | os.PathLike,
+    config: AugmentConfig | None = None,
+    face_model: str | os.PathLike | None = None,
+    seed: int = 0,
+    workers: int = 1,
+    limit: int | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> Summary:
     """Writes ``output``: for each source face of ``source`` (the first ``limit``), a sequence of
     the photo and its rotated views (images, quats, coords, pt3d_68, rois; shapeparams if the input
     has them). ``face_model``: a 3DDFA ``bfm_noneck_v3.pkl``, or None for the procedural head."""
@@ -211,9 +228,15 @@ def augment_dataset(source: str | os.PathLike, output: str | os.PathLike, config
     tasks = [FaceTask(str(source), k, seed, mode, config, model_path, lossy) for k in range(count)]
     log.info("%s: %d source faces, fit mode '%s'", source, count, mode.value)
     summary = Summary(faces=count)
-    with DatasetWriter(output, specs={"images": image_spec(lossy=lossy)}, overwrite=overwrite,
-                       jpeg_quality=config.jpeg_quality) as writer, \
-            tqdm(total=count, unit="face", desc="augment3d", disable=not progress) as bar:
+    with (
+        DatasetWriter(
+            output,
+            specs={"images": image_spec(lossy=lossy)},
+            overwrite=overwrite,
+            jpeg_quality=config.jpeg_quality,
+        ) as writer,
+        tqdm(total=count, unit="face", desc="augment3d", disable=not progress) as bar,
+    ):
         for result in _results(tasks, workers):
             summary.residuals.append(result.residual_pct)
             if result.rows:

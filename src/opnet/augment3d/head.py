@@ -65,8 +65,10 @@ def ellipsoid_mesh(centre: ArrayLike, radii: ArrayLike, rings: int, segments: in
     j = np.arange(segments)
     tris = [np.stack([np.zeros(segments, int), index(0, j), index(0, j + 1)], -1)]
     for i in range(rings - 2):
-        tris += [np.stack([index(i, j), index(i + 1, j), index(i + 1, j + 1)], -1),
-                 np.stack([index(i, j), index(i + 1, j + 1), index(i, j + 1)], -1)]
+        tris += [
+            np.stack([index(i, j), index(i + 1, j), index(i + 1, j + 1)], -1),
+            np.stack([index(i, j), index(i + 1, j + 1), index(i, j + 1)], -1),
+        ]
     bottom = np.full(segments, len(unit) - 1)
     tris.append(np.stack([index(rings - 2, j), bottom, index(rings - 2, j + 1)], -1))
     triangles = np.concatenate(tris)

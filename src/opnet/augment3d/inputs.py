@@ -70,8 +70,11 @@ def resolve_mode(ds: PoseDataset, model: FaceModel, mode: FitMode) -> FitMode:
     if mode == FitMode.LABELS and not (posed and ds.has("shapeparams")):
         raise DataError(ds.path, "--fit labels needs the fields 'quats', 'coords' and 'shapeparams'")
     if mode == FitMode.LABELS and not takes_shapeparams(model):
-        raise DataError(ds.path, "--fit labels needs a face model whose coefficients are 'shapeparams' "
-                                 "(40 shape + 10 expression, e.g. --face-model bfm_noneck_v3.pkl)")
+        raise DataError(
+            ds.path,
+            "--fit labels needs a face model whose coefficients are 'shapeparams' "
+            "(40 shape + 10 expression, e.g. --face-model bfm_noneck_v3.pkl)",
+        )
     if mode == FitMode.SHAPE and not (posed and _has_landmarks(ds)):
         raise DataError(ds.path, "--fit shape needs 'quats', 'coords' and landmarks ('pt3d_68' or 'pt2d_68')")
     if mode == FitMode.FULL and not _has_landmarks(ds):
@@ -87,9 +90,11 @@ def _landmarks_2d(sample: dict) -> np.ndarray | None:
 
 def usable(sample: dict, mode: FitMode) -> bool:
     """True if the labels that ``mode`` reads are finite and any head size is at least MIN_SIZE_PX."""
-    names = {FitMode.LABELS: ("quats", "coords", "shapeparams"),
-             FitMode.SHAPE: ("quats", "coords", "pt3d_68" if "pt3d_68" in sample else "pt2d_68"),
-             FitMode.FULL: ("pt2d_68" if "pt2d_68" in sample else "pt3d_68",)}[FitMode(mode)]
+    names = {
+        FitMode.LABELS: ("quats", "coords", "shapeparams"),
+        FitMode.SHAPE: ("quats", "coords", "pt3d_68" if "pt3d_68" in sample else "pt2d_68"),
+        FitMode.FULL: ("pt2d_68" if "pt2d_68" in sample else "pt3d_68",),
+    }[FitMode(mode)]
     if not all(np.all(np.isfinite(np.asarray(sample[name], np.float64))) for name in names):
         return False
     return "coords" not in names or float(sample["coords"][2]) >= MIN_SIZE_PX
@@ -103,8 +108,12 @@ def place_model(sample: dict, model: FaceModel, mode: FitMode) -> LandmarkFit:
     if mode == FitMode.LABELS:
         params = sample["shapeparams"].astype(np.float64)
         shape_dim, _ = SHAPEPARAM_LAYOUT
-        placed = FaceParams(neutral_params(model, sample["quats"], sample["coords"]).quat,
-                            np.asarray(sample["coords"], np.float64), params[:shape_dim], params[shape_dim:])
+        placed = FaceParams(
+            neutral_params(model, sample["quats"], sample["coords"]).quat,
+            np.asarray(sample["coords"], np.float64),
+            params[:shape_dim],
+            params[shape_dim:],
+        )
         points = _landmarks_2d(sample)
         residual = np.nan if points is None else residual_pct(placed, model, points, np.ones(68))
         return LandmarkFit(placed, residual)

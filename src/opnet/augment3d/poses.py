@@ -26,7 +26,9 @@ MAX_HEADING_DEG = 90.0
 MAX_PITCH_BANK_DEG = 60.0
 
 
-def heading_samples_deg(heading_deg: float, yaw_step_deg: float, rng: np.random.Generator) -> NDArray[np.float64]:
+def heading_samples_deg(
+    heading_deg: float, yaw_step_deg: float, rng: np.random.Generator
+) -> NDArray[np.float64]:
     """(K,) new headings in degrees: one uniform draw in each bin between |heading| and 90 deg.
 
     K = max(1, round((90 - |heading|) / yaw_step_deg)); the bins split that range evenly.

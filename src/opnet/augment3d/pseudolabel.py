@@ -44,9 +44,15 @@ class PseudoLabels:
     mae_deg: np.ndarray | None
 
 
-def predict_ensemble(ds: PoseDataset, model_paths: Sequence[str | os.PathLike], roi: str = "auto",
-                     expansion: float = 1.1, threads: int | None = None, batch_size: int = 64,
-                     progress: bool = True) -> PosePrediction:
+def predict_ensemble(
+    ds: PoseDataset,
+    model_paths: Sequence[str | os.PathLike],
+    roi: str = "auto",
+    expansion: float = 1.1,
+    threads: int | None = None,
+    batch_size: int = 64,
+    progress: bool = True,
+) -> PosePrediction:
     """The models' averaged prediction for every sample of ``ds``, each cropped around its face box
     (``roi``: "auto", "stored" or "landmarks", see :func:`opnet.evaluate.protocol.roi_choices`)."""
     if not model_paths:
@@ -54,8 +60,17 @@ def predict_ensemble(ds: PoseDataset, model_paths: Sequence[str | os.PathLike], 
     choice = roi_choices(ds, roi, expansion)[0]
     models = [load_pose_model(path, threads) for path in model_paths]
     indices = np.arange(len(ds))
-    predictions = predict_dataset(ds, indices, dataset_rois(ds, choice.source), choice.expansion, models,
-                                  threads=threads, batch_size=batch_size, progress=progress, desc="pseudolabel")
+    predictions = predict_dataset(
+        ds,
+        indices,
+        dataset_rois(ds, choice.source),
+        choice.expansion,
+        models,
+        threads=threads,
+        batch_size=batch_size,
+        progress=progress,
+        desc="pseudolabel",
+    )
     return average_predictions(predictions.per_model)
 
 
@@ -64,12 +79,19 @@ def _specs(ds: PoseDataset, model_paths: Sequence[str | os.PathLike]) -> dict[st
     names = ",".join(os.path.basename(str(p)) for p in model_paths)
     attrs = {"category": Category.QUAT.value, PSEUDO_LABEL_ATTR: np.bool_(True), "models": names}
     specs["quats"] = FieldSpec("quats", Category.QUAT, (4,), np.dtype(np.float32), attrs)
-    specs["coords"] = FieldSpec("coords", Category.XYS, (3,), np.dtype(np.float32), {"category": Category.XYS.value})
+    specs["coords"] = FieldSpec(
+        "coords", Category.XYS, (3,), np.dtype(np.float32), {"category": Category.XYS.value}
+    )
     return specs
 
 
-def _copy_with_labels(ds: PoseDataset, output: str | os.PathLike, specs: dict[str, FieldSpec],
-                      labels: dict[str, np.ndarray], overwrite: bool) -> None:
+def _copy_with_labels(
+    ds: PoseDataset,
+    output: str | os.PathLike,
+    specs: dict[str, FieldSpec],
+    labels: dict[str, np.ndarray],
+    overwrite: bool,
+) -> None:
     """A bit-exact copy of ``ds`` (sequences kept) plus ``labels`` (OpNet's pixel-corner convention)."""
     stored = {"quats": labels["quats"], "coords": image_to_file_coords(Category.XYS, labels["coords"])}
     starts = set(ds.sequences[:, 0].tolist()) if ds.sequence_starts is not None else set()
@@ -81,8 +103,12 @@ def _copy_with_labels(ds: PoseDataset, output: str | os.PathLike, specs: dict[st
             for k in range(hi - lo):
                 if lo + k in starts:
                     writer.start_sequence()
-                writer.append({**{name: columns[name][k] for name in copied},
-                               **{name: stored[name][lo + k] for name in LABELS}})
+                writer.append(
+                    {
+                        **{name: columns[name][k] for name in copied},
+                        **{name: stored[name][lo + k] for name in LABELS},
+                    }
+                )
 
 
 def _column(ds: PoseDataset, name: str, lo: int, hi: int) -> Sequence:
@@ -91,10 +117,18 @@ def _column(ds: PoseDataset, name: str, lo: int, hi: int) -> Sequence:
     return ds.read_field(name, slice(lo, hi), raw=True)
 
 
-def pseudolabel_dataset(source: str | os.PathLike, output: str | os.PathLike,
-                        model_paths: Sequence[str | os.PathLike], roi: str = "auto", expansion: float = 1.1,
-                        replace_labels: bool = False, threads: int | None = None, batch_size: int = 64,
-                        overwrite: bool = False, progress: bool = True) -> PseudoLabels:
+def pseudolabel_dataset(
+    source: str | os.PathLike,
+    output: str | os.PathLike,
+    model_paths: Sequence[str | os.PathLike],
+    roi: str = "auto",
+    expansion: float = 1.1,
+    replace_labels: bool = False,
+    threads: int | None = None,
+    batch_size: int = 64,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> PseudoLabels:
     """Writes ``output``: ``source`` with the ensemble's ``quats`` and ``coords`` (see the module notes).
 
     A file that has labels already is refused unless ``replace_labels``; then the pseudo-labels'

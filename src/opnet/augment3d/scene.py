@@ -99,8 +99,12 @@ def view_params(scene: Scene, quat: ArrayLike) -> FaceParams:
     rotation, translation = _motion(scene, quat)
     x, y, size = scene.params.coords
     moved = rotation @ np.array([x, y, 0.0]) + translation
-    return FaceParams(canonical_quat(np.asarray(quat, np.float64)), np.array([moved[0], moved[1], size]),
-                      scene.params.shape, scene.params.expression)
+    return FaceParams(
+        canonical_quat(np.asarray(quat, np.float64)),
+        np.array([moved[0], moved[1], size]),
+        scene.params.shape,
+        scene.params.expression,
+    )
 
 
 def _head(scene: Scene, settings: ViewSettings) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -108,12 +112,17 @@ def _head(scene: Scene, settings: ViewSettings) -> tuple[NDArray[np.float64], ND
     model = scene.mesh.model
     if settings.eyes_closed <= 0.0:
         return scene.params.landmarks(model), scene.points
-    vertices = close_eyes(scene.mesh.vertices(scene.params.shape, scene.params.expression), model.landmark_indices,
-                          settings.eyes_closed)
+    vertices = close_eyes(
+        scene.mesh.vertices(scene.params.shape, scene.params.expression),
+        model.landmark_indices,
+        settings.eyes_closed,
+    )
     return vertices[model.landmark_indices], project(vertices, scene.params.quat, scene.params.coords)
 
 
-def render_view(scene: Scene, quat: ArrayLike, settings: ViewSettings = ViewSettings()) -> tuple[NDArray[np.uint8], dict]:
+def render_view(
+    scene: Scene, quat: ArrayLike, settings: ViewSettings = ViewSettings()
+) -> tuple[NDArray[np.uint8], dict]:
     """The photo with the head turned to ``quat``: (H, W, 3) uint8 RGB and its labels (quats,
     coords, pt3d_68, rois)."""
     rotation, translation = _motion(scene, quat)
@@ -133,23 +142,32 @@ def render_view(scene: Scene, quat: ArrayLike, settings: ViewSettings = ViewSett
 def _attributes(scene: Scene, shifts: NDArray) -> NDArray[np.float64]:
     """(V + G, 2 + 1 + C + 1) per vertex of head and sheet: texel, quality, fill colour, shift (pixels)."""
     tex, sheet = scene.texture, scene.surround.points
-    return np.concatenate([
-        np.concatenate([tex.uv, sheet[:, :2] - 0.5]),
-        np.concatenate([tex.quality, np.ones(len(sheet))])[:, None],
-        np.concatenate([tex.fill, np.zeros((len(sheet), tex.fill.shape[1]))]),
-        shifts[:, None],
-    ], axis=1)
+    return np.concatenate(
+        [
+            np.concatenate([tex.uv, sheet[:, :2] - 0.5]),
+            np.concatenate([tex.quality, np.ones(len(sheet))])[:, None],
+            np.concatenate([tex.fill, np.zeros((len(sheet), tex.fill.shape[1]))]),
+            shifts[:, None],
+        ],
+        axis=1,
+    )
 
 
-def _draw(image: NDArray[np.float32], scene: Scene, head: NDArray, grid: NDArray, shifts: NDArray,
-          spotlight: Lighting | None) -> None:
+def _draw(
+    image: NDArray[np.float32],
+    scene: Scene,
+    head: NDArray,
+    grid: NDArray,
+    shifts: NDArray,
+    spotlight: Lighting | None,
+) -> None:
     """Renders head and sheet into ``image`` where anything moved (``shifts`` (V + G,) pixels), in
     place; everywhere if there is a ``spotlight``."""
     height, width = image.shape[:2]
     if spotlight is not None:
         shifts = np.full_like(shifts, BIG)
     # Sheet triangles that did not move would only redraw the photo as it is: leave them out.
-    sheet = scene.surround.triangles[(shifts[len(head):] > MOVED_PX)[scene.surround.triangles].any(axis=1)]
+    sheet = scene.surround.triangles[(shifts[len(head) :] > MOVED_PX)[scene.surround.triangles].any(axis=1)]
     used = np.unique(sheet)
     region = np.concatenate([head, scene.points, grid[used], scene.surround.points[used]])
     window = RenderWindow.around(region, height, width, supersampling_factor(float(scene.params.coords[2])))
@@ -158,7 +176,9 @@ def _draw(image: NDArray[np.float32], scene: Scene, head: NDArray, grid: NDArray
     vertices = np.concatenate([head, grid])
     triangles = np.concatenate([scene.mesh.triangles, sheet + len(head)])
     behind = np.concatenate([np.zeros(len(head)), np.full(len(grid), BIG)])  # the head hides the sheet
-    fragments = rasterize(window.to_window(vertices + behind[:, None] * [0.0, 0.0, 1.0]), triangles, *window.shape)
+    fragments = rasterize(
+        window.to_window(vertices + behind[:, None] * [0.0, 0.0, 1.0]), triangles, *window.shape
+    )
     values = fragments.interpolate(_attributes(scene, shifts))
     quality = values[:, 2:3]
     colour = quality * sample_texture(scene.photo, values[:, :2]) + (1.0 - quality) * values[:, 3:-1]

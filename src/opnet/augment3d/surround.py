@@ -70,8 +70,9 @@ def _nearest_inside(head_mask: NDArray[np.bool_]) -> tuple[NDArray[np.float64], 
     return distance, rows * width + columns
 
 
-def surroundings(front: NDArray, back: NDArray, size: float, plane_depth: float,
-                 decay_range: float = DECAY_RANGE) -> Surroundings:
+def surroundings(
+    front: NDArray, back: NDArray, size: float, plane_depth: float, decay_range: float = DECAY_RANGE
+) -> Surroundings:
     """The grid for a photo whose head's nearest and farthest surfaces lie at depths ``front`` and
     ``back`` (H, W) (inf where the head is not); ``size`` head size in pixels; ``plane_depth``
     depth of the background plane.
@@ -90,7 +91,9 @@ def surroundings(front: NDArray, back: NDArray, size: float, plane_depth: float,
     d = distance[row, column] / size
     edge = middle[nearest[row, column]]
     points[:, 2] = plane_depth + (edge - plane_depth) * np.exp(-d / DEPTH_BLEND)
-    border = np.minimum(np.minimum(points[:, 0], width - points[:, 0]), np.minimum(points[:, 1], height - points[:, 1]))
+    border = np.minimum(
+        np.minimum(points[:, 0], width - points[:, 0]), np.minimum(points[:, 1], height - points[:, 1])
+    )
     t = np.clip(border / (BORDER_TAPER * size), 0.0, 1.0)
     pinned = t * t * (3.0 - 2.0 * t)  # smoothstep: no kink where the taper ends
     falloff = np.exp(-np.maximum(d - DECAY_START, 0.0) / decay_range)

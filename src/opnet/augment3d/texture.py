@@ -36,7 +36,9 @@ class HeadTexture:
     fill: NDArray[np.float32]
 
 
-def visible_vertices(points: NDArray, triangles: NDArray, height: int, width: int, size: float) -> NDArray[np.bool_]:
+def visible_vertices(
+    points: NDArray, triangles: NDArray, height: int, width: int, size: float
+) -> NDArray[np.bool_]:
     """(V,) True for vertices (image points (V, 3)) on the surface the camera sees (z-buffer test)."""
     window = RenderWindow.around(points, height, width)
     visible = np.zeros(len(points), dtype=bool)
@@ -47,12 +49,19 @@ def visible_vertices(points: NDArray, triangles: NDArray, height: int, width: in
     local = window.to_window(points)
     column = np.clip(np.floor(local[:, 0]).astype(int), 0, window.shape[1] - 1)
     row = np.clip(np.floor(local[:, 1]).astype(int), 0, window.shape[0] - 1)
-    inside = (local[:, 0] >= 0) & (local[:, 0] < window.shape[1]) & (local[:, 1] >= 0) & (local[:, 1] < window.shape[0])
+    inside = (
+        (local[:, 0] >= 0)
+        & (local[:, 0] < window.shape[1])
+        & (local[:, 1] >= 0)
+        & (local[:, 1] < window.shape[0])
+    )
     nearest = depth[row, column]
     return inside & (points[:, 2] <= nearest + DEPTH_TOLERANCE * size)
 
 
-def view_quality(points: NDArray, mesh: HeadMesh, height: int, width: int, size: float) -> NDArray[np.float32]:
+def view_quality(
+    points: NDArray, mesh: HeadMesh, height: int, width: int, size: float
+) -> NDArray[np.float32]:
     """(V,) how squarely the photo sees each vertex of ``points`` (image coordinates)."""
     normals = vertex_normals(points, mesh.triangles)
     facing = np.clip(-normals[:, 2] / FULL_QUALITY_COS, 0.0, 1.0)
@@ -61,7 +70,9 @@ def view_quality(points: NDArray, mesh: HeadMesh, height: int, width: int, size:
     return (facing * seen).astype(np.float32)
 
 
-def diffuse_colours(colours: NDArray, quality: NDArray, mesh: HeadMesh, iterations: int = FILL_ITERATIONS) -> NDArray:
+def diffuse_colours(
+    colours: NDArray, quality: NDArray, mesh: HeadMesh, iterations: int = FILL_ITERATIONS
+) -> NDArray:
     """(V, C) colours where well-seen vertices keep theirs and the rest take their neighbours' (harmonic fill)."""
     q = quality[:, None].astype(np.float64)
     fill = np.asarray(colours, dtype=np.float64).copy()

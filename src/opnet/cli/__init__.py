@@ -15,8 +15,22 @@ from opnet import __version__
 from opnet.errors import OpNetError
 
 SUBCOMMANDS = (
-    "inspect", "show", "synth", "prepare", "join", "filter", "split", "download", "train", "evaluate",
-    "export", "predict", "track", "augment3d", "pseudolabel", "demo",
+    "inspect",
+    "show",
+    "synth",
+    "prepare",
+    "join",
+    "filter",
+    "split",
+    "download",
+    "train",
+    "evaluate",
+    "export",
+    "predict",
+    "track",
+    "augment3d",
+    "pseudolabel",
+    "demo",
 )
 
 

@@ -72,7 +72,9 @@ def resolve_dataset(name_or_path: str, flag: str) -> Path:
         raise OpNetError(f"{flag} {name_or_path}: no such file, and not a dataset name ({names})")
     root = data_dir()
     if root is None:
-        raise OpNetError(f"{flag} {name_or_path}: set DATADIR to the folder that holds {KNOWN_DATASETS[name_or_path]}")
+        raise OpNetError(
+            f"{flag} {name_or_path}: set DATADIR to the folder that holds {KNOWN_DATASETS[name_or_path]}"
+        )
     path = root / KNOWN_DATASETS[name_or_path]
     if not path.is_file():
         raise OpNetError(f"{flag} {name_or_path}: {path} not found (DATADIR={root})")

@@ -16,24 +16,54 @@ DEFAULT_REAL_FACES = Path("..") / "shared" / "data" / "aflw2kmini.h5"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("demo", help="the whole job on synthetic heads: generate, train, export, evaluate",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--minutes", type=float, default=9.0, metavar="M",
-                   help="time budget of the whole run; training gets what generating the data leaves "
-                        "(default 9)")
-    p.add_argument("--epochs", type=int, metavar="N",
-                   help="train exactly N epochs instead (the same network on any machine, however long)")
-    p.add_argument("--outdir", type=Path, default=Path("opnet-demo"), metavar="DIR",
-                   help="folder for the data, the training run and the report (default opnet-demo)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed of data and training (default 0)")
-    p.add_argument("--workers", type=int, metavar="W",
-                   help="processes generating the data (default: $NUM_WORKERS or all cores)")
-    p.add_argument("--real-faces", type=Path, metavar="FILE",
-                   help=f"labelled real faces to evaluate on too (default {DEFAULT_REAL_FACES} if present)")
+    p = sub.add_parser(
+        "demo",
+        help="the whole job on synthetic heads: generate, train, export, evaluate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--minutes",
+        type=float,
+        default=9.0,
+        metavar="M",
+        help="time budget of the whole run; training gets what generating the data leaves (default 9)",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        metavar="N",
+        help="train exactly N epochs instead (the same network on any machine, however long)",
+    )
+    p.add_argument(
+        "--outdir",
+        type=Path,
+        default=Path("opnet-demo"),
+        metavar="DIR",
+        help="folder for the data, the training run and the report (default opnet-demo)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="random seed of data and training (default 0)"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="W",
+        help="processes generating the data (default: $NUM_WORKERS or all cores)",
+    )
+    p.add_argument(
+        "--real-faces",
+        type=Path,
+        metavar="FILE",
+        help=f"labelled real faces to evaluate on too (default {DEFAULT_REAL_FACES} if present)",
+    )
     p.add_argument("--no-real-faces", action="store_true", help="evaluate on synthetic heads only")
     p.add_argument("--force", action="store_true", help="replace the demo already in --outdir")
-    p.add_argument("--dry-run", action="store_true",
-                   help="tiny data and 2 training steps: every step runs in seconds (for tests)")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="tiny data and 2 training steps: every step runs in seconds (for tests)",
+    )
     return p
 
 
@@ -63,7 +93,13 @@ def run(args: argparse.Namespace) -> int:
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
         quiet_lightning()
     config = DemoConfig(minutes=args.minutes, epochs=args.epochs, seed=args.seed)
-    result = run_demo(config, args.outdir, real_faces(args), overwrite=args.force,
-                      workers=args.workers or num_workers(), dry_run=args.dry_run)
+    result = run_demo(
+        config,
+        args.outdir,
+        real_faces(args),
+        overwrite=args.force,
+        workers=args.workers or num_workers(),
+        dry_run=args.dry_run,
+    )
     print(summary_text(result))
     return 0

@@ -17,31 +17,70 @@ log = logging.getLogger(__name__)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("evaluate", help="accuracy and stability of pose models on AFLW2000-3D, BIWI, ...",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("models", nargs="+", metavar="MODEL", help="pose model files (.onnx in OpenTrack's format, or training checkpoints .ckpt/.pt)")
-    p.add_argument("--data", required=True, help="dataset file, or a name (aflw2k3d, biwi, ...) found in $DATADIR")
-    p.add_argument("--roi", choices=("auto", "stored", "landmarks"),
-                   help="face box: the file's 'rois' or the 68-landmark box (default auto: landmarks if present)")
-    p.add_argument("--roi-expansion", type=float, help="crop side = max(w, h) of the box x this (default 1.1)")
-    p.add_argument("--comprehensive-roi", action="store_true",
-                   help="evaluate every box source x expansions 1.0, 1.1, 1.2")
-    p.add_argument("--alignment", choices=("none", "perspective", "opal23"), default="none",
-                   help="BIWI: rotate predictions by the camera ray, or remove each person's mean offset")
-    p.add_argument("--fov", type=float, help="horizontal field of view in degrees for --alignment perspective "
-                                             "(default 57, BIWI's Kinect)")
+    p = sub.add_parser(
+        "evaluate",
+        help="accuracy and stability of pose models on AFLW2000-3D, BIWI, ...",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "models",
+        nargs="+",
+        metavar="MODEL",
+        help="pose model files (.onnx in OpenTrack's format, or training checkpoints .ckpt/.pt)",
+    )
+    p.add_argument(
+        "--data", required=True, help="dataset file, or a name (aflw2k3d, biwi, ...) found in $DATADIR"
+    )
+    p.add_argument(
+        "--roi",
+        choices=("auto", "stored", "landmarks"),
+        help="face box: the file's 'rois' or the 68-landmark box (default auto: landmarks if present)",
+    )
+    p.add_argument(
+        "--roi-expansion", type=float, help="crop side = max(w, h) of the box x this (default 1.1)"
+    )
+    p.add_argument(
+        "--comprehensive-roi",
+        action="store_true",
+        help="evaluate every box source x expansions 1.0, 1.1, 1.2",
+    )
+    p.add_argument(
+        "--alignment",
+        choices=("none", "perspective", "opal23"),
+        default="none",
+        help="BIWI: rotate predictions by the camera ray, or remove each person's mean offset",
+    )
+    p.add_argument(
+        "--fov",
+        type=float,
+        help="horizontal field of view in degrees for --alignment perspective (default 57, BIWI's Kinect)",
+    )
     p.add_argument("--no-filter", action="store_true", help="keep samples beyond +-99 deg")
-    p.add_argument("--ensemble", action="store_true", help="also evaluate the average of the models' predictions")
-    p.add_argument("--stability", action="store_true",
-                   help="also measure the spread of predictions under crop shifts, crop scaling and pixel noise")
+    p.add_argument(
+        "--ensemble", action="store_true", help="also evaluate the average of the models' predictions"
+    )
+    p.add_argument(
+        "--stability",
+        action="store_true",
+        help="also measure the spread of predictions under crop shifts, crop scaling and pixel noise",
+    )
     p.add_argument("--json", type=Path, metavar="OUT.json", help="write the results as JSON")
-    p.add_argument("--per-sample", type=Path, metavar="OUT.csv", help="write per-sample angles and errors as CSV")
-    p.add_argument("--plot", type=Path, metavar="OUT.png", help="draw errors against the true yaw and histograms")
+    p.add_argument(
+        "--per-sample", type=Path, metavar="OUT.csv", help="write per-sample angles and errors as CSV"
+    )
+    p.add_argument(
+        "--plot", type=Path, metavar="OUT.png", help="draw errors against the true yaw and histograms"
+    )
     p.add_argument("--batch-size", type=int, default=64, help="samples per inference batch (default 64)")
     p.add_argument("--threads", type=int, help="CPU threads (default: $NUM_WORKERS or all cores)")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
-    p.add_argument("-v", "--describe", action="store_true",
-                   help="also print each model's inputs, outputs and version (as does opnet -v)")
+    p.add_argument(
+        "-v",
+        "--describe",
+        action="store_true",
+        help="also print each model's inputs, outputs and version (as does opnet -v)",
+    )
     return p
 
 
@@ -51,7 +90,9 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202 - imported lazily
     from opnet.evaluate.results import BIWI_FOV_DEG
 
     if args.comprehensive_roi and (args.roi is not None or args.roi_expansion is not None):
-        raise OpNetError("--comprehensive-roi runs every box source and expansion; drop --roi/--roi-expansion")
+        raise OpNetError(
+            "--comprehensive-roi runs every box source and expansion; drop --roi/--roi-expansion"
+        )
     if args.fov is not None and args.alignment != "perspective":
         raise OpNetError("--fov only applies with --alignment perspective")
     if (args.roi_expansion is not None and args.roi_expansion <= 0) or args.batch_size < 1:
@@ -59,10 +100,15 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202 - imported lazily
     if args.fov is not None and not 0 < args.fov < 180:
         raise OpNetError(f"--fov {args.fov:g}: expected degrees between 0 and 180")
     return EvaluationSettings(
-        roi_source=args.roi or "auto", roi_expansion=args.roi_expansion or 1.1,
-        comprehensive_roi=args.comprehensive_roi, alignment=args.alignment, fov_deg=args.fov or BIWI_FOV_DEG,
-        filter_limit_deg=None if args.no_filter else 99.0, ensemble=args.ensemble,
-        stability=StabilitySettings() if args.stability else None, batch_size=args.batch_size,
+        roi_source=args.roi or "auto",
+        roi_expansion=args.roi_expansion or 1.1,
+        comprehensive_roi=args.comprehensive_roi,
+        alignment=args.alignment,
+        fov_deg=args.fov or BIWI_FOV_DEG,
+        filter_limit_deg=None if args.no_filter else 99.0,
+        ensemble=args.ensemble,
+        stability=StabilitySettings() if args.stability else None,
+        batch_size=args.batch_size,
         threads=args.threads,
     )
 

@@ -7,8 +7,9 @@ import json
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("inspect", help="print the layout and label statistics of a dataset file",
-                       description=__doc__)
+    p = sub.add_parser(
+        "inspect", help="print the layout and label statistics of a dataset file", description=__doc__
+    )
     p.add_argument("file", help="dataset file (.h5)")
     p.add_argument("--json", action="store_true", help="print the statistics as JSON instead")
     return p

@@ -16,14 +16,24 @@ from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("predict", help="head poses of the faces in JPEG/PNG images",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "predict",
+        help="head poses of the faces in JPEG/PNG images",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="JPEG or PNG files")
     add_model_arguments(p)
-    p.add_argument("-o", "--output", type=Path, metavar="DIR",
-                   help="write each image with its faces' boxes, head circles, pose axes and angles into DIR")
-    p.add_argument("--json", action="store_true",
-                   help="print JSON (schema opnet-predict/1) instead of the table")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="write each image with its faces' boxes, head circles, pose axes and angles into DIR",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print JSON (schema opnet-predict/1) instead of the table"
+    )
     p.add_argument("--min-score", type=float, default=0.5, help="detector score a face needs (default 0.5)")
     p.add_argument("--threads", type=int, help="CPU threads (default: $NUM_WORKERS or all cores)")
     p.add_argument("--force", action="store_true", help="overwrite existing annotated images")
@@ -32,12 +42,23 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """--model, --detector, --localizer (shared with opnet track)."""
-    p.add_argument("--model", type=Path, help="pose model (.onnx in OpenTrack's format or a .ckpt checkpoint; "
-                                              "default ../shared/models/head-pose-0.4-small-int8.onnx if present)")
-    p.add_argument("--detector", choices=("localizer", "haar"), default="localizer",
-                   help="face detector: OpenTrack's localizer network (default) or OpenCV's Haar cascade")
-    p.add_argument("--localizer", type=Path,
-                   help="localizer model (default ../shared/models/head-localizer.onnx if present)")
+    p.add_argument(
+        "--model",
+        type=Path,
+        help="pose model (.onnx in OpenTrack's format or a .ckpt checkpoint; "
+        "default ../shared/models/head-pose-0.4-small-int8.onnx if present)",
+    )
+    p.add_argument(
+        "--detector",
+        choices=("localizer", "haar"),
+        default="localizer",
+        help="face detector: OpenTrack's localizer network (default) or OpenCV's Haar cascade",
+    )
+    p.add_argument(
+        "--localizer",
+        type=Path,
+        help="localizer model (default ../shared/models/head-localizer.onnx if present)",
+    )
 
 
 def load_models(args: argparse.Namespace, threads: int):  # noqa: ANN201 - imported lazily

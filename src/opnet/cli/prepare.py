@@ -13,6 +13,7 @@ from typing import Any
 
 from opnet.cli.common import existing_file, num_workers
 
+
 def _face_options(p: argparse.ArgumentParser, model_use: str) -> None:
     p.add_argument(
         "--roi",

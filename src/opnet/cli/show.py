@@ -14,21 +14,35 @@ log = logging.getLogger(__name__)
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="draw a grid of samples with their labels", description=__doc__)
     p.add_argument("file", help="dataset file (.h5)")
-    p.add_argument("-o", "--output", type=Path, help="picture to write (.png, .jpg, .pdf); "
-                   "default: FILE's name with '-grid.png' in the current folder")
-    p.add_argument("--indices", type=parse_indices, help="samples to draw, e.g. '0 3 5-9' (default: the first 16)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="picture to write (.png, .jpg, .pdf); "
+        "default: FILE's name with '-grid.png' in the current folder",
+    )
+    p.add_argument(
+        "--indices", type=parse_indices, help="samples to draw, e.g. '0 3 5-9' (default: the first 16)"
+    )
     p.add_argument("--random", type=int, metavar="N", help="draw N random samples instead")
     p.add_argument("--seed", type=int, default=0, help="seed for --random and --augmented (default 0)")
     p.add_argument("--columns", type=int, help="tiles per row (default: a square grid)")
     p.add_argument("--force", action="store_true", help="overwrite the output if it exists")
     aug = p.add_argument_group("training augmentation (with --augmented)")
-    aug.add_argument("--augmented", action="store_true",
-                     help="draw augmented 129x129 network inputs and their targets, as training sees them")
-    aug.add_argument("--raug", type=float, default=30.0, metavar="DEG",
-                     help="in-plane rotation in degrees (0: none)")
-    aug.add_argument("--roi-override", choices=("original", "landmarks", "extent_to_forehead"),
-                     default="original",
-                     help="face box that frames the crop (default: original)")
+    aug.add_argument(
+        "--augmented",
+        action="store_true",
+        help="draw augmented 129x129 network inputs and their targets, as training sees them",
+    )
+    aug.add_argument(
+        "--raug", type=float, default=30.0, metavar="DEG", help="in-plane rotation in degrees (0: none)"
+    )
+    aug.add_argument(
+        "--roi-override",
+        choices=("original", "landmarks", "extent_to_forehead"),
+        default="original",
+        help="face box that frames the crop (default: original)",
+    )
     aug.add_argument("--no-imgaug", action="store_true", help="no intensity augmentation or noise")
     return p
 

@@ -11,14 +11,47 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("output", type=Path, help="dataset file to write (.h5)")
     p.add_argument("-n", "--num-samples", type=int, required=True, metavar="N", help="number of samples")
     p.add_argument("--size", type=int, default=256, metavar="PX", help="image side in pixels (default 256)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed; the output depends only on it and the "
-                   "settings, not on --workers (default 0)")
-    p.add_argument("--workers", type=int, metavar="W", help="processes rendering in parallel (default: $NUM_WORKERS or all cores)")
-    p.add_argument("--per-identity", type=int, default=8, metavar="K", help="samples per synthetic person, one sequence each "
-                   "(default 8)")
-    p.add_argument("--yaw-max", type=float, metavar="DEG", default=90.0, help="yaw uniform in +-this, degrees (default 90)")
-    p.add_argument("--pitch-max", type=float, metavar="DEG", default=60.0, help="pitch uniform in +-this, degrees (default 60)")
-    p.add_argument("--roll-max", type=float, metavar="DEG", default=60.0, help="roll uniform in +-this, degrees (default 60)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="random seed; the output depends only on it and the settings, not on --workers (default 0)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="W",
+        help="processes rendering in parallel (default: $NUM_WORKERS or all cores)",
+    )
+    p.add_argument(
+        "--per-identity",
+        type=int,
+        default=8,
+        metavar="K",
+        help="samples per synthetic person, one sequence each (default 8)",
+    )
+    p.add_argument(
+        "--yaw-max",
+        type=float,
+        metavar="DEG",
+        default=90.0,
+        help="yaw uniform in +-this, degrees (default 90)",
+    )
+    p.add_argument(
+        "--pitch-max",
+        type=float,
+        metavar="DEG",
+        default=60.0,
+        help="pitch uniform in +-this, degrees (default 60)",
+    )
+    p.add_argument(
+        "--roll-max",
+        type=float,
+        metavar="DEG",
+        default=60.0,
+        help="roll uniform in +-this, degrees (default 60)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite the output if it exists")
     return p
 
@@ -28,8 +61,15 @@ def run(args: argparse.Namespace) -> int:
     from opnet.synth.config import SynthConfig
     from opnet.synth.generate import generate_dataset
 
-    config = SynthConfig(image_size=args.size, yaw_max_deg=args.yaw_max, pitch_max_deg=args.pitch_max,
-                         roll_max_deg=args.roll_max, samples_per_identity=args.per_identity)
+    config = SynthConfig(
+        image_size=args.size,
+        yaw_max_deg=args.yaw_max,
+        pitch_max_deg=args.pitch_max,
+        roll_max_deg=args.roll_max,
+        samples_per_identity=args.per_identity,
+    )
     workers = args.workers if args.workers is not None else num_workers()
-    generate_dataset(args.output, args.num_samples, config, seed=args.seed, workers=workers, overwrite=args.force)
+    generate_dataset(
+        args.output, args.num_samples, config, seed=args.seed, workers=workers, overwrite=args.force
+    )
     return 0

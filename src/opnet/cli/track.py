@@ -18,43 +18,74 @@ from opnet.cli.predict import add_model_arguments
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("track", help="track a head in a video or camera; stream its pose to OpenTrack (UDP)",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "track",
+        help="track a head in a video or camera; stream its pose to OpenTrack (UDP)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("video", nargs="?", type=Path, help="video file (anything OpenCV reads)")
     p.add_argument("--camera", type=int, metavar="N", help="read camera N instead of a video file")
     add_model_arguments(p)
     out = p.add_argument_group("outputs")
     out.add_argument("--csv", type=Path, metavar="POSES.csv", help="write one row per frame")
-    out.add_argument("--udp", metavar="HOST[:PORT]",
-                     help="send each pose to OpenTrack's UDP input (port 4242 default)")
-    out.add_argument("--preview", type=Path, metavar="OUT.mp4",
-                     help="write the annotated frames (.mp4 or .avi)")
+    out.add_argument(
+        "--udp", metavar="HOST[:PORT]", help="send each pose to OpenTrack's UDP input (port 4242 default)"
+    )
+    out.add_argument(
+        "--preview", type=Path, metavar="OUT.mp4", help="write the annotated frames (.mp4 or .avi)"
+    )
     out.add_argument("--force", action="store_true", help="overwrite existing output files")
     pose = p.add_argument_group("pose (OpenTrack's settings)")
-    pose.add_argument("--fov", type=float, default=56.0,
-                      help="camera field of view, diagonal, degrees (default 56)")
-    pose.add_argument("--offset", type=float, nargs=3, default=(200.0, 0.0, 0.0),
-                      metavar=("FWD", "UP", "RIGHT"),
-                      help="mm from the face centre to the reported point, head frame (default 200 0 0)")
+    pose.add_argument(
+        "--fov", type=float, default=56.0, help="camera field of view, diagonal, degrees (default 56)"
+    )
+    pose.add_argument(
+        "--offset",
+        type=float,
+        nargs=3,
+        default=(200.0, 0.0, 0.0),
+        metavar=("FWD", "UP", "RIGHT"),
+        help="mm from the face centre to the reported point, head frame (default 200 0 0)",
+    )
     pose.add_argument("--full-frame", action="store_true", help="do not crop frames to 4:3 as OpenTrack does")
     pose.add_argument("--roi-zoom", type=float, default=1.0, help="scale of the next ROI (default 1)")
-    pose.add_argument("--roi-filter-alpha", type=float, default=1.0,
-                      help="how far the ROI moves to the new box per frame, (0, 1] (default 1)")
+    pose.add_argument(
+        "--roi-filter-alpha",
+        type=float,
+        default=1.0,
+        help="how far the ROI moves to the new box per frame, (0, 1] (default 1)",
+    )
     smooth = p.add_argument_group("smoothing")
-    smooth.add_argument("--smooth", choices=("none", "deadzone", "one-euro"), default="none",
-                        help="none (default), OpenTrack's deadzone filter, or a One-Euro filter")
-    smooth.add_argument("--deadzone-size", type=float, default=1.0,
-                        help="deadzone: size in sigmas (default 1)")
-    smooth.add_argument("--deadzone-hardness", type=float, default=1.5,
-                        help="deadzone: hardness (default 1.5)")
-    smooth.add_argument("--min-cutoff", type=float, default=1.0,
-                        help="one-euro: cut-off at rest, Hz (default 1)")
-    smooth.add_argument("--beta", type=float, default=0.05,
-                        help="one-euro: cut-off increase per deg/s and per cm/s of speed (default 0.05)")
+    smooth.add_argument(
+        "--smooth",
+        choices=("none", "deadzone", "one-euro"),
+        default="none",
+        help="none (default), OpenTrack's deadzone filter, or a One-Euro filter",
+    )
+    smooth.add_argument(
+        "--deadzone-size", type=float, default=1.0, help="deadzone: size in sigmas (default 1)"
+    )
+    smooth.add_argument(
+        "--deadzone-hardness", type=float, default=1.5, help="deadzone: hardness (default 1.5)"
+    )
+    smooth.add_argument(
+        "--min-cutoff", type=float, default=1.0, help="one-euro: cut-off at rest, Hz (default 1)"
+    )
+    smooth.add_argument(
+        "--beta",
+        type=float,
+        default=0.05,
+        help="one-euro: cut-off increase per deg/s and per cm/s of speed (default 0.05)",
+    )
     p.add_argument("--max-frames", type=int, help="stop after this many frames")
-    p.add_argument("--threads", type=int, default=1,
-                   help="CPU threads for the networks (default 1, OpenTrack's default; fixed-batch pose "
-                        "models run single frames on one thread)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads for the networks (default 1, OpenTrack's default; fixed-batch pose "
+        "models run single frames on one thread)",
+    )
     return p
 
 
@@ -69,9 +100,16 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202 - imported lazily
     if args.roi_zoom <= 0 or not 0 < args.roi_filter_alpha <= 1:
         raise OpNetError("--roi-zoom must be positive and --roi-filter-alpha in (0, 1]")
     tracking = TrackingSettings(
-        fov_deg=args.fov, offset_mm=tuple(args.offset), crop_4_3=not args.full_frame, smoothing=args.smooth,
-        deadzone_size=args.deadzone_size, deadzone_hardness=args.deadzone_hardness,
-        min_cutoff_hz=args.min_cutoff, beta=args.beta, max_frames=args.max_frames)
+        fov_deg=args.fov,
+        offset_mm=tuple(args.offset),
+        crop_4_3=not args.full_frame,
+        smoothing=args.smooth,
+        deadzone_size=args.deadzone_size,
+        deadzone_hardness=args.deadzone_hardness,
+        min_cutoff_hz=args.min_cutoff,
+        beta=args.beta,
+        max_frames=args.max_frames,
+    )
     return TrackerSettings(roi_zoom=args.roi_zoom, roi_filter_alpha=args.roi_filter_alpha), tracking
 
 
@@ -91,8 +129,10 @@ def run(args: argparse.Namespace) -> int:
     outputs = Outputs(csv=args.csv, udp=udp, preview=args.preview, overwrite=args.force)
     with source:
         summary = track(source, FaceTracker(model, detector, tracker_settings), settings, outputs)
-    print(f"{summary.source}: {summary.frames} frames, face in {summary.faces}, "
-          f"detector ran {summary.detector_runs} times, {summary.datagrams} datagrams sent; "
-          f"{summary.fps:.1f} frames/s")
+    print(
+        f"{summary.source}: {summary.frames} frames, face in {summary.faces}, "
+        f"detector ran {summary.detector_runs} times, {summary.datagrams} datagrams sent; "
+        f"{summary.fps:.1f} frames/s"
+    )
     print(stats_table(summary.stages))
     return 0

@@ -70,9 +70,11 @@ def decode_gray_reduced(buffer: bytes | NDArray[np.uint8], reduction: int) -> ND
     if image is None:
         return None
     h, w = -(-image.shape[0] // reduction), -(-image.shape[1] // reduction)
-    padded = cv2.copyMakeBorder(image, 0, h * reduction - image.shape[0], 0, w * reduction - image.shape[1],
-                                cv2.BORDER_REPLICATE)
+    padded = cv2.copyMakeBorder(
+        image, 0, h * reduction - image.shape[0], 0, w * reduction - image.shape[1], cv2.BORDER_REPLICATE
+    )
     return cv2.resize(padded, (w, h), interpolation=cv2.INTER_AREA)
+
 
 def decode_label_image(buffer: bytes | NDArray[np.uint8]) -> NDArray[np.uint8] | None:
     """Decodes a lossless label image (e.g. a segmentation) without any colour conversion."""

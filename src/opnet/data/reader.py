@@ -103,7 +103,8 @@ def _read_sequence_starts(path: Path, f: h5py.File, count: int) -> NDArray[np.in
     starts = raw[...].astype(np.int64)
     if len(starts) < 1 or starts[0] != 0 or starts[-1] != count or np.any(np.diff(starts) < 0):
         raise DataError(
-            path, f"must rise from 0 to the sample count {count}, found {starts[:3]}...{starts[-3:]}",
+            path,
+            f"must rise from 0 to the sample count {count}, found {starts[:3]}...{starts[-3:]}",
             SEQUENCE_STARTS,
         )
     return starts
@@ -213,7 +214,9 @@ class PoseDataset(Sequence[dict[str, Any]]):
     def has(self, name: str) -> bool:
         return name in self.fields
 
-    def read_field(self, name: str, indices: Iterable[int] | slice | None = None, raw: bool = False) -> np.ndarray:
+    def read_field(
+        self, name: str, indices: Iterable[int] | slice | None = None, raw: bool = False
+    ) -> np.ndarray:
         """All rows (or the given rows) of a non-image field as one array.
 
         Coordinates come in OpNet's pixel-corner convention (float64 for points and head centres, see
@@ -283,15 +286,21 @@ class PoseDataset(Sequence[dict[str, Any]]):
     def _candidate(self, root: Path, name: str, index: int) -> Path:
         """``root/name`` (with an extension if ``name`` has none), refusing names that leave ``root``."""
         if not name or os.path.isabs(name):
-            raise DataError(self.path, f"image file name {name!r} must be a relative path", self.image_field, index)
+            raise DataError(
+                self.path, f"image file name {name!r} must be a relative path", self.image_field, index
+            )
         candidate = root / name
         if not name.lower().endswith(_IMAGE_EXTENSIONS):
-            candidate = next((root / (name + e) for e in _IMAGE_EXTENSIONS if (root / (name + e)).exists()), candidate)
+            candidate = next(
+                (root / (name + e) for e in _IMAGE_EXTENSIONS if (root / (name + e)).exists()), candidate
+            )
         real_root = os.path.realpath(root)
         if os.path.commonpath([real_root, os.path.realpath(candidate)]) != real_root:
             raise DataError(
-                self.path, f"image file name {name!r} points outside the dataset folder {root}",
-                self.image_field, index,
+                self.path,
+                f"image file name {name!r} points outside the dataset folder {root}",
+                self.image_field,
+                index,
             )
         return candidate
 

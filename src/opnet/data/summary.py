@@ -47,8 +47,15 @@ def _range_stats(values: np.ndarray) -> dict[str, float]:
     if values.size == 0:
         return {"count": 0}
     p = np.percentile(values, [0, 5, 50, 95, 100])
-    return {"count": int(values.size), "min": float(p[0]), "p5": float(p[1]), "median": float(p[2]),
-            "p95": float(p[3]), "max": float(p[4]), "mean": float(values.mean())}
+    return {
+        "count": int(values.size),
+        "min": float(p[0]),
+        "p5": float(p[1]),
+        "median": float(p[2]),
+        "p95": float(p[3]),
+        "max": float(p[4]),
+        "mean": float(values.mean()),
+    }
 
 
 def _image_sizes(ds: PoseDataset) -> dict[str, Any]:
@@ -59,7 +66,7 @@ def _image_sizes(ds: PoseDataset) -> dict[str, Any]:
         with Image.open(io.BytesIO(ds.read_image_bytes(int(i)))) as im:
             sizes.append(im.size)
     unique, counts = np.unique(np.array(sizes).reshape(-1, 2), axis=0, return_counts=True)
-    common = sorted(zip(counts.tolist(), [tuple(map(int, u)) for u in unique]), reverse=True)[:5]
+    common = sorted(zip(counts.tolist(), [tuple(map(int, u)) for u in unique], strict=True), reverse=True)[:5]
     return {"sampled": len(sizes), "most_common_wxh": [[w, h, c] for c, (w, h) in common]}
 
 
@@ -83,7 +90,10 @@ def label_statistics(ds: PoseDataset) -> dict[str, Any]:
         spec = ds.fields[ds.image_field]
         kind = "JPEG" if spec.lossy else "PNG"
         storage = spec.storage.value if spec.storage else "?"
-        stats["images"] = {"storage": storage, "format": kind if spec.storage == ImageStorage.BUFFER else "files"}
+        stats["images"] = {
+            "storage": storage,
+            "format": kind if spec.storage == ImageStorage.BUFFER else "files",
+        }
         stats["images"].update(_image_sizes(ds))
     return stats
 
@@ -91,8 +101,10 @@ def label_statistics(ds: PoseDataset) -> dict[str, Any]:
 def _fmt_range(name: str, s: dict[str, float]) -> str:
     if not s.get("count"):
         return f"  {name:<15} no finite values"
-    return (f"  {name:<15} min {s['min']:8.1f}  p5 {s['p5']:8.1f}  median {s['median']:8.1f}  "
-            f"p95 {s['p95']:8.1f}  max {s['max']:8.1f}")
+    return (
+        f"  {name:<15} min {s['min']:8.1f}  p5 {s['p5']:8.1f}  median {s['median']:8.1f}  "
+        f"p95 {s['p95']:8.1f}  max {s['max']:8.1f}"
+    )
 
 
 def format_report(path: str | Path, ds: PoseDataset, stats: dict[str, Any]) -> str:
@@ -102,8 +114,10 @@ def format_report(path: str | Path, ds: PoseDataset, stats: dict[str, Any]) -> s
     if seqs is None:
         out.append("sequences: none (no 'sequence_starts')")
     else:
-        out.append(f"sequences: {seqs['count']} (length min {seqs.get('min', 0):.0f}, "
-                   f"median {seqs.get('median', 0):.0f}, max {seqs.get('max', 0):.0f})")
+        out.append(
+            f"sequences: {seqs['count']} (length min {seqs.get('min', 0):.0f}, "
+            f"median {seqs.get('median', 0):.0f}, max {seqs.get('max', 0):.0f})"
+        )
     known = {"images", "rois", "coords", "quats", "pt3d_68", "pt2d_68", "shapeparams"}
     extras = [n for n in ds.fields if n not in known]
     if extras:
@@ -112,8 +126,11 @@ def format_report(path: str | Path, ds: PoseDataset, stats: dict[str, Any]) -> s
         im = stats["images"]
         sizes = ", ".join(f"{w}x{h} ({c})" for w, h, c in im["most_common_wxh"])
         out.append(f"images: {im['storage']}, {im['format']}; sizes of {im['sampled']} sampled: {sizes}")
-    rows = [k for k in ("yaw_deg", "pitch_deg", "roll_deg", "roi_width_px", "roi_height_px", "head_size_px")
-            if k in stats]
+    rows = [
+        k
+        for k in ("yaw_deg", "pitch_deg", "roll_deg", "roi_width_px", "roi_height_px", "head_size_px")
+        if k in stats
+    ]
     if rows:
         out.append("labels:")
         out.extend(_fmt_range(k, stats[k]) for k in rows)

@@ -107,8 +107,11 @@ class DatasetWriter:
             self._specs[name] = spec
             chunks = (CHUNK_ROWS, *spec.sample_shape)
             ds = self._file.create_dataset(
-                name, shape=(0, *spec.sample_shape), maxshape=(None, *spec.sample_shape),
-                dtype=spec.dtype, chunks=chunks,
+                name,
+                shape=(0, *spec.sample_shape),
+                maxshape=(None, *spec.sample_shape),
+                dtype=spec.dtype,
+                chunks=chunks,
             )
             for key, attr in spec.attrs.items():
                 ds.attrs[key] = attr

@@ -26,8 +26,9 @@ EPOCH_OVERHEAD_S = 1.0
 """Seconds per epoch besides its steps and validation: checkpoints, metrics, the plot now and then."""
 
 
-def planned_epochs(config: DemoConfig, seconds: float, step_rate: float, validation_samples: int,
-                   swa_bn_samples: int) -> int:
+def planned_epochs(
+    config: DemoConfig, seconds: float, step_rate: float, validation_samples: int, swa_bn_samples: int
+) -> int:
     """Epochs of ``config.samples_per_epoch`` images that fit into ``seconds`` of training at
     ``step_rate`` images/s of training steps; at least ``config.min_epochs``."""
     train_rate = LOOP_EFFICIENCY * step_rate

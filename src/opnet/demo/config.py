@@ -58,8 +58,11 @@ class DemoConfig:
     swa_start_fraction: float = 0.75
     model: ModelConfig = field(default_factory=lambda: ModelConfig(width=0.25, blurpool=False, dropout=0.0))
     loss: LossConfig = field(default_factory=lambda: LossConfig(rot=4.0, rot_metric="sin"))
-    augment: AugmentConfig = field(default_factory=lambda: AugmentConfig(
-        scale_std=0.02, shift_std=0.05, rotation_prob=0.0, rot90_prob=0.0, intensity=False))
+    augment: AugmentConfig = field(
+        default_factory=lambda: AugmentConfig(
+            scale_std=0.02, shift_std=0.05, rotation_prob=0.0, rot90_prob=0.0, intensity=False
+        )
+    )
     grid_samples: int = 8
 
     def __post_init__(self) -> None:
@@ -67,9 +70,13 @@ class DemoConfig:
             (self.minutes > 0, f"--minutes {self.minutes:g}: expected a positive number"),
             (self.seed >= 0, f"--seed {self.seed}: expected a non-negative integer"),
             (self.epochs is None or self.epochs >= 1, f"--epochs {self.epochs}: expected at least 1"),
-            (self.train_samples >= 2 * self.synth.samples_per_identity,
-             (f"train_samples={self.train_samples}: expected at least two persons' samples "
-              f"({2 * self.synth.samples_per_identity}; whole persons are held out for validation)")),
+            (
+                self.train_samples >= 2 * self.synth.samples_per_identity,
+                (
+                    f"train_samples={self.train_samples}: expected at least two persons' samples "
+                    f"({2 * self.synth.samples_per_identity}; whole persons are held out for validation)"
+                ),
+            ),
             (self.heldout_samples >= 1, f"heldout_samples={self.heldout_samples}: expected at least 1"),
             (self.min_epochs >= 1, f"min_epochs={self.min_epochs}: expected at least 1"),
             (self.reserve_s >= 0, f"reserve_s={self.reserve_s}: expected >= 0"),

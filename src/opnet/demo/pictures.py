@@ -60,8 +60,9 @@ def yaw_ordered(row: Row, count: int) -> NDArray[np.int64]:
     return order[spread_indices(len(order), count)]
 
 
-def predictions_grid(results: list[tuple[str, EvaluationResult]], count: int,
-                     columns: int | None = None) -> NDArray[np.uint8]:
+def predictions_grid(
+    results: list[tuple[str, EvaluationResult]], count: int, columns: int | None = None
+) -> NDArray[np.uint8]:
     """``count`` tiles per (short name, evaluation) of the first model's first ROI choice, samples
     ordered by true yaw; each evaluation starts a new line of ``columns`` (default ``count``) tiles."""
     columns = columns or count
@@ -69,7 +70,9 @@ def predictions_grid(results: list[tuple[str, EvaluationResult]], count: int,
     for name, result in results:
         row = result.rows[0]
         with open_dataset(result.dataset) as ds:
-            band = [prediction_tile(ds, row, int(k), f"{name} #{int(row.samples.indices[k])}")
-                    for k in yaw_ordered(row, count)]
+            band = [
+                prediction_tile(ds, row, int(k), f"{name} #{int(row.samples.indices[k])}")
+                for k in yaw_ordered(row, count)
+            ]
         tiles += band + [np.zeros_like(band[0])] * (-len(band) % columns)
     return mosaic(tiles, columns, footer=FOOTER)

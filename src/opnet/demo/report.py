@@ -25,8 +25,12 @@ from opnet.fileio import atomic_output
 from opnet.viz.grid import save_picture
 
 SCHEMA = "opnet-demo/1"
-REPORT_FILES = {"metrics": "metrics.json", "results": "results.md", "training_curves": "training.png",
-                "predictions": "predictions.png"}
+REPORT_FILES = {
+    "metrics": "metrics.json",
+    "results": "results.md",
+    "training_curves": "training.png",
+    "predictions": "predictions.png",
+}
 SHORT_NAMES = {"synthetic": "held-out", "real_faces": "real"}
 
 
@@ -52,9 +56,14 @@ def _training(result: DemoResult) -> dict[str, Any]:
 
 def _files(result: DemoResult) -> dict[str, str | None]:
     run = result.training
-    files = {"train_data": result.paths.train_file, "heldout_data": result.paths.heldout_file,
-             "model_onnx": result.model, "checkpoint": run.swa_checkpoint or run.last_checkpoint,
-             "training_metrics": run.metrics_csv, "training_config": run.outdir / "config.yaml"}
+    files = {
+        "train_data": result.paths.train_file,
+        "heldout_data": result.paths.heldout_file,
+        "model_onnx": result.model,
+        "checkpoint": run.swa_checkpoint or run.last_checkpoint,
+        "training_metrics": run.metrics_csv,
+        "training_config": run.outdir / "config.yaml",
+    }
     files |= {name: result.paths.report / file for name, file in REPORT_FILES.items()}
     return {name: _relative(result, path) for name, path in files.items()}
 
@@ -65,15 +74,22 @@ def demo_json(result: DemoResult) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "settings": {"demo": result.config.to_plain(), "training": result.training.config.to_plain()},
-        "machine": {"cpu_cores": len(os.sched_getaffinity(0)), "torch_threads": torch.get_num_threads(),
-                    "load_average": list(os.getloadavg())},
+        "machine": {
+            "cpu_cores": len(os.sched_getaffinity(0)),
+            "torch_threads": torch.get_num_threads(),
+            "load_average": list(os.getloadavg()),
+        },
         "seconds": {**{step: result.seconds.get(step) for step in STEPS}, "total": result.total_s},
         "training": _training(result),
         "model": {"evaluated": _relative(result, result.model), "format": "onnx (OpenTrack's contract)"},
-        "mean_mae_deg": {key: evaluations[key].rows[0].metrics.mean_deg if key in evaluations else None
-                         for key in ("synthetic", "real_faces")},
-        "evaluations": {key: result_to_json(evaluations[key]) if key in evaluations else None
-                        for key in ("synthetic", "real_faces")},
+        "mean_mae_deg": {
+            key: evaluations[key].rows[0].metrics.mean_deg if key in evaluations else None
+            for key in ("synthetic", "real_faces")
+        },
+        "evaluations": {
+            key: result_to_json(evaluations[key]) if key in evaluations else None
+            for key in ("synthetic", "real_faces")
+        },
         "files": _files(result),
     }
 
@@ -89,16 +105,20 @@ def summary_text(result: DemoResult) -> str:
     run = result.training
     steps = ", ".join(f"{step} {result.seconds[step] / 60:.1f}" for step in STEPS if step in result.seconds)
     training = _training(result)
-    return "\n".join([
-        f"OpNet demo: {result.total_s / 60:.1f} min in all ({steps} min) on {len(os.sched_getaffinity(0))} CPU cores",
-        (f"Trained MobileNetV1 x{run.config.model.width:g} for {run.epochs_completed} epochs "
-         f"({training['images_trained']} images, {training['images_per_s']:.0f} images/s) on "
-         f"{result.config.train_samples} synthetic heads; evaluated {result.model} (OpenTrack's format):"),
-        "",
-        results_table(result),
-        "",
-        f"Report: {result.paths.report}/ ({', '.join(REPORT_FILES.values())})",
-    ])
+    return "\n".join(
+        [
+            f"OpNet demo: {result.total_s / 60:.1f} min in all ({steps} min) on {len(os.sched_getaffinity(0))} CPU cores",
+            (
+                f"Trained MobileNetV1 x{run.config.model.width:g} for {run.epochs_completed} epochs "
+                f"({training['images_trained']} images, {training['images_per_s']:.0f} images/s) on "
+                f"{result.config.train_samples} synthetic heads; evaluated {result.model} (OpenTrack's format):"
+            ),
+            "",
+            results_table(result),
+            "",
+            f"Report: {result.paths.report}/ ({', '.join(REPORT_FILES.values())})",
+        ]
+    )
 
 
 def write_report(result: DemoResult, clock: StepClock) -> DemoResult:

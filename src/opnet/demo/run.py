@@ -87,8 +87,17 @@ class DemoResult:
 def dry_run_config(config: DemoConfig) -> DemoConfig:
     """Tiny data (16 + 8 heads of 64 px), one epoch of 2 steps: every step still runs, in seconds."""
     synth = replace(config.synth, image_size=64, samples_per_identity=4)
-    return replace(config, train_samples=16, heldout_samples=8, synth=synth, epochs=1, batch_size=8,
-                   samples_per_epoch=16, min_epochs=1, grid_samples=min(config.grid_samples, 4))
+    return replace(
+        config,
+        train_samples=16,
+        heldout_samples=8,
+        synth=synth,
+        epochs=1,
+        batch_size=8,
+        samples_per_epoch=16,
+        min_epochs=1,
+        grid_samples=min(config.grid_samples, 4),
+    )
 
 
 def prepare_outdir(paths: DemoPaths, overwrite: bool) -> None:
@@ -97,12 +106,16 @@ def prepare_outdir(paths: DemoPaths, overwrite: bool) -> None:
     outdir = paths.outdir
     if outdir.exists() and not outdir.is_dir():
         raise OpNetError(f"{outdir}: exists and is not a folder")
-    present = sorted(p.name for p in outdir.iterdir() if not p.name.startswith(".")) if outdir.is_dir() else []
+    present = (
+        sorted(p.name for p in outdir.iterdir() if not p.name.startswith(".")) if outdir.is_dir() else []
+    )
     if present and not overwrite:
         raise OpNetError(f"{outdir}: already exists; pass --force to replace the demo in it")
     foreign = [name for name in present if name not in DEMO_ENTRIES]
     if foreign:
-        raise OpNetError(f"{outdir}: holds {foreign[0]}, which is not part of a demo; choose another --outdir")
+        raise OpNetError(
+            f"{outdir}: holds {foreign[0]}, which is not part of a demo; choose another --outdir"
+        )
     for name in present:
         remove_path(outdir / name)
     paths.data.mkdir(parents=True, exist_ok=True)
@@ -110,13 +123,16 @@ def prepare_outdir(paths: DemoPaths, overwrite: bool) -> None:
 
 def generate_data(config: DemoConfig, paths: DemoPaths, workers: int, progress: bool) -> None:
     """The training and held-out sets (different seeds: no synthetic person is in both)."""
-    for path, count, seed in ((paths.train_file, config.train_samples, config.train_seed),
-                              (paths.heldout_file, config.heldout_samples, config.heldout_seed)):
+    for path, count, seed in (
+        (paths.train_file, config.train_samples, config.train_seed),
+        (paths.heldout_file, config.heldout_samples, config.heldout_seed),
+    ):
         generate_dataset(path, count, config.synth, seed=seed, workers=workers, progress=progress)
 
 
-def _training_plan(config: DemoConfig, paths: DemoPaths, clock: StepClock,
-                   threads: int | None) -> tuple[int, float | None]:
+def _training_plan(
+    config: DemoConfig, paths: DemoPaths, clock: StepClock, threads: int | None
+) -> tuple[int, float | None]:
     """(epochs, time limit in minutes or None): ``config.epochs``, else as many as fit into the time left."""
     if config.epochs is not None:
         return config.epochs, None
@@ -126,30 +142,45 @@ def _training_plan(config: DemoConfig, paths: DemoPaths, clock: StepClock,
 
     seconds = 60.0 * config.minutes - clock.elapsed_s - config.reserve_s
     if seconds < MIN_TRAINING_S:
-        raise OpNetError(f"--minutes {config.minutes:g}: {seconds:.0f} s would be left for training after "
-                         f"generating the data; give more minutes (or --epochs)")
+        raise OpNetError(
+            f"--minutes {config.minutes:g}: {seconds:.0f} s would be left for training after "
+            f"generating the data; give more minutes (or --epochs)"
+        )
     probe = train_config(config, paths.train_file, 1, None)
     data = prepare_training_data(probe)
     with torch_threads(threads or len(os.sched_getaffinity(0))):
         rate = training_step_rate(probe, data.mix)
     epochs = planned_epochs(config, seconds, rate, len(data.val), probe.swa_bn_samples)
-    log.info("      %d epochs of %d images fit into %.1f min at %.0f images/s (measured)",
-             epochs, config.samples_per_epoch, seconds / 60, rate)
+    log.info(
+        "      %d epochs of %d images fit into %.1f min at %.0f images/s (measured)",
+        epochs,
+        config.samples_per_epoch,
+        seconds / 60,
+        rate,
+    )
     return epochs, seconds / 60
 
 
-def train_network(config: DemoConfig, paths: DemoPaths, clock: StepClock, threads: int | None,
-                  dry_run: bool, progress: bool) -> TrainResult:
+def train_network(
+    config: DemoConfig, paths: DemoPaths, clock: StepClock, threads: int | None, dry_run: bool, progress: bool
+) -> TrainResult:
     """Trains on the training set (whole persons of it held out for validation and model choice)."""
     from opnet.train import train
 
     epochs, max_minutes = _training_plan(config, paths, clock, threads)
-    return train(train_config(config, paths.train_file, epochs, max_minutes), paths.run, workers=0,
-                 threads=threads, dry_run=dry_run, progress=progress)
+    return train(
+        train_config(config, paths.train_file, epochs, max_minutes),
+        paths.run,
+        workers=0,
+        threads=threads,
+        dry_run=dry_run,
+        progress=progress,
+    )
 
 
-def evaluate_model(model_path: Path, datasets: list[tuple[str, str, Path]], threads: int | None,
-                   progress: bool) -> list[Evaluation]:
+def evaluate_model(
+    model_path: Path, datasets: list[tuple[str, str, Path]], threads: int | None, progress: bool
+) -> list[Evaluation]:
     """The model file under the evaluation protocol on each (key, label, file) of ``datasets``."""
     from opnet.runtime import load_pose_model
 
@@ -171,9 +202,17 @@ def _datasets(config: DemoConfig, paths: DemoPaths, real_faces: Path | None) -> 
     return [synthetic, ("real_faces", f"{Path(real_faces).stem} ({count} real faces)", Path(real_faces))]
 
 
-def run_demo(config: DemoConfig, outdir: str | os.PathLike, real_faces: str | os.PathLike | None = None, *,
-             overwrite: bool = False, workers: int | None = None, threads: int | None = None,
-             dry_run: bool = False, progress: bool = True) -> DemoResult:
+def run_demo(
+    config: DemoConfig,
+    outdir: str | os.PathLike,
+    real_faces: str | os.PathLike | None = None,
+    *,
+    overwrite: bool = False,
+    workers: int | None = None,
+    threads: int | None = None,
+    dry_run: bool = False,
+    progress: bool = True,
+) -> DemoResult:
     """Runs the whole demo into ``outdir`` (see the module docstring) and returns what it measured.
 
     ``real_faces``: a labelled dataset of real faces to evaluate on as well (e.g. aflw2kmini.h5),
@@ -191,8 +230,11 @@ def run_demo(config: DemoConfig, outdir: str | os.PathLike, real_faces: str | os
     if datasets_real is not None and not datasets_real.is_file():
         raise OpNetError(f"{datasets_real}: no such dataset file (real faces to evaluate on)")
     prepare_outdir(paths, overwrite)
-    with clock.step("generate", f"{config.train_samples} training + {config.heldout_samples} held-out "
-                                f"synthetic heads ({config.synth.image_size} px) into {paths.data}"):
+    with clock.step(
+        "generate",
+        f"{config.train_samples} training + {config.heldout_samples} held-out "
+        f"synthetic heads ({config.synth.image_size} px) into {paths.data}",
+    ):
         generate_data(config, paths, workers or len(os.sched_getaffinity(0)), progress)
     with clock.step("train", f"MobileNetV1 x{config.model.width:g} on the CPU into {paths.run}"):
         training = train_network(config, paths, clock, threads, dry_run, progress)

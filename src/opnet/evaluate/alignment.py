@@ -37,12 +37,16 @@ def camera_ray_rotation(xy: ArrayLike, image_wh: ArrayLike, fov_deg: float) -> N
     return np.stack([x, y, z], axis=-1)
 
 
-def perspective_corrected(quat: ArrayLike, xy: ArrayLike, image_wh: ArrayLike, fov_deg: float) -> NDArray[np.float64]:
+def perspective_corrected(
+    quat: ArrayLike, xy: ArrayLike, image_wh: ArrayLike, fov_deg: float
+) -> NDArray[np.float64]:
     """(N, 4) predicted rotations moved from the frame of the ray to the head (at xy) into the camera frame."""
     return quat_multiply(matrix_to_quat(camera_ray_rotation(xy, image_wh, fov_deg)), quat)
 
 
-def karcher_mean(rotations: Rotation, tol: float = KARCHER_TOL_RAD, max_iter: int = KARCHER_MAX_ITER) -> Rotation:
+def karcher_mean(
+    rotations: Rotation, tol: float = KARCHER_TOL_RAD, max_iter: int = KARCHER_MAX_ITER
+) -> Rotation:
     """The rotation minimising the summed squared geodesic distances to ``rotations``.
 
     As in OPAL23's evaluation, rotations of 90 deg or more (from identity) are left out so that

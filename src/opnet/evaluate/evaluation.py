@@ -15,7 +15,14 @@ from opnet.evaluate import metrics
 from opnet.evaluate.alignment import opal23_aligned, perspective_corrected
 from opnet.evaluate.ensemble import average_predictions
 from opnet.evaluate.protocol import RoiChoice, dataset_rois, keep_mask, landmark_field, roi_choices
-from opnet.evaluate.results import ENSEMBLE, EvaluationResult, EvaluationSettings, ModelInfo, Row, SampleErrors
+from opnet.evaluate.results import (
+    ENSEMBLE,
+    EvaluationResult,
+    EvaluationSettings,
+    ModelInfo,
+    Row,
+    SampleErrors,
+)
 from opnet.evaluate.runner import predict_dataset
 from opnet.evaluate.stability import all_variants, stability_spreads
 from opnet.runtime import PoseModel, PosePrediction
@@ -42,16 +49,24 @@ def read_labels(ds: PoseDataset, limit_deg: float | None) -> tuple[Labels, int]:
     coords = ds.read_field("coords").astype(np.float64) if ds.has("coords") else None
     keep = keep_mask(quat, coords, limit_deg)
     if not keep.any():
-        reason = "holds no samples" if limit_deg is None else f"has no samples within the +-{limit_deg:g} deg pose filter"
+        reason = (
+            "holds no samples"
+            if limit_deg is None
+            else f"has no samples within the +-{limit_deg:g} deg pose filter"
+        )
         raise OpNetError(f"{ds.path}: {reason}")
     field = landmark_field(ds)
     points = ds.read_field(field)[keep].astype(np.float64) if field else None
     groups = ds.sequence_ids[keep] if ds.sequence_starts is not None else None
-    labels = Labels(np.flatnonzero(keep), quat[keep], None if coords is None else coords[keep], points, groups)
+    labels = Labels(
+        np.flatnonzero(keep), quat[keep], None if coords is None else coords[keep], points, groups
+    )
     return labels, len(quat)
 
 
-def _aligned(pred: PosePrediction, labels: Labels, image_wh: NDArray, settings: EvaluationSettings) -> NDArray:
+def _aligned(
+    pred: PosePrediction, labels: Labels, image_wh: NDArray, settings: EvaluationSettings
+) -> NDArray:
     if settings.alignment == "perspective":
         return perspective_corrected(pred.quat, pred.coords[:, :2], image_wh, settings.fov_deg)
     if settings.alignment == "opal23":
@@ -59,24 +74,36 @@ def _aligned(pred: PosePrediction, labels: Labels, image_wh: NDArray, settings: 
     return pred.quat
 
 
-def score(pred: PosePrediction, labels: Labels, rois: NDArray, image_wh: NDArray,
-          settings: EvaluationSettings) -> SampleErrors:
+def score(
+    pred: PosePrediction, labels: Labels, rois: NDArray, image_wh: NDArray, settings: EvaluationSettings
+) -> SampleErrors:
     """Per-sample errors of one prediction against the labels (rois: the unexpanded face boxes)."""
     quat = _aligned(pred, labels, image_wh, settings)
     position = None if labels.coords is None else metrics.position_errors(pred.coords, labels.coords, rois)
     nme3d = nme2d = None
     if pred.points is not None and labels.points is not None:
         nme2d = metrics.landmark_nme(pred.points, labels.points, dims=2)
-        nme3d = metrics.landmark_nme(pred.points, labels.points, dims=3) if labels.points.shape[-1] == 3 else None
-    return SampleErrors(labels.indices, labels.quat, quat, metrics.euler_errors(quat, labels.quat),
-                        metrics.geodesic_errors(quat, labels.quat), position, nme3d, nme2d)
+        nme3d = (
+            metrics.landmark_nme(pred.points, labels.points, dims=3) if labels.points.shape[-1] == 3 else None
+        )
+    return SampleErrors(
+        labels.indices,
+        labels.quat,
+        quat,
+        metrics.euler_errors(quat, labels.quat),
+        metrics.geodesic_errors(quat, labels.quat),
+        position,
+        nme3d,
+        nme2d,
+    )
 
 
 def summarize(errors: SampleErrors) -> metrics.PoseMetrics:
     """The table numbers of per-sample errors."""
     masks = metrics.yaw_bin_masks(errors.true_quat) if errors.nme2d is not None else None
-    return metrics.summarize(errors.euler_err, errors.geodesic_err, errors.position_err,
-                             errors.nme3d, errors.nme2d, masks)
+    return metrics.summarize(
+        errors.euler_err, errors.geodesic_err, errors.position_err, errors.nme3d, errors.nme2d, masks
+    )
 
 
 def display_names(models: Sequence[PoseModel]) -> list[str]:
@@ -90,12 +117,27 @@ def display_names(models: Sequence[PoseModel]) -> list[str]:
     return names
 
 
-def _evaluate_choice(ds: PoseDataset, models: Sequence[PoseModel], names: list[str], labels: Labels,
-                     choice: RoiChoice, settings: EvaluationSettings) -> list[Row]:
+def _evaluate_choice(
+    ds: PoseDataset,
+    models: Sequence[PoseModel],
+    names: list[str],
+    labels: Labels,
+    choice: RoiChoice,
+    settings: EvaluationSettings,
+) -> list[Row]:
     rois = dataset_rois(ds, choice.source)[labels.indices]
-    preds = predict_dataset(ds, labels.indices, rois, choice.expansion, models, threads=settings.threads,
-                            batch_size=settings.batch_size, progress=settings.progress, desc=choice.label)
-    runs = list(zip(names, preds.per_model))
+    preds = predict_dataset(
+        ds,
+        labels.indices,
+        rois,
+        choice.expansion,
+        models,
+        threads=settings.threads,
+        batch_size=settings.batch_size,
+        progress=settings.progress,
+        desc=choice.label,
+    )
+    runs = list(zip(names, preds.per_model, strict=True))
     if settings.ensemble:
         runs.append((ENSEMBLE, average_predictions(preds.per_model)))
     rows = []
@@ -110,8 +152,9 @@ def _check_settings(ds: PoseDataset, settings: EvaluationSettings, labels: Label
         raise DataError(ds.path, "--alignment opal23 needs 'sequence_starts' (one sequence per person)")
 
 
-def evaluate_models(models: Sequence[PoseModel], ds: PoseDataset,
-                    settings: EvaluationSettings = EvaluationSettings()) -> EvaluationResult:
+def evaluate_models(
+    models: Sequence[PoseModel], ds: PoseDataset, settings: EvaluationSettings = EvaluationSettings()
+) -> EvaluationResult:
     """Runs the protocol of ``settings`` for ``models`` on dataset ``ds``; see docs/evaluation.md."""
     if not models:
         raise ValueError("no models to evaluate")
@@ -120,9 +163,17 @@ def evaluate_models(models: Sequence[PoseModel], ds: PoseDataset,
     choices = roi_choices(ds, settings.roi_source, settings.roi_expansion, settings.comprehensive_roi)
     names = display_names(models)
     log.debug("%s: %d samples, %d kept by the pose filter", ds.path, total, len(labels.indices))
-    result = EvaluationResult(ds.path, settings, total, len(labels.indices),
-                              [ModelInfo(n, str(getattr(m, "path", "")) or None, m.input_size, m.has_points)
-                               for n, m in zip(names, models)], choices)
+    result = EvaluationResult(
+        ds.path,
+        settings,
+        total,
+        len(labels.indices),
+        [
+            ModelInfo(n, str(getattr(m, "path", "")) or None, m.input_size, m.has_points)
+            for n, m in zip(names, models, strict=True)
+        ],
+        choices,
+    )
     for choice in choices:
         result.rows.extend(_evaluate_choice(ds, models, names, labels, choice, settings))
     if settings.stability is not None:
@@ -130,11 +181,29 @@ def evaluate_models(models: Sequence[PoseModel], ds: PoseDataset,
     return result
 
 
-def _stability(ds: PoseDataset, models: Sequence[PoseModel], names: list[str], labels: Labels,
-               choice: RoiChoice, settings: EvaluationSettings) -> dict:
+def _stability(
+    ds: PoseDataset,
+    models: Sequence[PoseModel],
+    names: list[str],
+    labels: Labels,
+    choice: RoiChoice,
+    settings: EvaluationSettings,
+) -> dict:
     assert settings.stability is not None
     rois = dataset_rois(ds, choice.source)[labels.indices]
-    preds = predict_dataset(ds, labels.indices, rois, choice.expansion, models, all_variants(settings.stability),
-                            threads=settings.threads, batch_size=max(1, settings.batch_size // 8),
-                            seed=settings.stability.seed, progress=settings.progress, desc="stability")
-    return {name: stability_spreads(pred, rois, settings.stability) for name, pred in zip(names, preds.per_model)}
+    preds = predict_dataset(
+        ds,
+        labels.indices,
+        rois,
+        choice.expansion,
+        models,
+        all_variants(settings.stability),
+        threads=settings.threads,
+        batch_size=max(1, settings.batch_size // 8),
+        seed=settings.stability.seed,
+        progress=settings.progress,
+        desc="stability",
+    )
+    return {
+        name: stability_spreads(pred, rois, settings.stability) for name, pred in zip(names, preds.per_model, strict=True)
+    }

@@ -111,9 +111,14 @@ class PoseMetrics:
     nme2d_avg_pct: float | None = None
 
 
-def summarize(euler_err: ArrayLike, geodesic_err: ArrayLike, position_err: ArrayLike | None = None,
-              nme3d: ArrayLike | None = None, nme2d: ArrayLike | None = None,
-              yaw_masks: ArrayLike | None = None) -> PoseMetrics:
+def summarize(
+    euler_err: ArrayLike,
+    geodesic_err: ArrayLike,
+    position_err: ArrayLike | None = None,
+    nme3d: ArrayLike | None = None,
+    nme2d: ArrayLike | None = None,
+    yaw_masks: ArrayLike | None = None,
+) -> PoseMetrics:
     """Per-sample errors (radians / fractions, as the functions above return them) -> table numbers."""
     pyr = np.rad2deg(np.mean(np.asarray(euler_err, dtype=np.float64), axis=0))
     values: dict[str, float | None] = {}
@@ -124,9 +129,13 @@ def summarize(euler_err: ArrayLike, geodesic_err: ArrayLike, position_err: Array
     if nme2d is not None and yaw_masks is not None:
         bins = mean_by_bins(nme2d, yaw_masks)
         keys = ("nme2d_0_30_pct", "nme2d_30_60_pct", "nme2d_60_90_pct", "nme2d_avg_pct")
-        values.update({k: _pct(v) for k, v in zip(keys, bins)})
+        values.update({k: _pct(v) for k, v in zip(keys, bins, strict=True)})
     return PoseMetrics(
         samples=int(np.shape(euler_err)[0]),
-        pitch_deg=float(pyr[0]), yaw_deg=float(pyr[1]), roll_deg=float(pyr[2]), mean_deg=float(pyr.mean()),
-        geodesic_deg=float(np.rad2deg(np.mean(geodesic_err))), **values,
+        pitch_deg=float(pyr[0]),
+        yaw_deg=float(pyr[1]),
+        roll_deg=float(pyr[2]),
+        mean_deg=float(pyr.mean()),
+        geodesic_deg=float(np.rad2deg(np.mean(geodesic_err))),
+        **values,
     )

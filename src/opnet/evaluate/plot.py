@@ -32,12 +32,19 @@ def plot_errors(result: EvaluationResult, path: str | os.PathLike, overwrite: bo
         e = row.samples
         yaw = np.rad2deg(quat_to_euler(e.true_quat)[:, 1])
         err = np.rad2deg(e.euler_err)
-        axes[0].scatter(yaw, err.mean(axis=1), s=8, alpha=0.6, label=f"{row.model} ({row.metrics.mean_deg:.2f}°)")
+        axes[0].scatter(
+            yaw, err.mean(axis=1), s=8, alpha=0.6, label=f"{row.model} ({row.metrics.mean_deg:.2f}°)"
+        )
         for k, name in enumerate(("pitch", "yaw", "roll")):
-            axes[k + 1].hist(np.minimum(err[:, k], MAX_HISTOGRAM_DEG), bins=bins, histtype="step", label=row.model)
+            axes[k + 1].hist(
+                np.minimum(err[:, k], MAX_HISTOGRAM_DEG), bins=bins, histtype="step", label=row.model
+            )
             axes[k + 1].set(title=f"{name} error", xlabel="absolute error [°]", ylabel="samples")
-    axes[0].set(title=f"{result.dataset.name}, {result.roi_choices[0].label}", xlabel="true yaw [°]",
-                ylabel="mean |Euler error| [°]")
+    axes[0].set(
+        title=f"{result.dataset.name}, {result.roi_choices[0].label}",
+        xlabel="true yaw [°]",
+        ylabel="mean |Euler error| [°]",
+    )
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     path = Path(path)

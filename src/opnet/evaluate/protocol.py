@@ -37,12 +37,15 @@ class RoiChoice:
 
     @property
     def label(self) -> str:
-        expansion = f"{self.expansion:.1f}" if round(self.expansion, 1) == self.expansion else f"{self.expansion:g}"
+        expansion = (
+            f"{self.expansion:.1f}" if round(self.expansion, 1) == self.expansion else f"{self.expansion:g}"
+        )
         return f"{self.source.value} x{expansion}"
 
 
-def keep_mask(quats: ArrayLike, coords: ArrayLike | None = None,
-              limit_deg: float | None = FILTER_LIMIT_DEG) -> NDArray[np.bool_]:
+def keep_mask(
+    quats: ArrayLike, coords: ArrayLike | None = None, limit_deg: float | None = FILTER_LIMIT_DEG
+) -> NDArray[np.bool_]:
     """(N,) True for samples inside the pose filter (all True if ``limit_deg`` is None)."""
     quats = np.asarray(quats, dtype=np.float64)
     keep = np.ones(len(quats), dtype=bool)
@@ -66,15 +69,18 @@ def available_sources(ds: PoseDataset) -> list[RoiSource]:
     return sources + ([RoiSource.STORED] if ds.has("rois") else [])
 
 
-def roi_choices(ds: PoseDataset, source: str = "auto", expansion: float = 1.1,
-                comprehensive: bool = False) -> list[RoiChoice]:
+def roi_choices(
+    ds: PoseDataset, source: str = "auto", expansion: float = 1.1, comprehensive: bool = False
+) -> list[RoiChoice]:
     """The ROI choices to evaluate: one, or every available source x every expansion of :data:`EXPANSIONS`.
 
     ``source`` is "auto" (landmarks if the file has them, else the stored ROI), "stored" or "landmarks".
     """
     available = available_sources(ds)
     if not available:
-        raise DataError(ds.path, "has neither 'rois' nor landmarks ('pt3d_68'/'pt2d_68') to place the face crop")
+        raise DataError(
+            ds.path, "has neither 'rois' nor landmarks ('pt3d_68'/'pt2d_68') to place the face crop"
+        )
     if comprehensive:
         return [RoiChoice(s, e) for s in available for e in EXPANSIONS]
     chosen = available[0] if source == "auto" else RoiSource(source)

@@ -20,12 +20,30 @@ from opnet.geometry import quat_to_euler
 
 SCHEMA = "opnet-evaluation/1"
 
-_METRIC_COLUMNS = [("Pitch°", "pitch_deg"), ("Yaw°", "yaw_deg"), ("Roll°", "roll_deg"), ("Mean°", "mean_deg"),
-                   ("Geodesic°", "geodesic_deg"), ("XY%", "xy_pct"), ("S%", "size_pct")]
-_NME_COLUMNS = [("NME3d%", "nme3d_pct"), ("NME2d% 0-30", "nme2d_0_30_pct"), ("NME2d% 30-60", "nme2d_30_60_pct"),
-                ("NME2d% 60-90", "nme2d_60_90_pct"), ("NME2d% avg", "nme2d_avg_pct")]
-_SPREAD_COLUMNS = [("Pitch°", "pitch_deg"), ("Yaw°", "yaw_deg"), ("Roll°", "roll_deg"),
-                   ("Geodesic°", "geodesic_deg"), ("XY%", "xy_pct"), ("S%", "size_pct")]
+_METRIC_COLUMNS = [
+    ("Pitch°", "pitch_deg"),
+    ("Yaw°", "yaw_deg"),
+    ("Roll°", "roll_deg"),
+    ("Mean°", "mean_deg"),
+    ("Geodesic°", "geodesic_deg"),
+    ("XY%", "xy_pct"),
+    ("S%", "size_pct"),
+]
+_NME_COLUMNS = [
+    ("NME3d%", "nme3d_pct"),
+    ("NME2d% 0-30", "nme2d_0_30_pct"),
+    ("NME2d% 30-60", "nme2d_30_60_pct"),
+    ("NME2d% 60-90", "nme2d_60_90_pct"),
+    ("NME2d% avg", "nme2d_avg_pct"),
+]
+_SPREAD_COLUMNS = [
+    ("Pitch°", "pitch_deg"),
+    ("Yaw°", "yaw_deg"),
+    ("Roll°", "roll_deg"),
+    ("Geodesic°", "geodesic_deg"),
+    ("XY%", "xy_pct"),
+    ("S%", "size_pct"),
+]
 
 
 def _fmt(value: float | None) -> str:
@@ -36,9 +54,15 @@ def _markdown(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
 
     def line(cells: list[str]) -> str:
-        return "| " + " | ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))) + " |"
+        return (
+            "| "
+            + " | ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+            + " |"
+        )
 
-    rule = "|" + "|".join(("-" * (w + 1) + ":") if i > 1 else "-" * (w + 2) for i, w in enumerate(widths)) + "|"
+    rule = (
+        "|" + "|".join(("-" * (w + 1) + ":") if i > 1 else "-" * (w + 2) for i, w in enumerate(widths)) + "|"
+    )
     return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
@@ -47,29 +71,49 @@ def metrics_table(rows: list[Row], first_column: str = "Model") -> str:
 
     ``first_column``: the header of the column of ``Row.model`` (e.g. "Data" for rows that differ by dataset).
     """
-    columns = _METRIC_COLUMNS + (_NME_COLUMNS if any(r.metrics.nme2d_avg_pct is not None for r in rows) else [])
+    columns = _METRIC_COLUMNS + (
+        _NME_COLUMNS if any(r.metrics.nme2d_avg_pct is not None for r in rows) else []
+    )
     body = [[r.model, r.roi.label, *(_fmt(getattr(r.metrics, key)) for _, key in columns)] for r in rows]
     return _markdown([first_column, "ROI", *(name for name, _ in columns)], body)
 
 
 def stability_table(result: EvaluationResult) -> str:
     """One markdown row per model and perturbation family."""
-    body = [[model, s.family, str(s.variants), *(_fmt(getattr(s, key)) for _, key in _SPREAD_COLUMNS)]
-            for model, spreads in (result.stability or {}).items() for s in spreads]
+    body = [
+        [model, s.family, str(s.variants), *(_fmt(getattr(s, key)) for _, key in _SPREAD_COLUMNS)]
+        for model, spreads in (result.stability or {}).items()
+        for s in spreads
+    ]
     return _markdown(["Model", "Perturbation", "Variants", *(name for name, _ in _SPREAD_COLUMNS)], body)
 
 
 def text_report(result: EvaluationResult) -> str:
     """What ``opnet evaluate`` prints: the counts, the protocol, the tables."""
     s = result.settings
-    limit = "no pose filter" if s.filter_limit_deg is None else f"|pitch|, |yaw|, |roll| < {s.filter_limit_deg:g}°"
-    align = {"none": "none", "opal23": "OPAL23 per-person Karcher mean",
-             "perspective": f"perspective (horizontal FOV {s.fov_deg:g}°)"}[s.alignment]
-    lines = [f"{result.dataset}: {result.total_samples} samples, {result.kept_samples} evaluated, "
-             f"{result.dropped_samples} dropped by the pose filter ({limit})", f"alignment: {align}", "",
-             metrics_table(result.rows)]
+    limit = (
+        "no pose filter"
+        if s.filter_limit_deg is None
+        else f"|pitch|, |yaw|, |roll| < {s.filter_limit_deg:g}°"
+    )
+    align = {
+        "none": "none",
+        "opal23": "OPAL23 per-person Karcher mean",
+        "perspective": f"perspective (horizontal FOV {s.fov_deg:g}°)",
+    }[s.alignment]
+    lines = [
+        f"{result.dataset}: {result.total_samples} samples, {result.kept_samples} evaluated, "
+        f"{result.dropped_samples} dropped by the pose filter ({limit})",
+        f"alignment: {align}",
+        "",
+        metrics_table(result.rows),
+    ]
     if result.stability:
-        lines += ["", f"Stability (spread of predictions, {result.roi_choices[0].label}):", stability_table(result)]
+        lines += [
+            "",
+            f"Stability (spread of predictions, {result.roi_choices[0].label}):",
+            stability_table(result),
+        ]
     return "\n".join(lines)
 
 
@@ -95,20 +139,34 @@ def result_to_json(result: EvaluationResult) -> dict[str, Any]:
     s = result.settings
     stability = None
     if result.stability is not None:
-        stability = {"roi": _roi_json(result.roi_choices[0]),
-                     "models": {m: [asdict(x) for x in spreads] for m, spreads in result.stability.items()}}
-    return _clean({
-        "schema": SCHEMA,
-        "dataset": {"path": str(result.dataset), "samples": result.total_samples, "evaluated": result.kept_samples,
-                    "dropped_by_filter": result.dropped_samples},
-        "protocol": {"filter_limit_deg": s.filter_limit_deg, "alignment": s.alignment,
-                     "fov_deg": s.fov_deg if s.alignment == "perspective" else None,
-                     "roi_choices": [_roi_json(c) for c in result.roi_choices], "ensemble": s.ensemble,
-                     "stability": None if s.stability is None else asdict(s.stability)},
-        "models": [asdict(m) for m in result.models],
-        "results": [{"model": r.model, "roi": _roi_json(r.roi), "metrics": asdict(r.metrics)} for r in result.rows],
-        "stability": stability,
-    })
+        stability = {
+            "roi": _roi_json(result.roi_choices[0]),
+            "models": {m: [asdict(x) for x in spreads] for m, spreads in result.stability.items()},
+        }
+    return _clean(
+        {
+            "schema": SCHEMA,
+            "dataset": {
+                "path": str(result.dataset),
+                "samples": result.total_samples,
+                "evaluated": result.kept_samples,
+                "dropped_by_filter": result.dropped_samples,
+            },
+            "protocol": {
+                "filter_limit_deg": s.filter_limit_deg,
+                "alignment": s.alignment,
+                "fov_deg": s.fov_deg if s.alignment == "perspective" else None,
+                "roi_choices": [_roi_json(c) for c in result.roi_choices],
+                "ensemble": s.ensemble,
+                "stability": None if s.stability is None else asdict(s.stability),
+            },
+            "models": [asdict(m) for m in result.models],
+            "results": [
+                {"model": r.model, "roi": _roi_json(r.roi), "metrics": asdict(r.metrics)} for r in result.rows
+            ],
+            "stability": stability,
+        }
+    )
 
 
 def metrics_from_json(entry: dict[str, Any]) -> PoseMetrics:
@@ -123,10 +181,27 @@ def write_json(result: EvaluationResult, path: str | os.PathLike, overwrite: boo
     return Path(path)
 
 
-CSV_COLUMNS = ["model", "roi_source", "roi_expansion", "index",
-               "true_pitch_deg", "true_yaw_deg", "true_roll_deg", "pred_pitch_deg", "pred_yaw_deg", "pred_roll_deg",
-               "err_pitch_deg", "err_yaw_deg", "err_roll_deg", "err_mean_deg", "geodesic_deg",
-               "xy_pct", "size_pct", "nme3d_pct", "nme2d_pct"]
+CSV_COLUMNS = [
+    "model",
+    "roi_source",
+    "roi_expansion",
+    "index",
+    "true_pitch_deg",
+    "true_yaw_deg",
+    "true_roll_deg",
+    "pred_pitch_deg",
+    "pred_yaw_deg",
+    "pred_roll_deg",
+    "err_pitch_deg",
+    "err_yaw_deg",
+    "err_roll_deg",
+    "err_mean_deg",
+    "geodesic_deg",
+    "xy_pct",
+    "size_pct",
+    "nme3d_pct",
+    "nme2d_pct",
+]
 
 
 def _csv_rows(row: Row) -> list[list[Any]]:
@@ -138,9 +213,19 @@ def _csv_rows(row: Row) -> list[list[Any]]:
     size = nan if e.position_err is None else 100 * e.position_err[:, 2]
     nme3d = nan if e.nme3d is None else 100 * e.nme3d
     nme2d = nan if e.nme2d is None else 100 * e.nme2d
-    extra = np.column_stack([true, pred, err, err.mean(axis=1), np.rad2deg(e.geodesic_err), xy, size, nme3d, nme2d])
-    return [[row.model, row.roi.source.value, row.roi.expansion, int(i),
-             *("" if not math.isfinite(v) else f"{v:.4f}" for v in values)] for i, values in zip(e.indices, extra)]
+    extra = np.column_stack(
+        [true, pred, err, err.mean(axis=1), np.rad2deg(e.geodesic_err), xy, size, nme3d, nme2d]
+    )
+    return [
+        [
+            row.model,
+            row.roi.source.value,
+            row.roi.expansion,
+            int(i),
+            *("" if not math.isfinite(v) else f"{v:.4f}" for v in values),
+        ]
+        for i, values in zip(e.indices, extra, strict=True)
+    ]
 
 
 def write_per_sample_csv(result: EvaluationResult, path: str | os.PathLike, overwrite: bool = False) -> Path:

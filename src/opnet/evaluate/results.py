@@ -41,7 +41,9 @@ class EvaluationSettings:
         if self.roi_source not in ("auto", "stored", "landmarks"):
             raise ValueError(f"roi source {self.roi_source!r}: expected auto, stored or landmarks")
         if self.roi_expansion <= 0 or not 0 < self.fov_deg < 180 or self.batch_size < 1:
-            raise ValueError("roi expansion and batch size must be positive and the field of view in (0, 180)")
+            raise ValueError(
+                "roi expansion and batch size must be positive and the field of view in (0, 180)"
+            )
 
 
 @dataclass(frozen=True)

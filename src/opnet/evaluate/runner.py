@@ -59,8 +59,9 @@ class Predictions:
     per_model: list[PosePrediction]
 
 
-def _noisy_window(image: NDArray[np.uint8], patch: Patch, std: float,
-                  rng: np.random.Generator) -> tuple[NDArray[np.uint8], Patch, tuple[int, int]]:
+def _noisy_window(
+    image: NDArray[np.uint8], patch: Patch, std: float, rng: np.random.Generator
+) -> tuple[NDArray[np.uint8], Patch, tuple[int, int]]:
     """The part of ``image`` the patch reads, with noise added; the patch in its coordinates; its offset."""
     h, w = image.shape
     x0 = max(0, math.floor(patch.centre[0] - patch.half) - NOISE_MARGIN_PX)
@@ -75,8 +76,9 @@ def _noisy_window(image: NDArray[np.uint8], patch: Patch, std: float,
     return noisy, Patch((patch.centre[0] - x0, patch.centre[1] - y0), patch.side), (x0, y0)
 
 
-def _cut(image: NDArray[np.uint8], patch: Patch, variant: Variant, size: int,
-         rng: np.random.Generator | None) -> tuple[NDArray[np.float32], Patch]:
+def _cut(
+    image: NDArray[np.uint8], patch: Patch, variant: Variant, size: int, rng: np.random.Generator | None
+) -> tuple[NDArray[np.float32], Patch]:
     """One normalised network input for ``patch`` (in image coordinates) and the patch actually cut."""
     if rng is None or variant.noise_std <= 0:
         crop, cut = crop_patch(image, patch, size)
@@ -86,8 +88,15 @@ def _cut(image: NDArray[np.uint8], patch: Patch, variant: Variant, size: int,
     return normalize_brightness(crop), Patch((cut.centre[0] + ox, cut.centre[1] + oy), cut.side)
 
 
-def _prepare(ds: PoseDataset, index: int, roi: NDArray, expansion: float, sizes: Sequence[int],
-             variants: Sequence[Variant], seed: int) -> tuple[dict[int, list], list[Patch], tuple[int, int]]:
+def _prepare(
+    ds: PoseDataset,
+    index: int,
+    roi: NDArray,
+    expansion: float,
+    sizes: Sequence[int],
+    variants: Sequence[Variant],
+    seed: int,
+) -> tuple[dict[int, list], list[Patch], tuple[int, int]]:
     """Decodes one sample's image and cuts every variant's input for every input size."""
     image = ds.read_image(index)
     base = patch_around(roi, expansion)
@@ -109,10 +118,19 @@ def _chunks(n: int, size: int) -> Iterator[range]:
         yield range(start, min(n, start + size))
 
 
-def predict_dataset(ds: PoseDataset, indices: Sequence[int], rois: NDArray[np.float64], expansion: float,
-                    models: Sequence[PoseModel], variants: Sequence[Variant] = (UNPERTURBED,),
-                    threads: int | None = None, batch_size: int = 64, seed: int = 0,
-                    progress: bool = True, desc: str = "evaluating") -> Predictions:
+def predict_dataset(
+    ds: PoseDataset,
+    indices: Sequence[int],
+    rois: NDArray[np.float64],
+    expansion: float,
+    models: Sequence[PoseModel],
+    variants: Sequence[Variant] = (UNPERTURBED,),
+    threads: int | None = None,
+    batch_size: int = 64,
+    seed: int = 0,
+    progress: bool = True,
+    desc: str = "evaluating",
+) -> Predictions:
     """Predictions of every model for samples ``indices`` with face boxes ``rois`` (N, 4)."""
     threads = max(1, threads or len(os.sched_getaffinity(0)))
     sizes = sorted({m.input_size for m in models})
@@ -121,10 +139,15 @@ def predict_dataset(ds: PoseDataset, indices: Sequence[int], rois: NDArray[np.fl
     image_wh: list[tuple[int, int]] = []
 
     def submit(chunk: range) -> list[Future]:
-        return [pool.submit(_prepare, ds, int(indices[i]), rois[i], expansion, sizes, variants, seed) for i in chunk]
+        return [
+            pool.submit(_prepare, ds, int(indices[i]), rois[i], expansion, sizes, variants, seed)
+            for i in chunk
+        ]
 
-    with ThreadPoolExecutor(threads) as pool, tqdm(total=len(indices), desc=desc, disable=not progress,
-                                                    unit="img") as bar:
+    with (
+        ThreadPoolExecutor(threads) as pool,
+        tqdm(total=len(indices), desc=desc, disable=not progress, unit="img") as bar,
+    ):
         chunks = list(_chunks(len(indices), batch_size))
         pending = submit(chunks[0]) if chunks else []
         for k in range(len(chunks)):
@@ -136,6 +159,9 @@ def predict_dataset(ds: PoseDataset, indices: Sequence[int], rois: NDArray[np.fl
                 x = np.stack([x for inputs, _, _ in prepared for x in inputs[model.input_size]])[:, None]
                 outputs[m].append(decode_outputs(model.run(x), patches))
             bar.update(len(current))
-    return Predictions(np.asarray(indices, dtype=np.int64), variants,
-                       np.asarray(image_wh, dtype=np.int64).reshape(-1, 2),
-                       [concatenate(o) for o in outputs] if chunks else [])
+    return Predictions(
+        np.asarray(indices, dtype=np.int64),
+        variants,
+        np.asarray(image_wh, dtype=np.int64).reshape(-1, 2),
+        [concatenate(o) for o in outputs] if chunks else [],
+    )

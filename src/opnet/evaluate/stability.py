@@ -39,11 +39,14 @@ class StabilitySettings:
 
 def perturbation_families(settings: StabilitySettings) -> dict[str, tuple[Variant, ...]]:
     """Family name -> its variants (the unperturbed input is not among them)."""
-    shifts = tuple(Variant(shift_px=d) for s in settings.shifts_px
-                   for d in ((s, 0.0), (-s, 0.0), (0.0, s), (0.0, -s)))
+    shifts = tuple(
+        Variant(shift_px=d) for s in settings.shifts_px for d in ((s, 0.0), (-s, 0.0), (0.0, s), (0.0, -s))
+    )
     families = {"shift": shifts, "scale": tuple(Variant(scale=s) for s in settings.scales)}
     for std in settings.noise_stds:
-        families[f"noise {std:g}"] = tuple(Variant(noise_std=std, draw=k) for k in range(settings.noise_draws))
+        families[f"noise {std:g}"] = tuple(
+            Variant(noise_std=std, draw=k) for k in range(settings.noise_draws)
+        )
     return {name: variants for name, variants in families.items() if variants}
 
 
@@ -71,8 +74,9 @@ def _pooled_std(deviations: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.sqrt(np.mean(np.var(deviations, axis=1), axis=0))
 
 
-def spread(quat: NDArray[np.float64], coords: NDArray[np.float64], roi_width: NDArray[np.float64],
-           family: str) -> Spread:
+def spread(
+    quat: NDArray[np.float64], coords: NDArray[np.float64], roi_width: NDArray[np.float64], family: str
+) -> Spread:
     """Spread of (N, K, 4) rotations and (N, K, 3) coords; index 0 on axis 1 is the unperturbed input."""
     n, k = quat.shape[:2]
     euler = quat_to_euler(quat)
@@ -81,12 +85,21 @@ def spread(quat: NDArray[np.float64], coords: NDArray[np.float64], roi_width: ND
     geodesic = np.sqrt(np.mean(geodesic_distance(quat, mean[:, None]) ** 2))
     rel = coords / roi_width[:, None, None]
     xy = np.sqrt(np.sum(_pooled_std(rel[..., :2]) ** 2))
-    return Spread(family, k - 1, float(pyr[0]), float(pyr[1]), float(pyr[2]), float(np.rad2deg(geodesic)),
-                  100.0 * float(xy), 100.0 * float(_pooled_std(rel[..., 2])))
+    return Spread(
+        family,
+        k - 1,
+        float(pyr[0]),
+        float(pyr[1]),
+        float(pyr[2]),
+        float(np.rad2deg(geodesic)),
+        100.0 * float(xy),
+        100.0 * float(_pooled_std(rel[..., 2])),
+    )
 
 
-def stability_spreads(prediction: PosePrediction, rois: NDArray[np.float64],
-                      settings: StabilitySettings) -> list[Spread]:
+def stability_spreads(
+    prediction: PosePrediction, rois: NDArray[np.float64], settings: StabilitySettings
+) -> list[Spread]:
     """Spreads per family from predictions laid out as :func:`all_variants` (N * K rows, sample-major)."""
     families = perturbation_families(settings)
     k_total = 1 + sum(len(v) for v in families.values())

@@ -34,18 +34,25 @@ class AccuracyChange:
     def deltas(self) -> dict[str, float]:
         """Each metric of the last model minus the first model's (positive = worse), where both have it."""
         first, last = self.rows[0].metrics, self.rows[-1].metrics
-        return {key: getattr(last, key) - getattr(first, key) for key in DELTA_METRICS
-                if getattr(last, key) is not None and getattr(first, key) is not None}
+        return {
+            key: getattr(last, key) - getattr(first, key)
+            for key in DELTA_METRICS
+            if getattr(last, key) is not None and getattr(first, key) is not None
+        }
 
     def table(self) -> str:
         change = ", ".join(f"{key} {value:+.3f}" for key, value in self.deltas().items())
         return f"{metrics_table(self.rows)}\nchange: {change}"
 
     def to_dict(self) -> dict:
-        return {"dataset": self.dataset, "samples": self.samples,
-                "rows": [{"model": r.model, "roi": r.roi.label, **dataclasses.asdict(r.metrics)}
-                         for r in self.rows],
-                "change": self.deltas()}
+        return {
+            "dataset": self.dataset,
+            "samples": self.samples,
+            "rows": [
+                {"model": r.model, "roi": r.roi.label, **dataclasses.asdict(r.metrics)} for r in self.rows
+            ],
+            "change": self.deltas(),
+        }
 
 
 def _subset(labels: Labels, max_samples: int | None) -> Labels:
@@ -56,9 +63,14 @@ def _subset(labels: Labels, max_samples: int | None) -> Labels:
     return Labels(**{name: None if v is None else v[keep] for name, v in values.items()})
 
 
-def compare_accuracy(models: Sequence[PoseModel], data: str | os.PathLike, names: Sequence[str],
-                     max_samples: int | None = None, threads: int | None = None,
-                     progress: bool = True) -> AccuracyChange:
+def compare_accuracy(
+    models: Sequence[PoseModel],
+    data: str | os.PathLike,
+    names: Sequence[str],
+    max_samples: int | None = None,
+    threads: int | None = None,
+    progress: bool = True,
+) -> AccuracyChange:
     """Protocol numbers of ``models`` (shown as ``names``) on up to ``max_samples`` samples of ``data``."""
     settings = EvaluationSettings(threads=threads, progress=progress)
     with open_dataset(data) as ds:
@@ -66,10 +78,18 @@ def compare_accuracy(models: Sequence[PoseModel], data: str | os.PathLike, names
         labels = _subset(labels, max_samples)
         choice = roi_choices(ds)[0]
         rois = dataset_rois(ds, choice.source)[labels.indices]
-        preds = predict_dataset(ds, labels.indices, rois, choice.expansion, models, threads=threads,
-                                progress=progress, desc="accuracy")
+        preds = predict_dataset(
+            ds,
+            labels.indices,
+            rois,
+            choice.expansion,
+            models,
+            threads=threads,
+            progress=progress,
+            desc="accuracy",
+        )
     rows = []
-    for name, pred in zip(names, preds.per_model):
+    for name, pred in zip(names, preds.per_model, strict=True):
         errors = score(pred, labels, rois, preds.image_wh, settings)
         rows.append(Row(name, choice, summarize(errors), errors))
     return AccuracyChange(str(data), len(labels.indices), rows)

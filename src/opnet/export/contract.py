@@ -29,18 +29,22 @@ def _dims(value: onnx.ValueInfoProto) -> list[int | str]:
     return [d.dim_param if d.HasField("dim_param") else d.dim_value for d in value.type.tensor_type.shape.dim]
 
 
-def _check_graph(path: Path, model: onnx.ModelProto, expected: dict[str, tuple[int, ...]], input_size: int,
-                 full: bool) -> None:
+def _check_graph(
+    path: Path, model: onnx.ModelProto, expected: dict[str, tuple[int, ...]], input_size: int, full: bool
+) -> None:
     batch = BATCH_AXIS if full else 1
     inputs = [(i.name, i.type.tensor_type.elem_type, _dims(i)) for i in model.graph.input]
     if inputs != [(INPUT_NAME, onnx.TensorProto.FLOAT, [batch, 1, input_size, input_size])]:
-        raise OpNetError(f"{path}: inputs {inputs}; expected one float32 '{INPUT_NAME}' "
-                         f"{[batch, 1, input_size, input_size]}")
+        raise OpNetError(
+            f"{path}: inputs {inputs}; expected one float32 '{INPUT_NAME}' "
+            f"{[batch, 1, input_size, input_size]}"
+        )
     outputs = {o.name: (o.type.tensor_type.elem_type, _dims(o)) for o in model.graph.output}
     for name, shape in expected.items():
         if outputs.get(name) != (onnx.TensorProto.FLOAT, [batch, *shape]):
-            raise OpNetError(f"{path}: output '{name}' is {outputs.get(name)}; "
-                             f"expected float32 {[batch, *shape]}")
+            raise OpNetError(
+                f"{path}: output '{name}' is {outputs.get(name)}; expected float32 {[batch, *shape]}"
+            )
     if model.model_version != OPENTRACK_MODEL_VERSION:
         raise OpNetError(f"{path}: model_version {model.model_version}; expected {OPENTRACK_MODEL_VERSION}")
     opsets = {(o.domain or "ai.onnx", o.version) for o in model.opset_import}
@@ -51,8 +55,9 @@ def _check_graph(path: Path, model: onnx.ModelProto, expected: dict[str, tuple[i
         raise OpNetError(f"{path}: weights stored outside the file ({', '.join(external[:3])})")
 
 
-def check_file(path: str | os.PathLike, expected: dict[str, tuple[int, ...]], input_size: int,
-               full: bool) -> None:
+def check_file(
+    path: str | os.PathLike, expected: dict[str, tuple[int, ...]], input_size: int, full: bool
+) -> None:
     """Raises OpNetError unless the file loads as OpenTrack loads it and has exactly the expected I/O.
 
     ``expected``: output name -> per-sample shape of every output the export should have.
@@ -72,8 +77,10 @@ def check_values(path: str | os.PathLike, outputs: dict[str, NDArray[np.floating
     quat = outputs["quat"].astype(np.float64)
     norm_error = float(np.max(np.abs(np.linalg.norm(quat, axis=-1) - 1.0)))
     if norm_error > UNIT_NORM_TOL or np.any(quat[:, 3] < 0):
-        raise OpNetError(f"{path}: output 'quat' is not a unit quaternion with w >= 0 "
-                         f"(norm off by {norm_error:.2g}, smallest w {quat[:, 3].min():.3g})")
+        raise OpNetError(
+            f"{path}: output 'quat' is not a unit quaternion with w >= 0 "
+            f"(norm off by {norm_error:.2g}, smallest w {quat[:, 3].min():.3g})"
+        )
     upper = np.triu_indices(3, k=1)
     for name in UNCERTAINTY_OUTPUTS:
         if name in outputs:

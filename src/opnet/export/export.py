@@ -88,28 +88,48 @@ class ExportReport:
     config: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"schema": LOG_SCHEMA, "model": str(self.path), "source": self.source,
-                "precision": self.precision, "full": self.full, "model_version": OPENTRACK_MODEL_VERSION,
-                "input_shape": self.input_shape, "outputs": self.outputs,
-                "size_bytes": self.size_bytes, "config": self.config, "inputs_from": self.inputs_from,
-                "parity": asdict(self.parity), "accuracy": self.accuracy.to_dict() if self.accuracy else None}
+        return {
+            "schema": LOG_SCHEMA,
+            "model": str(self.path),
+            "source": self.source,
+            "precision": self.precision,
+            "full": self.full,
+            "model_version": OPENTRACK_MODEL_VERSION,
+            "input_shape": self.input_shape,
+            "outputs": self.outputs,
+            "size_bytes": self.size_bytes,
+            "config": self.config,
+            "inputs_from": self.inputs_from,
+            "parity": asdict(self.parity),
+            "accuracy": self.accuracy.to_dict() if self.accuracy else None,
+        }
 
     def summary(self) -> str:
         """Several lines for people: the file, the parity table, the accuracy change."""
         kind = "full outputs, dynamic batch" if self.full else "OpenTrack contract, model_version 4"
-        lines = [f"wrote {self.path} ({self.size_bytes / 1e6:.2f} MB, {self.precision}, {kind})",
-                 f"  input x {self.input_shape}; outputs {', '.join(self.outputs)}",
-                 f"onnxruntime vs PyTorch on {self.parity.samples} crops of {self.inputs_from}:",
-                 "| output | max abs diff | mean abs diff |", "|---|---:|---:|"]
+        lines = [
+            f"wrote {self.path} ({self.size_bytes / 1e6:.2f} MB, {self.precision}, {kind})",
+            f"  input x {self.input_shape}; outputs {', '.join(self.outputs)}",
+            f"onnxruntime vs PyTorch on {self.parity.samples} crops of {self.inputs_from}:",
+            "| output | max abs diff | mean abs diff |",
+            "|---|---:|---:|",
+        ]
         lines += [f"| {d.name} | {d.max_abs:.3g} | {d.mean_abs:.3g} |" for d in self.parity.outputs]
-        lines.append(f"rotation: geodesic max {self.parity.max_angle_deg:.4f} deg, mean "
-                     f"{self.parity.mean_angle_deg:.4f} deg; pitch/yaw/roll max "
-                     f"{self.parity.max_euler_deg:.4f} deg")
+        lines.append(
+            f"rotation: geodesic max {self.parity.max_angle_deg:.4f} deg, mean "
+            f"{self.parity.mean_angle_deg:.4f} deg; pitch/yaw/roll max "
+            f"{self.parity.max_euler_deg:.4f} deg"
+        )
         if self.accuracy is not None:
-            same = " (also the calibration data; --eval gives held-out numbers)" if (
-                self.precision == "int8" and self.accuracy.dataset == self.inputs_from) else ""
-            lines += [f"accuracy on {self.accuracy.samples} samples of {self.accuracy.dataset}{same}:",
-                      self.accuracy.table()]
+            same = (
+                " (also the calibration data; --eval gives held-out numbers)"
+                if (self.precision == "int8" and self.accuracy.dataset == self.inputs_from)
+                else ""
+            )
+            lines += [
+                f"accuracy on {self.accuracy.samples} samples of {self.accuracy.dataset}{same}:",
+                self.accuracy.table(),
+            ]
         return "\n".join(lines + [f"log: {self.log_path}"])
 
 
@@ -124,8 +144,9 @@ def _save(model: onnx.ModelProto, path: Path) -> Path:
     return path
 
 
-def _converted(model: onnx.ModelProto, options: ExportOptions, data: Path,
-               input_size: int) -> onnx.ModelProto:
+def _converted(
+    model: onnx.ModelProto, options: ExportOptions, data: Path, input_size: int
+) -> onnx.ModelProto:
     if options.precision == "float16":
         return to_float16(model)
     if options.precision == "int8":
@@ -143,13 +164,15 @@ def _accuracy(float_path: Path, candidate: Path, options: ExportOptions, data: P
         if not ds.has("quats") and options.eval_data is not None:
             raise DataError(source, "has no field 'quats'; --eval needs the true head rotations")
         if not ds.has("quats"):
-            log.warning("%s has no 'quats': no accuracy comparison (give --eval with a labelled file)",
-                        source)
+            log.warning(
+                "%s has no 'quats': no accuracy comparison (give --eval with a labelled file)", source
+            )
             return None
     models = [OnnxPoseModel(p, options.threads) for p in (float_path, candidate)]
     limit = None if options.eval_data else options.max_eval_samples
-    change = compare_accuracy(models, source, ["float32", options.precision], limit, options.threads,
-                              options.progress)
+    change = compare_accuracy(
+        models, source, ["float32", options.precision], limit, options.threads, options.progress
+    )
     synthetic = options.data is None and options.eval_data is None
     return dataclasses.replace(change, dataset=_label(source, synthetic))
 
@@ -194,8 +217,13 @@ def _verify(candidate: Path, reference: PoseNet, options: ExportOptions, data: P
     return parity
 
 
-def export_model(net: PoseNet, path: str | os.PathLike, options: ExportOptions = ExportOptions(),
-                 overwrite: bool = False, source: str = "") -> ExportReport:
+def export_model(
+    net: PoseNet,
+    path: str | os.PathLike,
+    options: ExportOptions = ExportOptions(),
+    overwrite: bool = False,
+    source: str = "",
+) -> ExportReport:
     """Exports ``net`` to ``path`` (ONNX), checks it, and writes ``NAME.export.json`` beside it.
 
     Raises OpNetError, and writes nothing, if the file breaks OpenTrack's contract or onnxruntime
@@ -219,10 +247,20 @@ def export_model(net: PoseNet, path: str | os.PathLike, options: ExportOptions =
         with atomic_output(path, overwrite) as out:
             shutil.copyfile(candidate, out)
     size = reference.config.input_size
-    report = ExportReport(path, log_path, source, options.precision, options.full,
-                          [BATCH_AXIS if options.full else 1, 1, size, size],
-                          list(output_names(reference.config, options.full)), path.stat().st_size,
-                          _label(data, options.data is None), parity, accuracy, reference.config.to_dict())
+    report = ExportReport(
+        path,
+        log_path,
+        source,
+        options.precision,
+        options.full,
+        [BATCH_AXIS if options.full else 1, 1, size, size],
+        list(output_names(reference.config, options.full)),
+        path.stat().st_size,
+        _label(data, options.data is None),
+        parity,
+        accuracy,
+        reference.config.to_dict(),
+    )
     with atomic_output(log_path, overwrite) as out:
         out.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
     return report

@@ -41,9 +41,17 @@ def export_graph(net: PoseNet, full: bool = False) -> onnx.ModelProto:
     buffer = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # tracer and deprecation notices of the TorchScript exporter
-        torch.onnx.export(wrapper, (torch.zeros(1, 1, size, size),), buffer, dynamo=False,
-                          opset_version=OPSET, input_names=[INPUT_NAME], output_names=list(names),
-                          dynamic_axes=dynamic, do_constant_folding=True)
+        torch.onnx.export(
+            wrapper,
+            (torch.zeros(1, 1, size, size),),
+            buffer,
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=[INPUT_NAME],
+            output_names=list(names),
+            dynamic_axes=dynamic,
+            do_constant_folding=True,
+        )
     model = onnx.load_from_string(buffer.getvalue())
     _inline_shared_initializers(model)
     _declare_output_shapes(model, output_shapes(net.config, full))
@@ -59,8 +67,11 @@ def _inline_shared_initializers(model: onnx.ModelProto) -> None:
     """
     weights = {t.name: t for t in model.graph.initializer}
     outputs = {o.name for o in model.graph.output}
-    shared = [n for n in model.graph.node
-              if n.op_type == "Identity" and n.input[0] in weights and n.output[0] not in outputs]
+    shared = [
+        n
+        for n in model.graph.node
+        if n.op_type == "Identity" and n.input[0] in weights and n.output[0] not in outputs
+    ]
     for node in shared:
         copy = onnx.TensorProto()
         copy.CopyFrom(weights[node.input[0]])
@@ -98,10 +109,15 @@ def set_metadata(model: onnx.ModelProto, net: PoseNet, precision: str, full: boo
     model.producer_name = "opnet"
     model.producer_version = __version__
     kind = "full outputs, dynamic batch" if full else "OpenTrack outputs"
-    model.doc_string = (f"Head pose prediction (OpNet {__version__}: {config.backbone} width "
-                        f"{config.width:g}, {config.input_size}x{config.input_size}, {precision}, {kind})")
-    props = {"opnet_config": json.dumps(config.to_dict(), sort_keys=True), "opnet_precision": precision,
-             "opnet_outputs": "full" if full else "opentrack"}
+    model.doc_string = (
+        f"Head pose prediction (OpNet {__version__}: {config.backbone} width "
+        f"{config.width:g}, {config.input_size}x{config.input_size}, {precision}, {kind})"
+    )
+    props = {
+        "opnet_config": json.dumps(config.to_dict(), sort_keys=True),
+        "opnet_precision": precision,
+        "opnet_outputs": "full" if full else "opentrack",
+    }
     if source:
         props["opnet_source"] = source
     del model.metadata_props[:]

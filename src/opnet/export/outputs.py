@@ -36,9 +36,16 @@ coefficients and the learned standard deviations of landmarks and box."""
 
 UNCERTAINTY_OUTPUTS = ("rotaxis_scales_tril", "pos_size_scales_tril")
 
-SAMPLE_SHAPES = {"pos_size": (3,), "quat": (4,), "box": (4,), "rotaxis_scales_tril": (3, 3),
-                 "pos_size_scales_tril": (3, 3), "pt3d_68": (68, 3), "pt3d_68_scales": (68, 3),
-                 "box_scales": (4,)}
+SAMPLE_SHAPES = {
+    "pos_size": (3,),
+    "quat": (4,),
+    "box": (4,),
+    "rotaxis_scales_tril": (3, 3),
+    "pos_size_scales_tril": (3, 3),
+    "pt3d_68": (68, 3),
+    "pt3d_68_scales": (68, 3),
+    "box_scales": (4,),
+}
 """Per-sample shape of each output (``shapeparams`` has ``config.num_shape_params`` values)."""
 
 

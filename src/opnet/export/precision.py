@@ -80,10 +80,13 @@ def to_float16(model: onnx.ModelProto) -> onnx.ModelProto:
                 attribute.t.CopyFrom(_half(attribute.t))
     pooled = pool.input[0]
     pool.input[0] = f"{pooled}_float32"
-    graph.node.insert(0, helper.make_node("Cast", [INPUT_NAME], [f"{INPUT_NAME}_float16"],
-                                          to=onnx.TensorProto.FLOAT16))
-    graph.node.insert(list(graph.node).index(pool),
-                      helper.make_node("Cast", [pooled], [pool.input[0]], to=onnx.TensorProto.FLOAT))
+    graph.node.insert(
+        0, helper.make_node("Cast", [INPUT_NAME], [f"{INPUT_NAME}_float16"], to=onnx.TensorProto.FLOAT16)
+    )
+    graph.node.insert(
+        list(graph.node).index(pool),
+        helper.make_node("Cast", [pooled], [pool.input[0]], to=onnx.TensorProto.FLOAT),
+    )
     del graph.value_info[:]
     onnx.checker.check_model(half, full_check=True)
     return half
@@ -106,7 +109,14 @@ def quantize_int8(model: onnx.ModelProto, calibration: NDArray[np.float32]) -> o
         source, shaped, target = (Path(tmp) / f"{name}.onnx" for name in ("float32", "shaped", "int8"))
         onnx.save(model, source)
         quant_pre_process(str(source), str(shaped), skip_optimization=True)
-        quantize_static(str(shaped), str(target), Inputs(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        nodes_to_quantize=backbone_nodes(model))
+        quantize_static(
+            str(shaped),
+            str(target),
+            Inputs(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            nodes_to_quantize=backbone_nodes(model),
+        )
         return onnx.load(target)

@@ -32,14 +32,18 @@ def dataset_inputs(path: str | os.PathLike, count: int, input_size: int) -> NDAr
     with open_dataset(path) as ds:
         choice = roi_choices(ds)[0]
         rois = dataset_rois(ds, choice.source)
-        crops = [network_input(ds.read_image(int(i)), rois[i], choice.expansion, input_size)[0]
-                 for i in spread_indices(len(ds), count)]
+        crops = [
+            network_input(ds.read_image(int(i)), rois[i], choice.expansion, input_size)[0]
+            for i in spread_indices(len(ds), count)
+        ]
     return np.concatenate(crops).astype(np.float32)
 
 
-def synthetic_dataset(path: str | os.PathLike, count: int, seed: int = 0, workers: int = 1,
-                      progress: bool = False) -> Path:
+def synthetic_dataset(
+    path: str | os.PathLike, count: int, seed: int = 0, workers: int = 1, progress: bool = False
+) -> Path:
     """Renders ``count`` labelled synthetic heads (opnet synth's defaults) into ``path``."""
-    generate_dataset(path, count, SynthConfig(), seed=seed, workers=workers, overwrite=True,
-                     progress=progress)
+    generate_dataset(
+        path, count, SynthConfig(), seed=seed, workers=workers, overwrite=True, progress=progress
+    )
     return Path(path)

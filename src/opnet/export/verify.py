@@ -67,33 +67,40 @@ class Parity:
     def problems(self) -> list[str]:
         """One line per output (or angle) out of tolerance; empty if the export is good."""
         tol = TOLERANCES[self.precision]
-        lines = [f"output '{d.name}' differs from PyTorch by up to {d.max_abs:.3g} "
-                 f"(allowed {tol.atol:g} + {tol.rtol:g} x |value|)"
-                 for d in self.outputs if not d.worst_excess <= 0]
+        lines = [
+            f"output '{d.name}' differs from PyTorch by up to {d.max_abs:.3g} "
+            f"(allowed {tol.atol:g} + {tol.rtol:g} x |value|)"
+            for d in self.outputs
+            if not d.worst_excess <= 0
+        ]
         if not (self.max_angle_deg <= tol.max_angle_deg and self.mean_angle_deg <= tol.mean_angle_deg):
-            lines.append(f"output 'quat' rotates up to {self.max_angle_deg:.3g} deg "
-                         f"(mean {self.mean_angle_deg:.3g} deg) away from PyTorch's "
-                         f"(allowed {tol.max_angle_deg:g}, mean {tol.mean_angle_deg:g})")
+            lines.append(
+                f"output 'quat' rotates up to {self.max_angle_deg:.3g} deg "
+                f"(mean {self.mean_angle_deg:.3g} deg) away from PyTorch's "
+                f"(allowed {tol.max_angle_deg:g}, mean {tol.mean_angle_deg:g})"
+            )
         return lines
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def pytorch_outputs(net: PoseNet, x: NDArray[np.float32],
-                    names: dict[str, str]) -> dict[str, NDArray[np.float32]]:
+def pytorch_outputs(
+    net: PoseNet, x: NDArray[np.float32], names: dict[str, str]
+) -> dict[str, NDArray[np.float32]]:
     """ONNX output name -> the network's values for inputs ``x`` (B, 1, S, S); ``net`` in eval mode."""
     parts: dict[str, list[NDArray[np.float32]]] = {name: [] for name in names}
     with torch.inference_mode():
         for start in range(0, len(x), BATCH):
-            out = net(torch.from_numpy(np.ascontiguousarray(x[start:start + BATCH])))
+            out = net(torch.from_numpy(np.ascontiguousarray(x[start : start + BATCH])))
             for name, field in names.items():
                 parts[name].append(getattr(out, field).float().numpy())
     return {name: np.concatenate(values) for name, values in parts.items()}
 
 
-def onnx_outputs(path: str | os.PathLike, x: NDArray[np.float32], threads: int | None = None
-                 ) -> dict[str, NDArray[np.float32]]:
+def onnx_outputs(
+    path: str | os.PathLike, x: NDArray[np.float32], threads: int | None = None
+) -> dict[str, NDArray[np.float32]]:
     """Output name -> onnxruntime's values for inputs ``x``, one sample per call if the batch is fixed."""
     import onnxruntime as ort
 
@@ -102,7 +109,7 @@ def onnx_outputs(path: str | os.PathLike, x: NDArray[np.float32], threads: int |
     session = ort.InferenceSession(str(Path(path)), options, providers=["CPUExecutionProvider"])
     names = [o.name for o in session.get_outputs()]
     step = 1 if session.get_inputs()[0].shape[0] == 1 else BATCH
-    runs = [session.run(names, {INPUT_NAME: x[i:i + step]}) for i in range(0, len(x), step)]
+    runs = [session.run(names, {INPUT_NAME: x[i : i + step]}) for i in range(0, len(x), step)]
     return {name: np.concatenate([r[k] for r in runs]) for k, name in enumerate(names)}
 
 
@@ -124,13 +131,21 @@ def compare(exported: dict[str, NDArray], reference: dict[str, NDArray], precisi
     outputs = [_difference(name, exported[name], want, tol) for name, want in reference.items()]
     geodesic = np.rad2deg(geodesic_errors(exported["quat"], reference["quat"]))
     euler = np.rad2deg(euler_errors(exported["quat"], reference["quat"]))
-    return Parity(precision, len(reference["quat"]), outputs, float(np.max(geodesic)),
-                  float(np.mean(geodesic)), float(np.max(euler)))
+    return Parity(
+        precision,
+        len(reference["quat"]),
+        outputs,
+        float(np.max(geodesic)),
+        float(np.mean(geodesic)),
+        float(np.max(euler)),
+    )
 
 
 def check_parity(parity: Parity, path: str | os.PathLike) -> None:
     """Raises OpNetError naming the file and every output out of tolerance."""
     problems = parity.problems()
     if problems:
-        raise OpNetError(f"{path}: onnxruntime does not reproduce PyTorch ({parity.precision}, "
-                         f"{parity.samples} inputs): " + "; ".join(problems))
+        raise OpNetError(
+            f"{path}: onnxruntime does not reproduce PyTorch ({parity.precision}, "
+            f"{parity.samples} inputs): " + "; ".join(problems)
+        )

@@ -43,17 +43,23 @@ class FaceModel:
     def num_vertices(self) -> int:
         return len(self.mean)
 
-    def vertices(self, shape: ArrayLike | None = None, expression: ArrayLike | None = None) -> NDArray[np.float64]:
+    def vertices(
+        self, shape: ArrayLike | None = None, expression: ArrayLike | None = None
+    ) -> NDArray[np.float64]:
         """(V, 3) vertices for shape (S,) and expression (E,) coefficients (zeros if None)."""
         v = self.mean.astype(np.float64)
         # einsum mixes float32 bases with float64 coefficients without converting the whole basis
         if shape is not None:
             v = v + np.einsum("s,svc->vc", np.asarray(shape, np.float64), self.shape_basis[: len(shape)])
         if expression is not None:
-            v = v + np.einsum("e,evc->vc", np.asarray(expression, np.float64), self.expression_basis[: len(expression)])
+            v = v + np.einsum(
+                "e,evc->vc", np.asarray(expression, np.float64), self.expression_basis[: len(expression)]
+            )
         return v
 
-    def landmarks(self, shape: ArrayLike | None = None, expression: ArrayLike | None = None) -> NDArray[np.float64]:
+    def landmarks(
+        self, shape: ArrayLike | None = None, expression: ArrayLike | None = None
+    ) -> NDArray[np.float64]:
         """(68, 3) landmark points for the given coefficients."""
         return self.vertices(shape, expression)[self.landmark_indices]
 

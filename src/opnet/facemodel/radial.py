@@ -44,8 +44,16 @@ class RadialGrid:
     azimuth: FloatArray
 
     @classmethod
-    def with_focus(cls, rows: int, columns: int, polar_peak: float, polar_width: float, polar_gain: float,
-                   azimuth_width: float, azimuth_gain: float) -> RadialGrid:
+    def with_focus(
+        cls,
+        rows: int,
+        columns: int,
+        polar_peak: float,
+        polar_width: float,
+        polar_gain: float,
+        azimuth_width: float,
+        azimuth_gain: float,
+    ) -> RadialGrid:
         """A grid denser around ``polar_peak`` and around the front (phi = 0), symmetric in phi."""
         if columns % 2:
             raise ValueError(f"columns must be even for a symmetric grid, got {columns}")
@@ -96,8 +104,11 @@ class RadialGrid:
     def uv_triangles(self) -> NDArray[np.int32]:
         """(T, 3) indices into :meth:`uv`, corner by corner like :meth:`triangles`."""
         ring_size = self.rows * (self.columns + 1)
-        return self._triangles(lambda i, j: np.asarray(i) * (self.columns + 1) + np.asarray(j),
-                               lambda j: ring_size + j, lambda j: ring_size + self.columns + j)
+        return self._triangles(
+            lambda i, j: np.asarray(i) * (self.columns + 1) + np.asarray(j),
+            lambda j: ring_size + j,
+            lambda j: ring_size + self.columns + j,
+        )
 
     def _triangles(self, ring: Callable, top: Callable, bottom: Callable) -> NDArray[np.int32]:
         """Triangles with vertex ids from ``ring(row, column)`` (column C allowed), ``top(col)``, ``bottom(col)``."""
@@ -116,8 +127,14 @@ class RadialGrid:
         return np.concatenate(out).astype(np.int32)
 
 
-def surface_radii(sdf: SignedDistance, origins: FloatArray, directions: FloatArray, r_max: float,
-                  step: float = 0.02, iterations: int = 24) -> FloatArray:
+def surface_radii(
+    sdf: SignedDistance,
+    origins: FloatArray,
+    directions: FloatArray,
+    r_max: float,
+    step: float = 0.02,
+    iterations: int = 24,
+) -> FloatArray:
     """(V,) distance along each ray (origins (V, 3), unit directions (V, 3)) to the outermost ``sdf`` = 0.
 
     Marches inwards from ``r_max`` (which must be outside the surface) in steps of ``step``, then

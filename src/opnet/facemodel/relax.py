@@ -35,8 +35,14 @@ def surface_normals(sdf: SignedDistance, points: FloatArray) -> FloatArray:
     return grad / np.maximum(np.linalg.norm(grad, axis=-1, keepdims=True), 1e-12)
 
 
-def relax_on_surface(sdf: SignedDistance, vertices: FloatArray, triangles: NDArray[np.integer],
-                     reference: FloatArray, iterations: int = 15, rate: float = 0.5) -> FloatArray:
+def relax_on_surface(
+    sdf: SignedDistance,
+    vertices: FloatArray,
+    triangles: NDArray[np.integer],
+    reference: FloatArray,
+    iterations: int = 15,
+    rate: float = 0.5,
+) -> FloatArray:
     """Vertices (V, 3) on ``sdf`` = 0, slid tangentially to match the local spacing of ``reference`` (V, 3).
 
     Each step moves a vertex by ``rate`` times the gap between its neighbours' mean and where the

@@ -30,8 +30,9 @@ def _ramp(values: FloatArray, start: float, end: float) -> FloatArray:
     return np.clip((values - start) / (end - start), 0.0, 1.0)
 
 
-def _field(p: FloatArray, dx: FloatArray | float = 0.0, dy: FloatArray | float = 0.0,
-           dz: FloatArray | float = 0.0) -> FloatArray:
+def _field(
+    p: FloatArray, dx: FloatArray | float = 0.0, dy: FloatArray | float = 0.0, dz: FloatArray | float = 0.0
+) -> FloatArray:
     return np.stack(np.broadcast_arrays(dx, dy, dz, p[:, 0])[:3], axis=-1).astype(np.float64)
 
 
@@ -82,7 +83,9 @@ def _asymmetry_modes(p: FloatArray) -> list[FloatArray]:
     return [
         _field(p, dy=0.012 * side * _bump(p, EYE, (0.15, 0.12, 0.15))),  # one eye higher
         _field(p, dx=0.015 * _bump(p, (0.0, 0.45, -0.9), (0.35, 0.35, 0.35))),  # nose and mouth off-centre
-        _field(p, dz=0.02 * side * _ramp(np.abs(p[:, 0]), 0.0, 0.7) * _ramp(-p[:, 2], -0.2, 0.6)),  # face twist
+        _field(
+            p, dz=0.02 * side * _ramp(np.abs(p[:, 0]), 0.0, 0.7) * _ramp(-p[:, 2], -0.2, 0.6)
+        ),  # face twist
     ]
 
 

@@ -94,4 +94,8 @@ class Synface:
             if pixels is None:
                 return Skipped("unreadable image")
             image = encode_image(pixels, lossy=True, jpeg_quality=JPEG_QUALITY)
-        return {"images": image, "rois": roi.astype(np.float32), "pt2d_68": centre_to_corner(points[:68]).astype(np.float32)}
+        return {
+            "images": image,
+            "rois": roi.astype(np.float32),
+            "pt2d_68": centre_to_corner(points[:68]).astype(np.float32),
+        }

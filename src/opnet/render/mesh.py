@@ -35,15 +35,16 @@ class TexturedMesh:
         vertex_base = np.cumsum([0] + [m.num_vertices for m in meshes])
         uv_base = np.cumsum([0] + [len(m.uv) for m in meshes])
         return cls(
-            triangles=np.concatenate([m.triangles + b for m, b in zip(meshes, vertex_base)]),
-            uv=np.concatenate([m.uv + np.asarray(o, np.float32) for m, o in zip(meshes, uv_offsets)]),
-            uv_triangles=np.concatenate([m.uv_triangles + b for m, b in zip(meshes, uv_base)]),
+            triangles=np.concatenate([m.triangles + b for m, b in zip(meshes, vertex_base[:-1], strict=True)]),
+            uv=np.concatenate([m.uv + np.asarray(o, np.float32) for m, o in zip(meshes, uv_offsets, strict=True)]),
+            uv_triangles=np.concatenate([m.uv_triangles + b for m, b in zip(meshes, uv_base[:-1], strict=True)]),
             num_vertices=int(vertex_base[-1]),
         )
 
 
-def shade_fragments(fragments: Fragments, mesh: TexturedMesh, texture: NDArray, normals: ArrayLike,
-                    lighting: Lighting) -> NDArray[np.float32]:
+def shade_fragments(
+    fragments: Fragments, mesh: TexturedMesh, texture: NDArray, normals: ArrayLike, lighting: Lighting
+) -> NDArray[np.float32]:
     """(P, 3) lit colours: texture albedo at each pixel, lighting computed at the vertices (unit
     ``normals`` (V, 3)) and interpolated (Gouraud)."""
     uv = fragments.interpolate(mesh.uv, mesh.uv_triangles)
@@ -51,8 +52,15 @@ def shade_fragments(fragments: Fragments, mesh: TexturedMesh, texture: NDArray, 
     return apply_lighting(sample_texture(texture, uv), terms, lighting)
 
 
-def draw_mesh(image: NDArray[np.float32], window: RenderWindow, vertices: ArrayLike, normals: ArrayLike,
-              mesh: TexturedMesh, texture: NDArray, lighting: Lighting) -> Fragments:
+def draw_mesh(
+    image: NDArray[np.float32],
+    window: RenderWindow,
+    vertices: ArrayLike,
+    normals: ArrayLike,
+    mesh: TexturedMesh,
+    texture: NDArray,
+    lighting: Lighting,
+) -> Fragments:
     """Draws a mesh over ``image`` (H, W, 3) float32 inside ``window``, anti-aliased by its factor.
 
     ``vertices`` (V, 3) in image pixels (x, y, depth), ``normals`` (V, 3) unit, camera space;

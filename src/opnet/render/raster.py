@@ -47,7 +47,11 @@ class Fragments:
         """
         values = np.asarray(values, dtype=np.float32)
         columns = np.ascontiguousarray(values.reshape(len(values), -1).T)  # (C, A)
-        ids = self.corners.T if triangles is None else np.ascontiguousarray(np.asarray(triangles).T)[:, self.triangles]
+        ids = (
+            self.corners.T
+            if triangles is None
+            else np.ascontiguousarray(np.asarray(triangles).T)[:, self.triangles]
+        )
         w = self.barycentric.T
         out = np.empty((len(columns), len(self)), dtype=np.float32)
         for channel, column in enumerate(columns):
@@ -66,8 +70,9 @@ class Fragments:
         return self.to_image(np.ones(len(self), dtype=bool), fill=False)
 
 
-def rasterize(vertices: ArrayLike, triangles: ArrayLike, height: int, width: int,
-              cull_backfaces: bool = True) -> Fragments:
+def rasterize(
+    vertices: ArrayLike, triangles: ArrayLike, height: int, width: int, cull_backfaces: bool = True
+) -> Fragments:
     """The nearest triangle at each pixel centre of an (height, width) image.
 
     ``vertices`` (V, 3): x, y in pixels, depth (any unit, smaller = nearer). ``triangles`` (T, 3)
@@ -82,8 +87,9 @@ def rasterize(vertices: ArrayLike, triangles: ArrayLike, height: int, width: int
     c = setup.coefficients
     w0 = c[0][tid] * dx + c[1][tid] * dy + c[2][tid]
     w1 = c[3][tid] * dx + c[4][tid] * dy + c[5][tid]
-    inside = np.flatnonzero((w0 >= -_EDGE_TOLERANCE) & (w1 >= -_EDGE_TOLERANCE)
-                            & (w0 + w1 <= 1.0 + _EDGE_TOLERANCE))
+    inside = np.flatnonzero(
+        (w0 >= -_EDGE_TOLERANCE) & (w1 >= -_EDGE_TOLERANCE) & (w0 + w1 <= 1.0 + _EDGE_TOLERANCE)
+    )
     tid, dx, dy, w0, w1 = tid[inside], dx[inside], dy[inside], w0[inside], w1[inside]
     depth = c[6][tid] * dx + c[7][tid] * dy + c[8][tid]
     pixels = (setup.y0[tid] + dy.astype(np.int64)) * width + setup.x0[tid] + dx.astype(np.int64)
@@ -95,8 +101,9 @@ def rasterize(vertices: ArrayLike, triangles: ArrayLike, height: int, width: int
     return Fragments(height, width, pixels, triangle, corners.T, bary.T, depth[winner])
 
 
-def _nearest_per_pixel(pixels: NDArray[np.int64], depth: NDArray[np.float32],
-                       num_pixels: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def _nearest_per_pixel(
+    pixels: NDArray[np.int64], depth: NDArray[np.float32], num_pixels: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Covered pixels (sorted) and, for each, the index of its nearest candidate (z-buffer test)."""
     zbuffer = np.full(num_pixels, np.inf, dtype=np.float32)
     np.minimum.at(zbuffer, pixels, depth)
@@ -124,15 +131,31 @@ class _TriangleSetup:
     coefficients: NDArray[np.float32]
 
     @classmethod
-    def build(cls, v: NDArray[np.float64], tris: NDArray[np.int64], height: int, width: int,
-              cull_backfaces: bool) -> _TriangleSetup:
+    def build(
+        cls, v: NDArray[np.float64], tris: NDArray[np.int64], height: int, width: int, cull_backfaces: bool
+    ) -> _TriangleSetup:
         # Contiguous 1-D arrays throughout: several times faster than (T, 3) arrays here.
         x, y = np.ascontiguousarray(v[:, 0]), np.ascontiguousarray(v[:, 1])
         corner = np.ascontiguousarray(tris.T)
-        ax, ay, bx, by, cx, cy = x[corner[0]], y[corner[0]], x[corner[1]], y[corner[1]], x[corner[2]], y[corner[2]]
+        ax, ay, bx, by, cx, cy = (
+            x[corner[0]],
+            y[corner[0]],
+            x[corner[1]],
+            y[corner[1]],
+            x[corner[2]],
+            y[corner[2]],
+        )
         area2 = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
         facing = np.flatnonzero(area2 < 0.0 if cull_backfaces else area2 != 0.0)  # < 0: faces the camera
-        ax, ay, bx, by, cx, cy, area2 = ax[facing], ay[facing], bx[facing], by[facing], cx[facing], cy[facing], area2[facing]
+        ax, ay, bx, by, cx, cy, area2 = (
+            ax[facing],
+            ay[facing],
+            bx[facing],
+            by[facing],
+            cx[facing],
+            cy[facing],
+            area2[facing],
+        )
         x0 = np.maximum(np.ceil(np.minimum(np.minimum(ax, bx), cx) - 0.5), 0.0)
         x1 = np.minimum(np.floor(np.maximum(np.maximum(ax, bx), cx) - 0.5), width - 1.0)
         y0 = np.maximum(np.ceil(np.minimum(np.minimum(ay, by), cy) - 0.5), 0.0)
@@ -146,8 +169,14 @@ class _TriangleSetup:
         z = np.ascontiguousarray(v[:, 2])
         depth = (z[corner[0, ids]], z[corner[1, ids]], z[corner[2, ids]])
         coef = _plane_coefficients(*local, area2[keep], *depth)
-        return cls(ids, x0.astype(np.int64), y0.astype(np.int64), (x1 - x0).astype(np.int64) + 1,
-                   (y1 - y0).astype(np.int64) + 1, coef)
+        return cls(
+            ids,
+            x0.astype(np.int64),
+            y0.astype(np.int64),
+            (x1 - x0).astype(np.int64) + 1,
+            (y1 - y0).astype(np.int64) + 1,
+            coef,
+        )
 
     def candidates(self) -> tuple[NDArray[np.int64], NDArray[np.float32], NDArray[np.float32]]:
         """Every (triangle, pixel) pair of the boxes: triangle row, dx and dy (float32)."""
@@ -158,8 +187,18 @@ class _TriangleSetup:
         return tid, dx.astype(np.float32), dy.astype(np.float32)
 
 
-def _plane_coefficients(ax: NDArray, ay: NDArray, bx: NDArray, by: NDArray, cx: NDArray, cy: NDArray,
-                        area2: NDArray, za: NDArray, zb: NDArray, zc: NDArray) -> NDArray[np.float32]:
+def _plane_coefficients(
+    ax: NDArray,
+    ay: NDArray,
+    bx: NDArray,
+    by: NDArray,
+    cx: NDArray,
+    cy: NDArray,
+    area2: NDArray,
+    za: NDArray,
+    zb: NDArray,
+    zc: NDArray,
+) -> NDArray[np.float32]:
     """(9, K): weights of corners a and b, and depth, as g_x * dx + g_y * dy + g_0 of the pixel
     offset (dx, dy) from the local origin (corners are given relative to it)."""
     inv = 1.0 / area2

@@ -26,7 +26,9 @@ def vertex_normals(vertices: ArrayLike, triangles: ArrayLike) -> NDArray[np.floa
     a, b, c = v[tris[:, 0]], v[tris[:, 1]], v[tris[:, 2]]
     face = np.cross(b - a, c - a)  # length = twice the area: area weighting for free
     flat = tris.ravel()
-    normals = np.stack([np.bincount(flat, np.repeat(face[:, k], 3), minlength=len(v)) for k in range(3)], axis=-1)
+    normals = np.stack(
+        [np.bincount(flat, np.repeat(face[:, k], 3), minlength=len(v)) for k in range(3)], axis=-1
+    )
     return normals / np.maximum(np.linalg.norm(normals, axis=-1, keepdims=True), 1e-12)
 
 

@@ -24,7 +24,9 @@ class RenderWindow:
     factor: int = 1
 
     @classmethod
-    def around(cls, points: ArrayLike, image_height: int, image_width: int, factor: int = 1) -> RenderWindow | None:
+    def around(
+        cls, points: ArrayLike, image_height: int, image_width: int, factor: int = 1
+    ) -> RenderWindow | None:
         """The smallest window holding image points (N, 2+) and inside the image; None if they miss it."""
         xy = np.asarray(points, dtype=np.float64)[:, :2]
         x0, y0 = np.maximum(np.floor(xy.min(axis=0)).astype(int), 0)
@@ -53,9 +55,11 @@ class RenderWindow:
 
     def region(self, image: NDArray) -> NDArray:
         """The window's part of an image (H, W, ...) of the full size: a view."""
-        return image[self.y0:self.y0 + self.height, self.x0:self.x0 + self.width]
+        return image[self.y0 : self.y0 + self.height, self.x0 : self.x0 + self.width]
 
-    def composite(self, image: NDArray[np.float32], colour: NDArray[np.float32], coverage: NDArray[np.float32]) -> None:
+    def composite(
+        self, image: NDArray[np.float32], colour: NDArray[np.float32], coverage: NDArray[np.float32]
+    ) -> None:
         """Blends a fine render over ``image`` (H, W, C) float32, in place.
 
         ``colour`` (rows, columns, C) is premultiplied (0 where nothing was drawn), ``coverage``

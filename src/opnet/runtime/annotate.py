@@ -10,8 +10,9 @@ from opnet.viz.draw import draw_head, draw_pose_axes, draw_roi, put_text
 DETECTION_COLOR = (0, 200, 255)
 
 
-def draw_face(rgb: NDArray[np.uint8], quat: ArrayLike, coords: ArrayLike, box: ArrayLike | None = None,
-              label: str = "") -> None:
+def draw_face(
+    rgb: NDArray[np.uint8], quat: ArrayLike, coords: ArrayLike, box: ArrayLike | None = None, label: str = ""
+) -> None:
     """In place: the face ``box`` (if any), the head circle and centre, the pose axes and a label above."""
     x, y, size = np.asarray(coords, dtype=np.float64)
     if box is not None:

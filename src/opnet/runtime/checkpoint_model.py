@@ -64,9 +64,14 @@ class CheckpointPoseModel:
         def array(value: torch.Tensor | None) -> NDArray[np.float32] | None:
             return None if value is None else value.float().numpy()
 
-        return PoseOutputs(quat=array(out.quat), pos_size=array(out.pos_size), box=array(out.box),
-                           rotaxis_scales_tril=array(out.rotaxis_scales_tril),
-                           pos_size_scales_tril=array(out.pos_size_scales_tril), points=array(out.points))
+        return PoseOutputs(
+            quat=array(out.quat),
+            pos_size=array(out.pos_size),
+            box=array(out.box),
+            rotaxis_scales_tril=array(out.rotaxis_scales_tril),
+            pos_size_scales_tril=array(out.pos_size_scales_tril),
+            points=array(out.points),
+        )
 
     def run(self, x: NDArray[np.float32]) -> PoseOutputs:
         """(B, 1, S, S) float32 inputs -> raw outputs (patch units), B >= 1."""
@@ -75,4 +80,4 @@ class CheckpointPoseModel:
             size = self.input_size
             raise ValueError(f"{self.name}: input shape {x.shape}, expected (B, 1, {size}, {size})")
         with torch.inference_mode(), torch_threads(self.threads):
-            return concatenate([self._run_chunk(x[i:i + CHUNK]) for i in range(0, len(x), CHUNK)])
+            return concatenate([self._run_chunk(x[i : i + CHUNK]) for i in range(0, len(x), CHUNK)])

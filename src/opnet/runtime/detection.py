@@ -45,7 +45,8 @@ class FaceDetector(Protocol):
         ...
 
 
-def faces_in(detector: FaceDetector, image: NDArray[np.uint8],
-             min_score: float = FACE_SCORE_THRESHOLD) -> list[FaceDetection]:
+def faces_in(
+    detector: FaceDetector, image: NDArray[np.uint8], min_score: float = FACE_SCORE_THRESHOLD
+) -> list[FaceDetection]:
     """The detector's candidates with a score above ``min_score``, best first."""
     return [d for d in detector.detect(image) if d.score > min_score]

@@ -73,15 +73,20 @@ class FacePose:
         return cls(detection, prediction.quat[k], prediction.coords[k], prediction.box[k], rot, pos, size)
 
 
-def estimate_faces(model: PoseModel, detector: FaceDetector, image: NDArray[np.uint8],
-                   min_score: float = FACE_SCORE_THRESHOLD) -> list[FacePose]:
+def estimate_faces(
+    model: PoseModel,
+    detector: FaceDetector,
+    image: NDArray[np.uint8],
+    min_score: float = FACE_SCORE_THRESHOLD,
+) -> list[FacePose]:
     """Every face the detector finds in a gray (H, W) image, with its pose (OpenTrack's crop)."""
     found = faces_in(detector, image, min_score)
     return [FacePose.from_prediction(predict_face(model, image, d.box), d) for d in found]
 
 
-def load_detector(kind: str, localizer_path: str | os.PathLike | None = None,
-                  threads: int = 1) -> FaceDetector:
+def load_detector(
+    kind: str, localizer_path: str | os.PathLike | None = None, threads: int = 1
+) -> FaceDetector:
     """``"localizer"`` (OpenTrack's network, needs ``localizer_path``) or ``"haar"`` (OpenCV's cascade)."""
     if kind == "haar":
         from opnet.runtime.haar import HaarDetector

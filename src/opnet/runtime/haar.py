@@ -26,8 +26,10 @@ def cascade_path() -> Path:
     folder = getattr(getattr(cv2, "data", None), "haarcascades", None)
     path = Path(folder or "") / CASCADE_FILE
     if not folder or not path.is_file():
-        raise OpNetError(f"--detector haar: this OpenCV ({cv2.__version__}) ships no {CASCADE_FILE}; "
-                         f"install opencv-python-headless 4.x or use --detector localizer")
+        raise OpNetError(
+            f"--detector haar: this OpenCV ({cv2.__version__}) ships no {CASCADE_FILE}; "
+            f"install opencv-python-headless 4.x or use --detector localizer"
+        )
     return path
 
 
@@ -46,9 +48,12 @@ class HaarDetector:
 
     def detect(self, image: NDArray[np.uint8]) -> list[FaceDetection]:
         """All frontal faces in a gray (H, W) frame, largest first, each with score 1.0."""
-        found = self._cascade.detectMultiScale(image, scaleFactor=self.scale_factor,
-                                               minNeighbors=self.min_neighbors,
-                                               minSize=(self.min_size_px, self.min_size_px))
+        found = self._cascade.detectMultiScale(
+            image,
+            scaleFactor=self.scale_factor,
+            minNeighbors=self.min_neighbors,
+            minSize=(self.min_size_px, self.min_size_px),
+        )
         rects = np.reshape(found, (-1, 4)).astype(np.float64)
         boxes = [np.array([x, y, x + w, y + h]) for x, y, w, h in rects]
         boxes.sort(key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))

@@ -57,7 +57,7 @@ def annotated_paths(paths: Sequence[Path], folder: Path, overwrite: bool) -> lis
     """Output names (same file names in ``folder``), checked before anything runs."""
     targets = [folder / p.name for p in paths]
     seen: dict[Path, Path] = {}
-    for source, target in zip(paths, targets):
+    for source, target in zip(paths, targets, strict=True):
         if target in seen:
             raise OpNetError(f"{source} and {seen[target]} would both be written to {target}; rename one")
         seen[target] = source
@@ -84,9 +84,14 @@ def write_image(image: NDArray[np.uint8], path: Path, overwrite: bool = False) -
     return path
 
 
-def predict_images(paths: Sequence[str | os.PathLike], model: PoseModel, detector: FaceDetector,
-                   out_dir: str | os.PathLike | None = None, overwrite: bool = False,
-                   min_score: float = FACE_SCORE_THRESHOLD) -> list[ImageFaces]:
+def predict_images(
+    paths: Sequence[str | os.PathLike],
+    model: PoseModel,
+    detector: FaceDetector,
+    out_dir: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    min_score: float = FACE_SCORE_THRESHOLD,
+) -> list[ImageFaces]:
     """Faces and poses in every image; with ``out_dir``, annotated copies there (same file names)."""
     files = check_image_paths(paths)
     targets: list[Path | None] = [None] * len(files)
@@ -99,7 +104,7 @@ def predict_images(paths: Sequence[str | os.PathLike], model: PoseModel, detecto
         targets = list(annotated_paths(files, folder, overwrite))
         folder.mkdir(exist_ok=True)
     results = []
-    for path, target in zip(files, targets):
+    for path, target in zip(files, targets, strict=True):
         image = read_image_file(path)
         faces = estimate_faces(model, detector, cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), min_score)
         if target is not None:
@@ -118,8 +123,10 @@ def _number(value: float | None, digits: int) -> str:
 
 def faces_table(results: Sequence[ImageFaces]) -> str:
     """A markdown table: one row per face (or one 'no face found' row per image)."""
-    lines = ["| image | face | yaw° | pitch° | roll° | x px | y px | size px | rot σ° | pos σ px | score |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| image | face | yaw° | pitch° | roll° | x px | y px | size px | rot σ° | pos σ px | score |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for result in results:
         if not result.faces:
             lines.append(f"| {result.path} | no face found | - | - | - | - | - | - | - | - | - |")
@@ -135,12 +142,20 @@ def faces_table(results: Sequence[ImageFaces]) -> str:
 
 def _face_json(face: FacePose) -> dict[str, Any]:
     yaw, pitch, roll = face.euler_deg
-    return {"score": face.detection.score, "detection_box_px": face.detection.box.tolist(),
-            "yaw_deg": yaw, "pitch_deg": pitch, "roll_deg": roll, "quat_xyzw": face.quat.tolist(),
-            "centre_px": face.coords[:2].tolist(), "size_px": float(face.coords[2]),
-            "box_px": face.box.tolist(),
-            "rotation_std_deg": face.rotation_std_deg, "position_std_px": face.position_std_px,
-            "size_std_px": face.size_std_px}
+    return {
+        "score": face.detection.score,
+        "detection_box_px": face.detection.box.tolist(),
+        "yaw_deg": yaw,
+        "pitch_deg": pitch,
+        "roll_deg": roll,
+        "quat_xyzw": face.quat.tolist(),
+        "centre_px": face.coords[:2].tolist(),
+        "size_px": float(face.coords[2]),
+        "box_px": face.box.tolist(),
+        "rotation_std_deg": face.rotation_std_deg,
+        "position_std_px": face.position_std_px,
+        "size_std_px": face.size_std_px,
+    }
 
 
 def faces_json(results: Sequence[ImageFaces], model: PoseModel, detector: FaceDetector) -> dict[str, Any]:
@@ -148,10 +163,20 @@ def faces_json(results: Sequence[ImageFaces], model: PoseModel, detector: FaceDe
     path = getattr(model, "path", None)
     return {
         "schema": JSON_SCHEMA,
-        "model": {"name": model.name, "path": None if path is None else str(path),
-                  "input_size": model.input_size},
+        "model": {
+            "name": model.name,
+            "path": None if path is None else str(path),
+            "input_size": model.input_size,
+        },
         "detector": detector.name,
-        "images": [{"path": str(r.path), "width": r.width, "height": r.height,
-                    "annotated": None if r.annotated is None else str(r.annotated),
-                    "faces": [_face_json(f) for f in r.faces]} for r in results],
+        "images": [
+            {
+                "path": str(r.path),
+                "width": r.width,
+                "height": r.height,
+                "annotated": None if r.annotated is None else str(r.annotated),
+                "faces": [_face_json(f) for f in r.faces],
+            }
+            for r in results
+        ],
     }

@@ -29,13 +29,15 @@ def _check_model(path: Path, session) -> str:  # noqa: ANN001 - onnxruntime sess
     expected_in = [1, 1, INPUT_HEIGHT, INPUT_WIDTH]
     if len(inputs) != 1 or list(inputs[0].shape) != expected_in or inputs[0].type != "tensor(float)":
         found = ", ".join(f"{i.name} {i.type} {list(i.shape)}" for i in inputs) or "none"
-        raise OpNetError(f"{path}: not a face localizer: inputs {found}; "
-                         f"expected one float32 {tuple(expected_in)}")
+        raise OpNetError(
+            f"{path}: not a face localizer: inputs {found}; expected one float32 {tuple(expected_in)}"
+        )
     out = {o.name: o for o in outputs}.get(OUTPUT_NAME)
     if out is None or list(out.shape) != [1, 5] or out.type != "tensor(float)":
         found = ", ".join(f"{o.name} {o.type} {list(o.shape)}" for o in outputs) or "none"
-        raise OpNetError(f"{path}: not a face localizer: outputs {found}; "
-                         f"expected float32 '{OUTPUT_NAME}' (1, 5)")
+        raise OpNetError(
+            f"{path}: not a face localizer: outputs {found}; expected float32 '{OUTPUT_NAME}' (1, 5)"
+        )
     return inputs[0].name
 
 

@@ -45,11 +45,19 @@ def _is_batch_dim(dim: object) -> bool:
 def _check_input(path: Path, inputs: list) -> tuple[str, int, bool]:
     """(input name, side S, dynamic batch?) of a model with one (B, 1, S, S) float32 input."""
     if len(inputs) != 1:
-        raise OpNetError(f"{path}: has {len(inputs)} inputs; a pose model takes exactly one (B, 1, S, S) image")
+        raise OpNetError(
+            f"{path}: has {len(inputs)} inputs; a pose model takes exactly one (B, 1, S, S) image"
+        )
     info = inputs[0]
     shape = list(info.shape)
-    ok = (len(shape) == 4 and _is_batch_dim(shape[0]) and shape[1] == 1 and isinstance(shape[2], int)
-          and shape[2] == shape[3] and shape[2] > 0)
+    ok = (
+        len(shape) == 4
+        and _is_batch_dim(shape[0])
+        and shape[1] == 1
+        and isinstance(shape[2], int)
+        and shape[2] == shape[3]
+        and shape[2] > 0
+    )
     if not ok or info.type != "tensor(float)":
         raise OpNetError(f"{path}: input '{info.name}' is {info.type} {shape}; expected float32 (1, 1, S, S)")
     return info.name, int(shape[2]), shape[0] != 1
@@ -66,13 +74,17 @@ def _check_outputs(path: Path, outputs: list, dynamic: bool) -> dict[str, str]:
         batch_ok = bool(shape) and ((not isinstance(shape[0], int)) if dynamic else shape[0] == 1)
         if not batch_ok or tuple(shape[1:]) != sample_shape or info.type != "tensor(float)":
             expected = ", ".join(map(str, ("B" if dynamic else 1, *sample_shape)))
-            raise OpNetError(f"{path}: output '{info.name}' is {info.type} {shape}; expected float32 ({expected})")
+            raise OpNetError(
+                f"{path}: output '{info.name}' is {info.type} {shape}; expected float32 ({expected})"
+            )
         found[info.name] = field
     missing = [n for n in REQUIRED_OUTPUTS if n not in found]
     if missing:
         names = ", ".join(o.name for o in outputs) or "none"
-        raise OpNetError(f"{path}: no output named {', '.join(missing)} (outputs: {names}); "
-                         f"not a pose model in OpenTrack's format")
+        raise OpNetError(
+            f"{path}: no output named {', '.join(missing)} (outputs: {names}); "
+            f"not a pose model in OpenTrack's format"
+        )
     return found
 
 
@@ -101,8 +113,9 @@ class OnnxPoseModel:
     (as OpenTrack's "number of threads" setting does for its single-frame calls).
     """
 
-    def __init__(self, path: str | os.PathLike, threads: int | None = None,
-                 intra_op_threads: int | None = None):
+    def __init__(
+        self, path: str | os.PathLike, threads: int | None = None, intra_op_threads: int | None = None
+    ):
         import onnxruntime as ort
 
         self.path = Path(path)
@@ -127,8 +140,10 @@ class OnnxPoseModel:
         self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
 
     def _describe(self, session, meta) -> str:  # noqa: ANN001 - onnxruntime types
-        lines = [f"{self.path} (model_version {meta.version}, producer {meta.producer_name or '?'}"
-                 f"{': ' + meta.description if meta.description else ''})"]
+        lines = [
+            f"{self.path} (model_version {meta.version}, producer {meta.producer_name or '?'}"
+            f"{': ' + meta.description if meta.description else ''})"
+        ]
         for info in session.get_inputs():
             lines.append(f"  input  {info.name:<22} {info.type} {list(info.shape)}")
         for info in session.get_outputs():
@@ -141,7 +156,7 @@ class OnnxPoseModel:
 
     def _run_once(self, x: NDArray[np.float32]) -> PoseOutputs:
         names = list(self._fields)
-        values = dict(zip(names, self._session.run(names, {self._input: x})))
+        values = dict(zip(names, self._session.run(names, {self._input: x}), strict=True))
         record: dict[str, NDArray[np.float32]] = {}
         for name, field in self._fields.items():
             value = values[name]
@@ -151,9 +166,11 @@ class OnnxPoseModel:
     def run(self, x: NDArray[np.float32]) -> PoseOutputs:
         x = np.ascontiguousarray(x, dtype=np.float32)
         if x.ndim != 4 or x.shape[1:] != (1, self.input_size, self.input_size):
-            raise ValueError(f"{self.name}: input shape {x.shape}, expected (B, 1, {self.input_size}, {self.input_size})")
+            raise ValueError(
+                f"{self.name}: input shape {x.shape}, expected (B, 1, {self.input_size}, {self.input_size})"
+            )
         if self.max_batch is None or len(x) <= self.max_batch:
             return self._run_once(x)
-        chunks = [x[i:i + self.max_batch] for i in range(0, len(x), self.max_batch)]
+        chunks = [x[i : i + self.max_batch] for i in range(0, len(x), self.max_batch)]
         with ThreadPoolExecutor(min(self.threads, len(chunks))) as pool:
             return concatenate(list(pool.map(self._run_once, chunks)))

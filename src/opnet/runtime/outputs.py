@@ -18,22 +18,29 @@ from opnet.geometry import canonical_quat
 from opnet.preprocess import Patch
 
 _SHAPES = {
-    "quat": (4,), "pos_size": (3,), "box": (4,), "coords": (3,),
-    "rotaxis_scales_tril": (3, 3), "pos_size_scales_tril": (3, 3), "coords_scales_tril": (3, 3),
+    "quat": (4,),
+    "pos_size": (3,),
+    "box": (4,),
+    "coords": (3,),
+    "rotaxis_scales_tril": (3, 3),
+    "pos_size_scales_tril": (3, 3),
+    "coords_scales_tril": (3, 3),
     "points": (68, 3),
 }
 
 
 def _check_shapes(record: object) -> None:
     """All array fields share the batch size B and have their documented per-sample shape."""
-    batch = len(getattr(record, "quat"))
+    batch = len(record.quat)
     for f in fields(record):  # type: ignore[arg-type]
         value = getattr(record, f.name)
         if value is None:
             continue
         if value.shape != (batch, *_SHAPES[f.name]):
-            raise ValueError(f"{type(record).__name__}.{f.name}: shape {value.shape}, expected "
-                             f"({batch}, {', '.join(map(str, _SHAPES[f.name]))})")
+            raise ValueError(
+                f"{type(record).__name__}.{f.name}: shape {value.shape}, expected "
+                f"({batch}, {', '.join(map(str, _SHAPES[f.name]))})"
+            )
 
 
 _Record = TypeVar("_Record", "PoseOutputs", "PosePrediction")
@@ -108,13 +115,15 @@ def decode_outputs(outputs: PoseOutputs, patches: Sequence[Patch]) -> PosePredic
     if len(patches) != len(outputs):
         raise ValueError(f"{len(outputs)} outputs but {len(patches)} patches")
     halves = np.array([p.half for p in patches], dtype=np.float64)
-    coords = np.stack([p.decode_pos_size(v) for p, v in zip(patches, outputs.pos_size)]).reshape(-1, 3)
-    box = np.stack([p.decode_box(v) for p, v in zip(patches, outputs.box)]).reshape(-1, 4)
+    coords = np.stack([p.decode_pos_size(v) for p, v in zip(patches, outputs.pos_size, strict=True)]).reshape(-1, 3)
+    box = np.stack([p.decode_box(v) for p, v in zip(patches, outputs.box, strict=True)]).reshape(-1, 4)
     points = None
     if outputs.points is not None:
-        points = np.stack([p.decode_points(v) for p, v in zip(patches, outputs.points)]).reshape(-1, 68, 3)
+        points = np.stack([p.decode_points(v) for p, v in zip(patches, outputs.points, strict=True)]).reshape(-1, 68, 3)
     coords_tril = None
     if outputs.pos_size_scales_tril is not None:
         coords_tril = outputs.pos_size_scales_tril.astype(np.float64) * halves[:, None, None]
     rot_tril = None if outputs.rotaxis_scales_tril is None else outputs.rotaxis_scales_tril.astype(np.float64)
-    return PosePrediction(canonical_quat(outputs.quat).reshape(-1, 4), coords, box, rot_tril, coords_tril, points)
+    return PosePrediction(
+        canonical_quat(outputs.quat).reshape(-1, 4), coords, box, rot_tril, coords_tril, points
+    )

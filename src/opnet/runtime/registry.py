@@ -39,7 +39,9 @@ def load_pose_model(path: str | os.PathLike, threads: int | None = None) -> Pose
         raise OpNetError(f"{path}: no such model file")
     loader = _LOADERS.get(path.suffix.lower())
     if loader is None:
-        raise OpNetError(f"{path}: unknown model format '{path.suffix}'; expected {', '.join(model_suffixes())}")
+        raise OpNetError(
+            f"{path}: unknown model format '{path.suffix}'; expected {', '.join(model_suffixes())}"
+        )
     return loader(path, threads)
 
 

@@ -27,7 +27,10 @@ def tracker_patch(box: ArrayLike, image_wh: tuple[int, int]) -> Patch:
     side = int(max(x1 - x0, y1 - y0) * TRACKER_EXPANSION)
     if side < 1:
         raise ValueError(f"face box {x0, y0, x1, y1} is empty")
-    centre = (float(np.clip(0.5 * (x0 + x1), 0, image_wh[0])), float(np.clip(0.5 * (y0 + y1), 0, image_wh[1])))
+    centre = (
+        float(np.clip(0.5 * (x0 + x1), 0, image_wh[0])),
+        float(np.clip(0.5 * (y0 + y1), 0, image_wh[1])),
+    )
     return Patch(centre, float(side))
 
 

@@ -34,7 +34,9 @@ def _draw_shape(image: NDArray[np.float32], rng: np.random.Generator) -> None:
         axes = (int(rng.integers(3, w // 4)), int(rng.integers(3, h // 4)))
         cv2.ellipse(image, (x, y), axes, float(rng.uniform(0, 180)), 0, 360, colour, thickness, cv2.LINE_AA)
     elif kind == 2:
-        points = (np.array([x, y]) + rng.integers(-w // 4, w // 4, (int(rng.integers(3, 7)), 2))).astype(np.int32)
+        points = (np.array([x, y]) + rng.integers(-w // 4, w // 4, (int(rng.integers(3, 7)), 2))).astype(
+            np.int32
+        )
         if thickness < 0:
             cv2.fillPoly(image, [points], colour, cv2.LINE_AA)
         else:

@@ -52,21 +52,28 @@ class BodyModel:
 @functools.lru_cache(maxsize=1)
 def body_model() -> BodyModel:
     """The body mesh (built once per process)."""
-    grid = RadialGrid.with_focus(40, 48, polar_peak=0.4, polar_width=0.4, polar_gain=2.0,
-                                 azimuth_width=1.0, azimuth_gain=0.5)
+    grid = RadialGrid.with_focus(
+        40, 48, polar_peak=0.4, polar_width=0.4, polar_gain=2.0, azimuth_width=1.0, azimuth_gain=0.5
+    )
     directions = grid.directions()
     rays = directions / _CORE_RADII
     rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
     origins = _CORE_CENTRE + directions * _CORE_RADII
     vertices = origins + surface_radii(body_distance, origins, rays, r_max=3.0, step=0.04)[:, None] * rays
     triangles = grid.triangles().astype(np.int64)
-    mesh = TexturedMesh(triangles, (grid.uv() * TEXELS_PER_CELL).astype(np.float32),
-                        grid.uv_triangles().astype(np.int64), len(vertices))
+    mesh = TexturedMesh(
+        triangles,
+        (grid.uv() * TEXELS_PER_CELL).astype(np.float32),
+        grid.uv_triangles().astype(np.int64),
+        len(vertices),
+    )
     rows, cols = (grid.rows + 1) * TEXELS_PER_CELL + 1, grid.columns * TEXELS_PER_CELL + 1
     v, u = np.meshgrid(np.arange(rows) / TEXELS_PER_CELL, np.arange(cols) / TEXELS_PER_CELL, indexing="ij")
     polar = np.interp(v, np.arange(grid.rows + 2), np.concatenate([[0.0], grid.polar, [np.pi]]))
     azimuth = np.interp(u, np.arange(grid.columns + 1), np.concatenate([grid.azimuth, [np.pi]]))
-    texel_dirs = np.stack([np.sin(polar) * np.sin(azimuth), -np.cos(polar), -np.sin(polar) * np.cos(azimuth)], -1)
+    texel_dirs = np.stack(
+        [np.sin(polar) * np.sin(azimuth), -np.cos(polar), -np.sin(polar) * np.cos(azimuth)], -1
+    )
     texel_position = (_CORE_CENTRE + texel_dirs * _CORE_RADII).astype(np.float32)  # on the core: enough for y
     return BodyModel(vertices, vertex_normals(vertices, triangles), mesh, texel_position)
 
@@ -84,8 +91,9 @@ def paint_body(body: BodyModel, look: Appearance) -> NDArray[np.float32]:
     return (look.skin * 0.95 * (1.0 - dressed) + clothing * dressed).astype(np.float32)
 
 
-def place_body(body: BodyModel, head_quat: ArrayLike, coords: ArrayLike,
-               body_rotation: NDArray) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def place_body(
+    body: BodyModel, head_quat: ArrayLike, coords: ArrayLike, body_rotation: NDArray
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Image-space vertices (V, 3) and camera-space normals (V, 3) of the body under a head at pose
     ``head_quat`` with labels ``coords``, the body turned by ``body_rotation`` (3, 3)."""
     anchor = project(NECK_ANCHOR, head_quat, coords)

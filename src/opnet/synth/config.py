@@ -29,12 +29,17 @@ class SynthConfig:
     def __post_init__(self) -> None:
         if not 32 <= self.image_size <= 4096:
             raise OpNetError(f"--size {self.image_size}: expected an image side of 32 to 4096 pixels")
-        for flag, value, limit in (("--yaw-max", self.yaw_max_deg, 90.0), ("--pitch-max", self.pitch_max_deg, 90.0),
-                                   ("--roll-max", self.roll_max_deg, 180.0)):
+        for flag, value, limit in (
+            ("--yaw-max", self.yaw_max_deg, 90.0),
+            ("--pitch-max", self.pitch_max_deg, 90.0),
+            ("--roll-max", self.roll_max_deg, 180.0),
+        ):
             if not 0.0 <= value <= limit:
                 raise OpNetError(f"{flag} {value:g}: expected 0 to {limit:g} degrees")
         if not 0.02 <= self.head_size_min <= self.head_size_max <= 1.0:
-            raise OpNetError(f"head sizes {self.head_size_min:g}..{self.head_size_max:g}: expected "
-                             "0.02 <= min <= max <= 1 (fractions of the image side)")
+            raise OpNetError(
+                f"head sizes {self.head_size_min:g}..{self.head_size_max:g}: expected "
+                "0.02 <= min <= max <= 1 (fractions of the image side)"
+            )
         if self.samples_per_identity < 1:
             raise OpNetError(f"--per-identity {self.samples_per_identity}: expected at least 1")

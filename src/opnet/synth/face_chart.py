@@ -45,8 +45,9 @@ def polygon_mask(points: NDArray, soft_units: float = 0.006) -> NDArray[np.float
     return _soften(mask, soft_units)
 
 
-def polyline_mask(points: NDArray, thickness_units: float, soft_units: float = 0.004,
-                  closed: bool = False) -> NDArray[np.float32]:
+def polyline_mask(
+    points: NDArray, thickness_units: float, soft_units: float = 0.004, closed: bool = False
+) -> NDArray[np.float32]:
     """A line through model points (K, 2+) of the given thickness."""
     mask = _canvas()
     thickness = max(1, int(round(thickness_units * CHART_SCALE)))
@@ -56,8 +57,15 @@ def polyline_mask(points: NDArray, thickness_units: float, soft_units: float = 0
 
 def disc_mask(centre: NDArray, radius_units: float, soft_units: float = 0.004) -> NDArray[np.float32]:
     mask = _canvas()
-    cv2.circle(mask, tuple(_fixed(centre)), int(radius_units * CHART_SCALE * (1 << _SHIFT)), 1.0, -1,
-               cv2.LINE_AA, _SHIFT)
+    cv2.circle(
+        mask,
+        tuple(_fixed(centre)),
+        int(radius_units * CHART_SCALE * (1 << _SHIFT)),
+        1.0,
+        -1,
+        cv2.LINE_AA,
+        _SHIFT,
+    )
     return _soften(mask, soft_units)
 
 
@@ -90,11 +98,16 @@ def feature_masks(lm: Landmarks) -> dict[str, NDArray[np.float32]]:
         for name, mask in _eye_masks(lm, eye).items():
             masks[name] = np.maximum(masks.get(name, 0.0), mask)
     right_brow, left_brow = lm[17:22], lm[22:27][::-1]
-    masks["brows"] = np.maximum(*(polygon_mask(_brow_outline(b, 0.065, 0.035), 0.008) for b in (right_brow, left_brow)))
+    masks["brows"] = np.maximum(
+        *(polygon_mask(_brow_outline(b, 0.065, 0.035), 0.008) for b in (right_brow, left_brow))
+    )
     outer, inner = lm[48:60], lm[60:68]
     masks["lips"] = polygon_mask(outer, soft_units=0.006)
     masks["mouth"] = np.maximum(polygon_mask(inner, 0.004), polyline_mask(inner[:5], 0.008))
-    nostril_centres = [0.5 * (lm[31] + lm[32]) + [0.0, -0.01, 0.0], 0.5 * (lm[34] + lm[35]) + [0.0, -0.01, 0.0]]
+    nostril_centres = [
+        0.5 * (lm[31] + lm[32]) + [0.0, -0.01, 0.0],
+        0.5 * (lm[34] + lm[35]) + [0.0, -0.01, 0.0],
+    ]
     masks["nostrils"] = np.maximum(*(disc_mask(c, 0.022, 0.008) for c in nostril_centres))
     masks["beard"] = _beard_mask(lm) * (1.0 - masks["lips"])
     return masks
@@ -104,6 +117,13 @@ def _beard_mask(lm: Landmarks) -> NDArray[np.float32]:
     """Jaw, chin, cheeks below the cheekbones and the upper lip (the mask is soft)."""
     jaw = lm[2:15, :2]
     under_nose = np.array([lm[35, :2] + [0.04, 0.0], lm[33, :2] + [0.0, 0.02], lm[31, :2] + [-0.04, 0.0]])
-    cheeks = np.array([lm[14, :2] + [-0.05, -0.1], lm[54, :2] + [0.12, -0.12], *under_nose,
-                       lm[48, :2] + [-0.12, -0.12], lm[2, :2] + [0.05, -0.1]])
+    cheeks = np.array(
+        [
+            lm[14, :2] + [-0.05, -0.1],
+            lm[54, :2] + [0.12, -0.12],
+            *under_nose,
+            lm[48, :2] + [-0.12, -0.12],
+            lm[2, :2] + [0.05, -0.1],
+        ]
+    )
     return polygon_mask(np.concatenate([jaw, cheeks]), soft_units=0.05)

@@ -20,9 +20,9 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from opnet.data import DatasetWriter
-from opnet.parallel import ordered_map
 from opnet.data.images import encode_image
 from opnet.errors import OpNetError
+from opnet.parallel import ordered_map
 from opnet.synth.config import SynthConfig
 from opnet.synth.labels import pose_labels
 from opnet.synth.person import Person, sample_person, scene_assets
@@ -69,14 +69,18 @@ def render_sequence_samples(task: SequenceTask) -> Iterator[SynthSample]:
 
 def render_sequence(task: SequenceTask) -> list[dict[str, Any]]:
     """The samples of one sequence as dataset rows: JPEG bytes and labels."""
-    return [{"images": encode_image(s.rendering.image, lossy=True, jpeg_quality=JPEG_QUALITY), **s.labels}
-            for s in render_sequence_samples(task)]
+    return [
+        {"images": encode_image(s.rendering.image, lossy=True, jpeg_quality=JPEG_QUALITY), **s.labels}
+        for s in render_sequence_samples(task)
+    ]
 
 
 def sequence_tasks(num_samples: int, config: SynthConfig, seed: int) -> list[SequenceTask]:
     """Tasks covering ``num_samples`` samples in sequences of ``config.samples_per_identity`` (the last may be shorter)."""
     per = config.samples_per_identity
-    return [SequenceTask(seed, k, min(per, num_samples - k * per), config) for k in range(-(-num_samples // per))]
+    return [
+        SequenceTask(seed, k, min(per, num_samples - k * per), config) for k in range(-(-num_samples // per))
+    ]
 
 
 def sample_at(index: int, config: SynthConfig, seed: int) -> SynthSample:
@@ -103,8 +107,15 @@ def _rendered(tasks: list[SequenceTask], workers: int) -> Iterator[list[dict[str
     yield from ordered_map(render_sequence, tasks, workers, _init_worker, (), batch_size=2)
 
 
-def generate_dataset(path: str | os.PathLike, num_samples: int, config: SynthConfig = SynthConfig(),
-                     seed: int = 0, workers: int = 1, overwrite: bool = False, progress: bool = True) -> None:
+def generate_dataset(
+    path: str | os.PathLike,
+    num_samples: int,
+    config: SynthConfig = SynthConfig(),
+    seed: int = 0,
+    workers: int = 1,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> None:
     """Writes ``num_samples`` synthetic samples (images, rois, coords, quats, pt3d_68, pt2d_68) to ``path``.
 
     One sequence per synthetic person. ``workers`` processes render in parallel; the file is
@@ -115,8 +126,10 @@ def generate_dataset(path: str | os.PathLike, num_samples: int, config: SynthCon
     if seed < 0:
         raise OpNetError(f"--seed {seed}: expected a non-negative integer")
     tasks = sequence_tasks(num_samples, config, seed)
-    with DatasetWriter(path, overwrite=overwrite) as writer, \
-            tqdm(total=num_samples, unit="sample", desc="synth", disable=not progress) as bar:
+    with (
+        DatasetWriter(path, overwrite=overwrite) as writer,
+        tqdm(total=num_samples, unit="sample", desc="synth", disable=not progress) as bar,
+    ):
         for rows in _rendered(tasks, workers):
             writer.start_sequence()
             for row in rows:

@@ -42,12 +42,12 @@ class Decal:
         cols = np.flatnonzero(mask.max(axis=0) > threshold)
         if len(rows) == 0:
             return cls(0, 0, np.zeros((0, 0), np.float32))
-        return cls(int(rows[0]), int(cols[0]), mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].copy())
+        return cls(int(rows[0]), int(cols[0]), mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].copy())
 
     def blend(self, texture: NDArray[np.float32], colour: NDArray, opacity: float = 1.0) -> None:
         """texture <- texture + opacity * weights * (colour - texture), in place; colour (3,) or like the region."""
         h, w = self.weights.shape
-        region = texture[self.top:self.top + h, self.left:self.left + w]
+        region = texture[self.top : self.top + h, self.left : self.left + w]
         region += (opacity * self.weights)[..., None] * (np.asarray(colour, np.float32) - region)
 
 
@@ -101,7 +101,11 @@ def hairline_height(position: NDArray) -> NDArray[np.float32]:
 
 def ear_weight(position: NDArray) -> NDArray[np.float32]:
     """1 on the ears, fading to 0 around them (for keeping hair off the ears)."""
-    q = np.abs(position[..., 0:1]) - EAR_CENTRE[0], position[..., 1:2] - EAR_CENTRE[1], position[..., 2:3] - EAR_CENTRE[2]
+    q = (
+        np.abs(position[..., 0:1]) - EAR_CENTRE[0],
+        position[..., 1:2] - EAR_CENTRE[1],
+        position[..., 2:3] - EAR_CENTRE[2],
+    )
     d2 = (q[0] / 0.14) ** 2 + (q[1] / 0.33) ** 2 + (q[2] / 0.24) ** 2
     return np.clip(1.6 - d2[..., 0], 0.0, 1.0).astype(np.float32)
 
@@ -116,7 +120,9 @@ def _decals(head: ProceduralHead, position: NDArray, normal: NDArray) -> dict[st
         texel = cv2.remap(mask, chart[..., 0], chart[..., 1], cv2.INTER_LINEAR, borderValue=0.0)
         weight = (position[..., 2] < -1.0) if name == "nostrils" else front
         decals[name] = Decal.crop((texel * weight).astype(np.float32))
-    cheeks = np.exp(-0.5 * (((np.abs(position[..., 0]) - 0.38) / 0.12) ** 2 + ((position[..., 1] - 0.08) / 0.1) ** 2))
+    cheeks = np.exp(
+        -0.5 * (((np.abs(position[..., 0]) - 0.38) / 0.12) ** 2 + ((position[..., 1] - 0.08) / 0.1) ** 2)
+    )
     decals["cheeks"] = Decal.crop((cheeks * front).astype(np.float32))
     return decals
 
@@ -125,8 +131,9 @@ def head_mesh(head: ProceduralHead) -> TexturedMesh:
     """The head's triangles with texture coordinates in texels of the layout's texture."""
     grid = head.grid
     uv = (grid.uv() * TEXELS_PER_CELL).astype(np.float32)
-    return TexturedMesh(grid.triangles().astype(np.int64), uv, grid.uv_triangles().astype(np.int64),
-                        head.model.num_vertices)
+    return TexturedMesh(
+        grid.triangles().astype(np.int64), uv, grid.uv_triangles().astype(np.int64), head.model.num_vertices
+    )
 
 
 @functools.lru_cache(maxsize=2)
@@ -140,29 +147,41 @@ def head_texture_layout() -> HeadTextureLayout:
     position = _texel_values(head, mean, shape)
     normal = _texel_values(head, normals, shape)
     occlusion = _texel_values(head, ambient_occlusion(mean, normals)[:, None], shape)[..., 0]
-    return HeadTextureLayout(head_mesh(head), position, occlusion, hairline_height(position),
-                             ear_weight(position), _decals(head, position, normal))
+    return HeadTextureLayout(
+        head_mesh(head),
+        position,
+        occlusion,
+        hairline_height(position),
+        ear_weight(position),
+        _decals(head, position, normal),
+    )
 
 
-def ambient_occlusion(points: NDArray, normals: NDArray, distances: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2)) -> NDArray:
+def ambient_occlusion(
+    points: NDArray, normals: NDArray, distances: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2)
+) -> NDArray:
     """(N,) how open the surface is at points (N, 3) with unit normals: 1 in the open, less in creases.
 
     The signed-distance estimate: stepping out along the normal, the head's surface should be as far
     as the step; where it is nearer (eye sockets, nostrils, mouth corners, under the chin) light is blocked.
     """
-    blocked = sum((d - np.minimum(head_distance(points + d * normals), d)) / (d * 2.0 ** k)
-                  for k, d in enumerate(distances))
+    blocked = sum(
+        (d - np.minimum(head_distance(points + d * normals), d)) / (d * 2.0**k)
+        for k, d in enumerate(distances)
+    )
     return np.clip(1.0 - 0.45 * blocked, 0.6, 1.0)
 
 
-def paint_head(layout: HeadTextureLayout, look: Appearance, noise: NDArray[np.float32]) -> NDArray[np.float32]:
+def paint_head(
+    layout: HeadTextureLayout, look: Appearance, noise: NDArray[np.float32]
+) -> NDArray[np.float32]:
     """The (rows, columns, 3) float32 albedo texture of a head with appearance ``look``.
 
     ``noise`` (rows, columns, 2) float32: smooth and fine zero-mean noise (see :func:`texture_noise`).
     """
     texture = np.empty((*layout.shape, 3), dtype=np.float32)
     texture[:] = look.skin
-    texture *= (1.0 + look.skin_blotches * noise[..., :1] + 0.04 * noise[..., 1:])
+    texture *= 1.0 + look.skin_blotches * noise[..., :1] + 0.04 * noise[..., 1:]
     d = layout.decals
     d["cheeks"].blend(texture, look.blush, 0.5)
     d["beard"].blend(texture, look.hair * 0.8 + 0.2 * look.skin, look.beard)
@@ -185,8 +204,9 @@ def hair_front(position: NDArray) -> NDArray:
     return np.clip(-position[..., 2] / 0.9, 0.0, 1.0)
 
 
-def _paint_hair(layout: HeadTextureLayout, look: Appearance, texture: NDArray[np.float32],
-                noise: NDArray[np.float32]) -> None:
+def _paint_hair(
+    layout: HeadTextureLayout, look: Appearance, texture: NDArray[np.float32], noise: NDArray[np.float32]
+) -> None:
     """Hair above the hairline (moved up by ``look.hairline_shift`` at the front), never on the ears."""
     height = layout.hair_height + look.hairline_shift * hair_front(layout.position)
     cover = np.clip(0.5 - height / 0.04, 0.0, 1.0) * (1.0 - layout.ears)
@@ -197,7 +217,12 @@ def _paint_hair(layout: HeadTextureLayout, look: Appearance, texture: NDArray[np
 def texture_noise(shape: tuple[int, int], rng: np.random.Generator) -> NDArray[np.float32]:
     """(rows, columns, 2) float32: smooth blotches (about 1/12 of the texture wide) and streaky fine noise."""
     rows, cols = shape
-    coarse = cv2.resize(rng.standard_normal((12, 20)).astype(np.float32), (cols, rows), interpolation=cv2.INTER_CUBIC)
-    fine = cv2.resize(rng.standard_normal((rows // 3, cols)).astype(np.float32), (cols, rows),
-                      interpolation=cv2.INTER_LINEAR)
+    coarse = cv2.resize(
+        rng.standard_normal((12, 20)).astype(np.float32), (cols, rows), interpolation=cv2.INTER_CUBIC
+    )
+    fine = cv2.resize(
+        rng.standard_normal((rows // 3, cols)).astype(np.float32),
+        (cols, rows),
+        interpolation=cv2.INTER_LINEAR,
+    )
     return np.stack([coarse, fine], axis=-1)

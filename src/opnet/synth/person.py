@@ -14,8 +14,15 @@ from opnet.render.mesh import TexturedMesh
 from opnet.render.shading import vertex_normals
 from opnet.synth.appearance import Appearance, sample_appearance
 from opnet.synth.body import BodyModel, body_model, paint_body
-from opnet.synth.head_texture import HeadTextureLayout, ear_weight, hairline_height, hair_front, \
-    head_texture_layout, paint_head, texture_noise
+from opnet.synth.head_texture import (
+    HeadTextureLayout,
+    ear_weight,
+    hair_front,
+    hairline_height,
+    head_texture_layout,
+    paint_head,
+    texture_noise,
+)
 
 SHAPE_LIMIT = 2.5
 """Shape coefficients are standard normal, clipped to +-this."""
@@ -88,13 +95,18 @@ def sample_person(rng: np.random.Generator, assets: SceneAssets) -> Person:
     hair = look.hair_thickness * np.clip(above_hairline / HAIR_TAPER, 0.0, 1.0) * (1.0 - assets.ears)
     vertices = vertices + hair[:, None] * assets.mean_normals
     head = paint_head(assets.layout, look, texture_noise(assets.layout.shape, rng))
-    return Person(shape, look, vertices, vertex_normals(vertices, assets.model.triangles),
-                  _atlas(head, paint_body(assets.body, look)))
+    return Person(
+        shape,
+        look,
+        vertices,
+        vertex_normals(vertices, assets.model.triangles),
+        _atlas(head, paint_body(assets.body, look)),
+    )
 
 
 def _atlas(head: NDArray[np.float32], body: NDArray[np.float32]) -> NDArray[np.float32]:
     rows = head.shape[0] + ATLAS_GAP + body.shape[0]
     atlas = np.zeros((rows, max(head.shape[1], body.shape[1]), 3), dtype=np.float32)
-    atlas[:head.shape[0], :head.shape[1]] = head
-    atlas[head.shape[0] + ATLAS_GAP:, :body.shape[1]] = body
+    atlas[: head.shape[0], : head.shape[1]] = head
+    atlas[head.shape[0] + ATLAS_GAP :, : body.shape[1]] = body
     return atlas

@@ -44,8 +44,14 @@ def supersampling_factor(size_px: float) -> int:
     return int(np.clip(FINE_HEAD_PIXELS // max(size_px, 1.0), 1, MAX_FACTOR))
 
 
-def render_shot(assets: SceneAssets, person: Person, shot: Shot, image_size: int, rng: np.random.Generator,
-                background: NDArray[np.float32] | None = None) -> Rendering:
+def render_shot(
+    assets: SceneAssets,
+    person: Person,
+    shot: Shot,
+    image_size: int,
+    rng: np.random.Generator,
+    background: NDArray[np.float32] | None = None,
+) -> Rendering:
     """The picture of ``person`` taken as ``shot``, on ``background`` (image_size, image_size, 3)
     float32 RGB in [0, 1], or on a random one drawn from ``rng``."""
     rotation = quat_to_matrix(shot.quat)
@@ -62,12 +68,21 @@ def render_shot(assets: SceneAssets, person: Person, shot: Shot, image_size: int
     if factor > 1:  # the body at 1x first, then head and body together in the head's window
         body_window = RenderWindow.around(body_vertices, image_size, image_size)
         if body_window is not None:
-            draw_mesh(image, body_window, body_vertices, body_normals, assets.body_mesh, person.texture,
-                      shot.lighting)
+            draw_mesh(
+                image,
+                body_window,
+                body_vertices,
+                body_normals,
+                assets.body_mesh,
+                person.texture,
+                shot.lighting,
+            )
     window = RenderWindow.around(head_vertices if factor > 1 else vertices, image_size, image_size, factor)
     coverage = np.zeros((image_size, image_size), dtype=np.float32)
     if window is not None:
-        fragments = draw_mesh(image, window, vertices, normals, assets.scene_mesh, person.texture, shot.lighting)
+        fragments = draw_mesh(
+            image, window, vertices, normals, assets.scene_mesh, person.texture, shot.lighting
+        )
         is_head = (fragments.triangles < len(assets.head_mesh.triangles)).astype(np.float32)
         window.region(coverage)[:] = window.downsample(fragments.to_image(is_head))
     return Rendering(_camera_effects(image, shot, rng), coverage)

@@ -49,13 +49,21 @@ def sample_lighting(rng: np.random.Generator) -> Lighting:
     """A key light in front of the face (more often from above), ambient light, some shine."""
     azimuth = rng.uniform(-1.3, 1.3)
     elevation = rng.uniform(-0.3, 1.1)
-    direction = (np.sin(azimuth) * np.cos(elevation), -np.sin(elevation), -np.cos(azimuth) * np.cos(elevation))
+    direction = (
+        np.sin(azimuth) * np.cos(elevation),
+        -np.sin(elevation),
+        -np.cos(azimuth) * np.cos(elevation),
+    )
     tint = 1.0 + rng.uniform(-0.08, 0.08, 3)
     diffuse = rng.uniform(0.5, 1.0) * tint
     ambient = rng.uniform(0.3, 0.6) * (1.0 + rng.uniform(-0.05, 0.05, 3))
-    return Lighting(direction=tuple(float(v) for v in direction), diffuse=tuple(float(v) for v in diffuse),
-                    ambient=tuple(float(v) for v in ambient), specular=float(rng.uniform(0.0, 0.3)),
-                    shininess=float(rng.uniform(8.0, 40.0)))
+    return Lighting(
+        direction=tuple(float(v) for v in direction),
+        diffuse=tuple(float(v) for v in diffuse),
+        ambient=tuple(float(v) for v in ambient),
+        specular=float(rng.uniform(0.0, 0.3)),
+        shininess=float(rng.uniform(8.0, 40.0)),
+    )
 
 
 def sample_shot(rng: np.random.Generator, config: SynthConfig) -> Shot:

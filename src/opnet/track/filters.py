@@ -173,8 +173,13 @@ class OneEuroFilter:
         return self.previous
 
 
-def make_filter(kind: str, deadzone_size: float = 1.0, deadzone_hardness: float = 1.5,
-                min_cutoff_hz: float = 1.0, beta: float = 0.05) -> PoseFilter:
+def make_filter(
+    kind: str,
+    deadzone_size: float = 1.0,
+    deadzone_hardness: float = 1.5,
+    min_cutoff_hz: float = 1.0,
+    beta: float = 0.05,
+) -> PoseFilter:
     """A fresh filter by name: ``none``, ``deadzone`` (OpenTrack's) or ``one-euro``."""
     if kind == "none":
         return NoFilter()

@@ -29,10 +29,10 @@ def crop_to_aspect(frame: NDArray[np.uint8], aspect_w: int = 4, aspect_h: int = 
     if w * aspect_h > aspect_w * h:
         new_w = aspect_w * h // aspect_h
         x0 = (w - new_w) // 2
-        return frame[:, x0:x0 + new_w]
+        return frame[:, x0 : x0 + new_w]
     new_h = aspect_h * w // aspect_w
     y0 = (h - new_h) // 2
-    return frame[y0:y0 + new_h]
+    return frame[y0 : y0 + new_h]
 
 
 def crop_to_multiple(frame: NDArray[np.uint8], multiple: int = 4) -> NDArray[np.uint8]:
@@ -40,7 +40,7 @@ def crop_to_multiple(frame: NDArray[np.uint8], multiple: int = 4) -> NDArray[np.
     h, w = frame.shape[:2]
     new_w, new_h = w // multiple * multiple, h // multiple * multiple
     x0, y0 = (w - new_w) // 2, (h - new_h) // 2
-    return frame[y0:y0 + new_h, x0:x0 + new_w]
+    return frame[y0 : y0 + new_h, x0 : x0 + new_w]
 
 
 def prepare_frame(frame: NDArray[np.uint8], crop_4_3: bool = True) -> NDArray[np.uint8]:

@@ -22,10 +22,28 @@ from opnet.track.tracker import TrackStep
 from opnet.track.world import OpenTrackPose
 
 CSV_COLUMNS = (
-    "frame", "time_s", "face", "x_cm", "y_cm", "z_cm", "yaw_deg", "pitch_deg", "roll_deg",
-    "centre_x_px", "centre_y_px", "size_px", "roi_x0", "roi_y0", "roi_x1", "roi_y1",
-    "image_yaw_deg", "image_pitch_deg", "image_roll_deg", "rotation_std_deg",
-    "detector_ran", "detector_score",
+    "frame",
+    "time_s",
+    "face",
+    "x_cm",
+    "y_cm",
+    "z_cm",
+    "yaw_deg",
+    "pitch_deg",
+    "roll_deg",
+    "centre_x_px",
+    "centre_y_px",
+    "size_px",
+    "roi_x0",
+    "roi_y0",
+    "roi_x1",
+    "roi_y1",
+    "image_yaw_deg",
+    "image_pitch_deg",
+    "image_roll_deg",
+    "rotation_std_deg",
+    "detector_ran",
+    "detector_score",
 )
 """Columns of ``--csv``; see docs/opentrack.md. Empty cells where a value does not exist."""
 
@@ -45,6 +63,7 @@ class TrackRecord:
 
 def csv_row(record: TrackRecord) -> list[str]:
     """The ``--csv`` cells of one frame (fixed 6 decimals)."""
+
     def fmt(values) -> list[str]:  # noqa: ANN001 - any iterable of numbers
         return [f"{float(v):.6f}" for v in values]
 

@@ -24,8 +24,14 @@ from opnet.track.records import TrackRecord, csv_log, preview_video
 from opnet.track.timing import StageStats, StageTimer
 from opnet.track.tracker import FaceTracker
 from opnet.track.udp import UdpSender
-from opnet.track.world import (HEAD_SIZE_MM, NECK_OFFSET_MM, OPENTRACK_FOV_DEG, Camera, opentrack_pose,
-                               world_pose)
+from opnet.track.world import (
+    HEAD_SIZE_MM,
+    NECK_OFFSET_MM,
+    OPENTRACK_FOV_DEG,
+    Camera,
+    opentrack_pose,
+    world_pose,
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +98,13 @@ class _Loop:
 
     def __init__(self, tracker: FaceTracker, settings: TrackingSettings):
         self.tracker, self.settings = tracker, settings
-        self.filter = make_filter(settings.smoothing, settings.deadzone_size, settings.deadzone_hardness,
-                                  settings.min_cutoff_hz, settings.beta)
+        self.filter = make_filter(
+            settings.smoothing,
+            settings.deadzone_size,
+            settings.deadzone_hardness,
+            settings.min_cutoff_hz,
+            settings.beta,
+        )
         self.camera: Camera | None = None
         self.timer = StageTimer()
 
@@ -114,15 +125,20 @@ class _Loop:
         if step.face is not None:
             pose = opentrack_pose(self.filter.update(step.face, self.to_world, time_s))
         done = time.perf_counter()
-        stages = (("prepare", prepared - start), ("detector", step.detector_s), ("pose", step.pose_s),
-                  ("world+filter", done - tracked))
+        stages = (
+            ("prepare", prepared - start),
+            ("detector", step.detector_s),
+            ("pose", step.pose_s),
+            ("world+filter", done - tracked),
+        )
         for stage, seconds in stages:
             self.timer.add(stage, seconds)
         return TrackRecord(index, time_s, image, step, pose)
 
 
-def _open_outputs(stack: contextlib.ExitStack, outputs: Outputs,
-                  fps: float) -> tuple[list[Callable], UdpSender | None]:
+def _open_outputs(
+    stack: contextlib.ExitStack, outputs: Outputs, fps: float
+) -> tuple[list[Callable], UdpSender | None]:
     writers: list[Callable] = []
     if outputs.csv is not None:
         writers.append(stack.enter_context(csv_log(outputs.csv, outputs.overwrite)))
@@ -143,16 +159,22 @@ def _timed_next(frames: Iterator[Frame], timer: StageTimer) -> Frame | None:
     return frame
 
 
-def track(source: FrameSource, tracker: FaceTracker, settings: TrackingSettings = TrackingSettings(),
-          outputs: Outputs = Outputs(), progress: bool = True) -> TrackingSummary:
+def track(
+    source: FrameSource,
+    tracker: FaceTracker,
+    settings: TrackingSettings = TrackingSettings(),
+    outputs: Outputs = Outputs(),
+    progress: bool = True,
+) -> TrackingSummary:
     """Runs the tracking loop over ``source`` until it ends, ``max_frames`` or Ctrl-C."""
     loop = _Loop(tracker, settings)
     frames = faces = detector_runs = 0
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
         writers, sender = _open_outputs(stack, outputs, source.fps or DEFAULT_PREVIEW_FPS)
-        bar = stack.enter_context(tqdm(desc="tracking", unit="frame", disable=not progress,
-                                       total=settings.max_frames))
+        bar = stack.enter_context(
+            tqdm(desc="tracking", unit="frame", disable=not progress, total=settings.max_frames)
+        )
         try:
             frame_iter = iter(source)
             while (frame := _timed_next(frame_iter, loop.timer)) is not None:
@@ -174,5 +196,6 @@ def track(source: FrameSource, tracker: FaceTracker, settings: TrackingSettings 
         if frames == 0:
             raise OpNetError(f"{source.name}: no frames could be read")
     wall = time.perf_counter() - start
-    return TrackingSummary(source.name, frames, faces, detector_runs, sender.sent if sender else 0, wall,
-                           loop.timer.stats())
+    return TrackingSummary(
+        source.name, frames, faces, detector_runs, sender.sent if sender else 0, wall, loop.timer.stats()
+    )

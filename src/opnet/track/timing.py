@@ -34,8 +34,15 @@ class StageTimer:
         out = []
         for stage, values in self._samples.items():
             ms = np.asarray(values) * 1e3
-            out.append(StageStats(stage, len(ms), float(ms.mean()), float(np.percentile(ms, 50)),
-                                  float(np.percentile(ms, 95))))
+            out.append(
+                StageStats(
+                    stage,
+                    len(ms),
+                    float(ms.mean()),
+                    float(np.percentile(ms, 50)),
+                    float(np.percentile(ms, 95)),
+                )
+            )
         return out
 
 

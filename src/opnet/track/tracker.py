@@ -39,8 +39,10 @@ class TrackerSettings:
 
     def __post_init__(self) -> None:
         if self.roi_zoom <= 0 or not 0 < self.roi_filter_alpha <= 1:
-            raise ValueError(f"roi_zoom must be > 0 and roi_filter_alpha in (0, 1], got {self.roi_zoom}, "
-                             f"{self.roi_filter_alpha}")
+            raise ValueError(
+                f"roi_zoom must be > 0 and roi_filter_alpha in (0, 1], got {self.roi_zoom}, "
+                f"{self.roi_filter_alpha}"
+            )
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,9 @@ def _usable(box: NDArray[np.float64]) -> bool:
 class FaceTracker:
     """Tracks one face through a stream of gray frames as OpenTrack's NeuralNet tracker does."""
 
-    def __init__(self, model: PoseModel, detector: FaceDetector,
-                 settings: TrackerSettings = TrackerSettings()):
+    def __init__(
+        self, model: PoseModel, detector: FaceDetector, settings: TrackerSettings = TrackerSettings()
+    ):
         self.model, self.detector, self.settings = model, detector, settings
         self.roi: NDArray[np.float64] | None = None
         self.detector_box: NDArray[np.float64] | None = None

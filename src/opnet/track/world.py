@@ -61,8 +61,9 @@ class Camera:
         half = np.tan(np.deg2rad(self.fov_deg) / 2) / np.sqrt(1 + (self.width / self.height) ** 2)
         return float(1.0 / half)
 
-    def head_position_mm(self, x: ArrayLike, y: ArrayLike, size: ArrayLike,
-                         head_size_mm: float = HEAD_SIZE_MM) -> NDArray[np.float64]:
+    def head_position_mm(
+        self, x: ArrayLike, y: ArrayLike, size: ArrayLike, head_size_mm: float = HEAD_SIZE_MM
+    ) -> NDArray[np.float64]:
         """World positions (..., 3) of heads with centres x, y and sizes (pixels): depth from the size.
 
         depth = f_w W / 2 * head_size / (2 size); the head is at world x = -depth,
@@ -70,14 +71,25 @@ class Camera:
         """
         x, y, size = (np.asarray(v, dtype=np.float64) for v in (x, y, size))
         depth = self.focal_w * self.width * 0.5 / (2.0 * size) * head_size_mm
-        return np.stack([-depth, -(2 * y / self.height - 1) * depth / self.focal_h,
-                         -(2 * x / self.width - 1) * depth / self.focal_w], axis=-1)
+        return np.stack(
+            [
+                -depth,
+                -(2 * y / self.height - 1) * depth / self.focal_h,
+                -(2 * x / self.width - 1) * depth / self.focal_w,
+            ],
+            axis=-1,
+        )
 
     def project(self, position_mm: ArrayLike) -> NDArray[np.float64]:
         """Image pixels (..., 2) of world positions (..., 3) (inverse of :meth:`head_position_mm`'s x, y)."""
         p = np.asarray(position_mm, dtype=np.float64)
-        return np.stack([(p[..., 2] / p[..., 0] * self.focal_w + 1) * 0.5 * self.width,
-                         (p[..., 1] / p[..., 0] * self.focal_h + 1) * 0.5 * self.height], axis=-1)
+        return np.stack(
+            [
+                (p[..., 2] / p[..., 0] * self.focal_w + 1) * 0.5 * self.width,
+                (p[..., 1] / p[..., 0] * self.focal_h + 1) * 0.5 * self.height,
+            ],
+            axis=-1,
+        )
 
 
 def image_to_world_rotation(quat: ArrayLike) -> NDArray[np.float64]:
@@ -99,8 +111,15 @@ def ray_correction(position: ArrayLike) -> NDArray[np.float64]:
     return quat_to_matrix(rotvec_to_quat(unit * angle))
 
 
-def world_pose(camera: Camera, quat: ArrayLike, x: ArrayLike, y: ArrayLike, size: ArrayLike,
-               offset_mm: ArrayLike = NECK_OFFSET_MM, head_size_mm: float = HEAD_SIZE_MM) -> WorldPose:
+def world_pose(
+    camera: Camera,
+    quat: ArrayLike,
+    x: ArrayLike,
+    y: ArrayLike,
+    size: ArrayLike,
+    offset_mm: ArrayLike = NECK_OFFSET_MM,
+    head_size_mm: float = HEAD_SIZE_MM,
+) -> WorldPose:
     """OpenTrack's ``transform_to_world_pose``: image-space faces -> world rotations and positions.
 
     R = C(p) P R_image P^T with p the head position and C the ray correction; the reported
@@ -138,6 +157,11 @@ def opentrack_pose(pose: WorldPose) -> OpenTrackPose:
     yaw = np.arctan2(mx[2], mx[0])
     pitch = -np.arctan2(-mx[1], np.hypot(mx[2], mx[0]))
     roll = np.arctan2(-mz[1], my[1])
-    return OpenTrackPose(float(-t[2] * 0.1), float(t[1] * 0.1), float(-t[0] * 0.1),
-                         float(np.rad2deg(yaw)), float(np.rad2deg(pitch)), float(-np.rad2deg(roll)))
-
+    return OpenTrackPose(
+        float(-t[2] * 0.1),
+        float(t[1] * 0.1),
+        float(-t[0] * 0.1),
+        float(np.rad2deg(yaw)),
+        float(np.rad2deg(pitch)),
+        float(-np.rad2deg(roll)),
+    )

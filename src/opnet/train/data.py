@@ -100,7 +100,7 @@ class MixDataset(Dataset[PoseBatch]):
             parts.append(member.labels.rows(rows))
             positions += where
             for i, row, buffer in zip(
-                where, rows.tolist(), member.dataset.read_image_bytes_many(rows.tolist())
+                where, rows.tolist(), member.dataset.read_image_bytes_many(rows.tolist()), strict=True
             ):
                 buffers[i], origins[i] = buffer, (member.dataset, row)
         labels = FaceLabels.concatenate(parts).take(np.argsort(positions))
@@ -163,7 +163,7 @@ class EvalDataset(Dataset[PoseBatch]):
         labels = self.table.rows(rows)
         crop_boxes, _ = face_boxes(labels, RoiMode.LANDMARKS)
         patches, affines = [], []
-        for row, box in zip(rows.tolist(), crop_boxes):
+        for row, box in zip(rows.tolist(), crop_boxes, strict=True):
             pixels, patch = crop_patch(
                 self.dataset.read_image(row, color=False), patch_around(box, self.expansion), self.out_size
             )

@@ -72,7 +72,7 @@ class DatasetMix:
     def describe(self) -> str:
         """One line per dataset: name, samples, weight, sampling share and loss weight."""
         lines = [f"{'dataset':<28}{'samples':>9}{'weight':>10}{'drawn %':>9}{'loss w':>8}"]
-        for m, f, w in zip(self.members, self.frequencies, self.loss_weights):
+        for m, f, w in zip(self.members, self.frequencies, self.loss_weights, strict=True):
             lines.append(f"{m.name:<28}{len(m.rows):>9}{m.weight:>10g}{100 * f:>9.1f}{w:>8.3f}")
         return "\n".join(lines)
 

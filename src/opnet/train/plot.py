@@ -44,11 +44,11 @@ def plot_history(rows: Sequence[Row], path: str | os.PathLike) -> Path:
     fig = Figure(figsize=(5.0 * COLUMNS, 3.2 * lines), layout="constrained")
     axes = fig.subplots(lines, COLUMNS, squeeze=False).ravel()
     epochs = [row["epoch"] for row in rows]
-    for ax, (title, curves, log_scale) in zip(axes, panels):
+    for ax, (title, curves, log_scale) in zip(axes, panels, strict=False):
         for column, label in curves:
-            points = [(e, row[column]) for e, row in zip(epochs, rows) if column in row]
+            points = [(e, row[column]) for e, row in zip(epochs, rows, strict=True) if column in row]
             if points:
-                ax.plot(*zip(*points), marker="." if len(points) < 30 else None, label=label)
+                ax.plot(*zip(*points, strict=True), marker="." if len(points) < 30 else None, label=label)
         positive = all(row.get(c, 1.0) > 0 for row in rows for c, _ in curves)
         ax.set(title=title, xlabel="epoch", yscale="log" if log_scale and positive else "linear")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -21,8 +21,9 @@ from opnet.train.module import PoseTrainingModule
 from opnet.train.sampler import SampleKey
 
 
-def training_step_rate(config: TrainConfig, mix: DatasetMix, steps: int = 10, include_data: bool = True,
-                       warmup: int = 3) -> float:
+def training_step_rate(
+    config: TrainConfig, mix: DatasetMix, steps: int = 10, include_data: bool = True, warmup: int = 3
+) -> float:
     """Images/s of training steps of ``config``'s network on batches of ``mix`` (median of ``steps``
     timed steps after ``warmup`` steps: the first steps of a process run slower), in this process
     with torch's current thread count.
@@ -33,7 +34,10 @@ def training_step_rate(config: TrainConfig, mix: DatasetMix, steps: int = 10, in
     size = int(mix.sizes[0])
 
     def batch(step: int) -> PoseBatch:
-        keys = [SampleKey(0, k, 0, k % size) for k in range(step * config.batch_size, (step + 1) * config.batch_size)]
+        keys = [
+            SampleKey(0, k, 0, k % size)
+            for k in range(step * config.batch_size, (step + 1) * config.batch_size)
+        ]
         return samples.__getitems__(keys)
 
     keypoints = KeypointModel.empty(config.model.num_shape_params) if config.model.landmarks else None

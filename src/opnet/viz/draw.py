@@ -29,8 +29,14 @@ def _px(p: ArrayLike) -> tuple[int, int]:
     return _pt(np.asarray(p, dtype=np.float64)[:2] - 0.5)
 
 
-def draw_pose_axes(image: NDArray[np.uint8], q: ArrayLike, centre: ArrayLike, length: float,
-                   thickness: int = 2, colors: Sequence[tuple[int, int, int]] = AXIS_COLORS) -> None:
+def draw_pose_axes(
+    image: NDArray[np.uint8],
+    q: ArrayLike,
+    centre: ArrayLike,
+    length: float,
+    thickness: int = 2,
+    colors: Sequence[tuple[int, int, int]] = AXIS_COLORS,
+) -> None:
     """Head axes of pose ``q`` (xyzw) from ``centre`` (x, y), orthographic, ``length`` px long,
     in ``colors`` (RGB of +x, +y and forward)."""
     m = quat_to_matrix(q)
@@ -41,15 +47,20 @@ def draw_pose_axes(image: NDArray[np.uint8], q: ArrayLike, centre: ArrayLike, le
         cv2.line(image, _px(centre), _px(tip), colors[k], thickness, cv2.LINE_AA, _SHIFT)
 
 
-def draw_roi(image: NDArray[np.uint8], roi: ArrayLike, color: tuple[int, int, int] = ROI_COLOR,
-             thickness: int = 1) -> None:
+def draw_roi(
+    image: NDArray[np.uint8], roi: ArrayLike, color: tuple[int, int, int] = ROI_COLOR, thickness: int = 1
+) -> None:
     """Box x0, y0, x1, y1 in pixels."""
     x0, y0, x1, y1 = np.asarray(roi, dtype=np.float64)
     cv2.rectangle(image, _px((x0, y0)), _px((x1, y1)), color, thickness, cv2.LINE_AA, _SHIFT)
 
 
-def draw_landmarks(image: NDArray[np.uint8], points: ArrayLike, color: tuple[int, int, int] = LANDMARK_COLOR,
-                   radius: float = 1.5) -> None:
+def draw_landmarks(
+    image: NDArray[np.uint8],
+    points: ArrayLike,
+    color: tuple[int, int, int] = LANDMARK_COLOR,
+    radius: float = 1.5,
+) -> None:
     """Points (K, 2|3) in pixels; points that are not finite are skipped."""
     for p in np.asarray(points, dtype=np.float64):
         if np.all(np.isfinite(p[:2])):
@@ -65,8 +76,13 @@ def draw_head(image: NDArray[np.uint8], coords: ArrayLike, color: tuple[int, int
         cv2.line(image, _px(a), _px(b), color, 1, cv2.LINE_AA, _SHIFT)
 
 
-def put_text(image: NDArray[np.uint8], text: str, origin: tuple[int, int], scale: float = 0.4,
-             color: tuple[int, int, int] = (255, 255, 255)) -> None:
+def put_text(
+    image: NDArray[np.uint8],
+    text: str,
+    origin: tuple[int, int],
+    scale: float = 0.4,
+    color: tuple[int, int, int] = (255, 255, 255),
+) -> None:
     """Readable text (dark outline) with its baseline starting at ``origin``."""
     cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
     cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, color, 1, cv2.LINE_AA)

@@ -45,8 +45,13 @@ def _crop_window(sample: Mapping[str, Any], image_shape: tuple[int, ...]) -> tup
     return 0.5 * (roi[:2] + roi[2:]), side
 
 
-def render_tile(sample: Mapping[str, Any], image_field: str = "images", title: str = "",
-                size: int = TILE, window: tuple[ArrayLike, float] | None = None) -> NDArray[np.uint8]:
+def render_tile(
+    sample: Mapping[str, Any],
+    image_field: str = "images",
+    title: str = "",
+    size: int = TILE,
+    window: tuple[ArrayLike, float] | None = None,
+) -> NDArray[np.uint8]:
     """An RGB ``size`` x ``size`` view of one sample with all labels drawn.
 
     ``window``: the (centre, side) square shown, in image pixels; default: around the face.
@@ -55,8 +60,14 @@ def render_tile(sample: Mapping[str, Any], image_field: str = "images", title: s
     rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB) if image.ndim == 2 else image
     centre, side = window if window is not None else _crop_window(sample, image.shape)
     affine = crop_transform(centre, side, size)
-    tile = cv2.warpAffine(rgb, to_cv2_affine(affine), (size, size), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=(40, 40, 40))
+    tile = cv2.warpAffine(
+        rgb,
+        to_cv2_affine(affine),
+        (size, size),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(40, 40, 40),
+    )
     scale = size / side
     if "rois" in sample:
         corners = transform_points(affine, np.reshape(sample["rois"], (2, 2)))
@@ -79,8 +90,9 @@ def render_tile(sample: Mapping[str, Any], image_field: str = "images", title: s
     return tile
 
 
-def mosaic(tiles: Sequence[NDArray[np.uint8]], columns: int | None = None,
-           footer: str = LEGEND) -> NDArray[np.uint8]:
+def mosaic(
+    tiles: Sequence[NDArray[np.uint8]], columns: int | None = None, footer: str = LEGEND
+) -> NDArray[np.uint8]:
     """Tiles of equal size in rows, with a line of ``footer`` text below."""
     columns = columns or math.ceil(math.sqrt(len(tiles)))
     rows = math.ceil(len(tiles) / columns)
@@ -88,7 +100,7 @@ def mosaic(tiles: Sequence[NDArray[np.uint8]], columns: int | None = None,
     out = np.full((rows * h + 22, columns * w, 3), 20, np.uint8)
     for k, tile in enumerate(tiles):
         r, c = divmod(k, columns)
-        out[r * h:(r + 1) * h, c * w:(c + 1) * w] = tile
+        out[r * h : (r + 1) * h, c * w : (c + 1) * w] = tile
     put_text(out, footer, (4, rows * h + 15), scale=0.4)
     return out
 
@@ -115,8 +127,9 @@ def dataset_grid(dataset: Any, indices: Sequence[int], columns: int | None = Non
     return mosaic(tiles, columns)
 
 
-def patch_tile(image: NDArray[np.floating], targets: Mapping[str, ArrayLike | None], title: str = "",
-               size: int = TILE) -> NDArray[np.uint8]:
+def patch_tile(
+    image: NDArray[np.floating], targets: Mapping[str, ArrayLike | None], title: str = "", size: int = TILE
+) -> NDArray[np.uint8]:
     """A network input (S, S) (normalised, opnet.preprocess) upscaled to ``size`` with its targets drawn.
 
     ``targets`` holds any of ``quat``, ``pos_size``, ``box`` and ``points`` (None = absent), in patch
@@ -143,8 +156,12 @@ def pose_batch_grid(batch: Any, titles: Sequence[str], columns: int | None = Non
     tiles = []
     for i, title in enumerate(titles):
         targets = {"quat": t.quat[i], "pos_size": t.pos_size[i], "box": t.box[i], "points": t.points[i]}
-        masks = {"quat": t.has_quat[i], "pos_size": t.has_pos_size[i], "box": t.has_box[i],
-                 "points": t.has_points[i]}
+        masks = {
+            "quat": t.has_quat[i],
+            "pos_size": t.has_pos_size[i],
+            "box": t.has_box[i],
+            "points": t.has_points[i],
+        }
         present = {k: v.numpy() if bool(masks[k]) else None for k, v in targets.items()}
         tiles.append(patch_tile(batch.image[i, 0].numpy(), present, title=title))
     return mosaic(tiles, columns, footer=LEGEND.replace("ROI", "face box target"))
