@@ -155,7 +155,7 @@ def test_forehead_box_reaches_up_half_the_chin_to_brow_height():
 
 
 def test_brightness_normalisation_uses_the_90th_percentile_level():
-    from opnet.preprocess import brightness_scale
+    from opnet.normalization import brightness_scale
 
     for seed in range(100):
         rng = np.random.default_rng(seed)

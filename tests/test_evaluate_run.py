@@ -28,6 +28,7 @@ class FakeModel:
         self, quat=(0, 0, 0, 1), pos_size=(0, 0, 0.5), name="fake", input_size=32, yaw_gain=0.0, points=False
     ):
         self.name, self.input_size, self.max_batch, self.has_points = name, input_size, None, points
+        self.input_norm = None
         self.quat, self.pos_size, self.yaw_gain = (
             np.asarray(quat, np.float32),
             np.asarray(pos_size, np.float32),

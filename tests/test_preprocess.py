@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from opnet.preprocess import (
-    Patch,
-    brightness_scale,
-    crop_patch,
-    network_input,
-    normalize_brightness,
-    patch_around,
-)
+from opnet.normalization import brightness_scale, normalize_brightness
+from opnet.preprocess import Patch, crop_patch, network_input, patch_around
 
 
 def test_patch_round_trips():

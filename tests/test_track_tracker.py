@@ -17,7 +17,7 @@ SAME_BOX = np.array([-1, -1, 1, 1]) / 1.05
 class FakeModel:
     """Returns the box it was given (for square boxes of sides multiple of 20), moved by ``shift`` patch units."""
 
-    name, input_size, max_batch, has_points = "fake", 16, 1, False
+    name, input_size, max_batch, has_points, input_norm = "fake", 16, 1, False, None
 
     def __init__(self, shift=(0.0, 0.0)):
         self.box = (SAME_BOX + np.tile(shift, 2)).astype(np.float32)[None]

@@ -6,8 +6,9 @@ One pipeline for training, evaluation and deployment (it is OpenTrack's, see
 1. a square patch around the box centre, side = max(w, h) * expansion, cut at sub-pixel precision
    (``cv2.getRectSubPix``, borders replicated) and resized to the network's input with
    ``INTER_AREA``;
-2. brightness normalisation: g = 90th percentile gray level of the resized patch;
-   value = pixel * (0.45 / max(5, g) if g < 127 else 1 / 255) - 0.5.
+2. the model's input normalisation (:mod:`opnet.normalization`; OpenTrack applies its brightness
+   normalisation to every model: g = 90th percentile gray level of the resized patch,
+   value = pixel * (0.45 / max(5, g) if g < 127 else 1 / 255) - 0.5).
 
 Network outputs live in *patch units*: x, y in [-1, 1] across the patch (-1 = left/top edge),
 sizes relative to half the patch side. :class:`Patch` converts them to image pixels.
@@ -22,8 +23,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from opnet.geometry import FloatArray
+from opnet.normalization import InputNorm, normalize_input
 
-BRIGHTNESS_PERCENTILE = 90.0
 INPUT_SIZE = 129
 
 
@@ -102,22 +103,14 @@ def crop_patch(
     return crop, Patch(patch.centre, float(side))
 
 
-def brightness_scale(crop: NDArray[np.uint8]) -> float:
-    """The factor OpenTrack multiplies pixels by: 0.45 / max(5, g) if g < 127 else 1 / 255."""
-    hist = cv2.calcHist([crop], [0], None, [256], [0, 256]).ravel()  # several times faster than np.bincount
-    threshold = int(crop.size * BRIGHTNESS_PERCENTILE * 0.01)
-    g = int(np.argmax(np.cumsum(hist) > threshold))
-    return BRIGHTNESS_PERCENTILE / 100.0 * 0.5 / max(5, g) if g < 127 else 1.0 / 255.0
-
-
-def normalize_brightness(crop: NDArray[np.uint8]) -> NDArray[np.float32]:
-    """uint8 patch -> float32 network input (same shape), OpenTrack's brightness normalisation."""
-    return (crop.astype(np.float32) * np.float32(brightness_scale(crop)) - np.float32(0.5)).astype(np.float32)
-
-
 def network_input(
-    image: NDArray[np.uint8], box: ArrayLike, expansion: float = 1.0, out_size: int = INPUT_SIZE
+    image: NDArray[np.uint8],
+    box: ArrayLike,
+    expansion: float = 1.0,
+    out_size: int = INPUT_SIZE,
+    norm: str | InputNorm = InputNorm.OPENTRACK,
 ) -> tuple[NDArray[np.float32], Patch]:
-    """Gray image + face box -> (1, 1, S, S) float32 input and the patch to decode outputs with."""
+    """Gray image + face box -> (1, 1, S, S) float32 input (normalised by ``norm``) and the patch
+    to decode outputs with."""
     crop, patch = crop_patch(image, patch_around(box, expansion), out_size)
-    return normalize_brightness(crop)[None, None], patch
+    return normalize_input(crop, norm)[None, None], patch

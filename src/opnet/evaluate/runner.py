@@ -18,8 +18,9 @@ from numpy.typing import NDArray
 from tqdm import tqdm
 
 from opnet.data import PoseDataset
-from opnet.preprocess import Patch, crop_patch, normalize_brightness, patch_around
-from opnet.runtime import PoseModel, PosePrediction, concatenate, decode_outputs
+from opnet.normalization import InputNorm, normalize_input
+from opnet.preprocess import Patch, crop_patch, patch_around
+from opnet.runtime import PoseModel, PosePrediction, concatenate, decode_outputs, input_norm_of
 
 NOISE_MARGIN_PX = 2
 
@@ -78,14 +79,17 @@ def _noisy_window(
 
 def _cut(
     image: NDArray[np.uint8], patch: Patch, variant: Variant, size: int, rng: np.random.Generator | None
-) -> tuple[NDArray[np.float32], Patch]:
-    """One normalised network input for ``patch`` (in image coordinates) and the patch actually cut."""
+) -> tuple[NDArray[np.uint8], Patch]:
+    """One uint8 crop for ``patch`` (in image coordinates) and the patch actually cut."""
     if rng is None or variant.noise_std <= 0:
-        crop, cut = crop_patch(image, patch, size)
-        return normalize_brightness(crop), cut
+        return crop_patch(image, patch, size)
     window, local, (ox, oy) = _noisy_window(image, patch, variant.noise_std, rng)
     crop, cut = crop_patch(window, local, size)
-    return normalize_brightness(crop), Patch((cut.centre[0] + ox, cut.centre[1] + oy), cut.side)
+    return crop, Patch((cut.centre[0] + ox, cut.centre[1] + oy), cut.side)
+
+
+InputKey = tuple[int, InputNorm]
+"""(input size, input normalisation): models that share both share their inputs."""
 
 
 def _prepare(
@@ -93,22 +97,24 @@ def _prepare(
     index: int,
     roi: NDArray,
     expansion: float,
-    sizes: Sequence[int],
+    keys: Sequence[InputKey],
     variants: Sequence[Variant],
     seed: int,
-) -> tuple[dict[int, list], list[Patch], tuple[int, int]]:
-    """Decodes one sample's image and cuts every variant's input for every input size."""
+) -> tuple[dict[InputKey, list], list[Patch], tuple[int, int]]:
+    """Decodes one sample's image and cuts every variant's input for every input size and normalisation."""
     image = ds.read_image(index)
     base = patch_around(roi, expansion)
-    inputs: dict[int, list] = {size: [] for size in sizes}
+    inputs: dict[InputKey, list] = {key: [] for key in keys}
     patches: list[Patch] = []
     for k, variant in enumerate(variants):
         patch = variant.patch(base)
-        for size in sizes:
+        for size in sorted({size for size, _ in keys}):
             # The same noise for every input size: a fresh generator seeded by sample and variant.
             rng = np.random.default_rng([seed, index, k]) if variant.noise_std > 0 else None
-            x, cut = _cut(image, patch, variant, size, rng)
-            inputs[size].append(x)
+            crop, cut = _cut(image, patch, variant, size, rng)
+            for key in keys:
+                if key[0] == size:
+                    inputs[key].append(normalize_input(crop, key[1]))
         patches.append(cut)
     return inputs, patches, (image.shape[1], image.shape[0])
 
@@ -130,17 +136,22 @@ def predict_dataset(
     seed: int = 0,
     progress: bool = True,
     desc: str = "evaluating",
+    default_norm: InputNorm = InputNorm.OPENTRACK,
 ) -> Predictions:
-    """Predictions of every model for samples ``indices`` with face boxes ``rois`` (N, 4)."""
+    """Predictions of every model for samples ``indices`` with face boxes ``rois`` (N, 4).
+
+    Each model gets its own input normalisation; ``default_norm`` for models whose file names none.
+    """
     threads = max(1, threads or len(os.sched_getaffinity(0)))
-    sizes = sorted({m.input_size for m in models})
+    model_keys = [(m.input_size, input_norm_of(m, default_norm)) for m in models]
+    keys = sorted(set(model_keys))
     variants = tuple(variants)
     outputs: list[list[PosePrediction]] = [[] for _ in models]
     image_wh: list[tuple[int, int]] = []
 
     def submit(chunk: range) -> list[Future]:
         return [
-            pool.submit(_prepare, ds, int(indices[i]), rois[i], expansion, sizes, variants, seed)
+            pool.submit(_prepare, ds, int(indices[i]), rois[i], expansion, keys, variants, seed)
             for i in chunk
         ]
 
@@ -156,7 +167,7 @@ def predict_dataset(
             patches = [p for _, sample_patches, _ in prepared for p in sample_patches]
             image_wh.extend(wh for _, _, wh in prepared)
             for m, model in enumerate(models):
-                x = np.stack([x for inputs, _, _ in prepared for x in inputs[model.input_size]])[:, None]
+                x = np.stack([x for inputs, _, _ in prepared for x in inputs[model_keys[m]]])[:, None]
                 outputs[m].append(decode_outputs(model.run(x), patches))
             bar.update(len(current))
     return Predictions(

@@ -30,7 +30,7 @@ from opnet.export.precision import PRECISIONS, quantize_int8, to_float16
 from opnet.export.samples import dataset_inputs, synthetic_dataset
 from opnet.export.verify import Parity, check_parity, compare, onnx_outputs, pytorch_outputs
 from opnet.fileio import atomic_output, check_writable
-from opnet.models import PoseNet
+from opnet.models import ModelConfig, PoseNet
 from opnet.runtime.checkpoint_model import torch_threads
 
 log = logging.getLogger(__name__)
@@ -145,12 +145,12 @@ def _save(model: onnx.ModelProto, path: Path) -> Path:
 
 
 def _converted(
-    model: onnx.ModelProto, options: ExportOptions, data: Path, input_size: int
+    model: onnx.ModelProto, options: ExportOptions, data: Path, config: ModelConfig
 ) -> onnx.ModelProto:
     if options.precision == "float16":
         return to_float16(model)
     if options.precision == "int8":
-        calibration = dataset_inputs(data, options.num_calibration, input_size)
+        calibration = dataset_inputs(data, options.num_calibration, config.input_size, config.input_norm)
         log.info("calibrating int8 on %d crops of %s", len(calibration), data)
         return quantize_int8(model, calibration)
     return model
@@ -194,7 +194,7 @@ def _test_data(work: Path, options: ExportOptions) -> Path:
 def _build(net: PoseNet, work: Path, options: ExportOptions, data: Path, source: str) -> tuple[Path, Path]:
     """(float32 file, file to ship) in ``work``, each with OpenTrack's metadata."""
     float_model = export_graph(net, options.full)
-    converted = _converted(float_model, options, data, net.config.input_size)
+    converted = _converted(float_model, options, data, net.config)
     for model, precision in ((float_model, "float32"), (converted, options.precision)):
         set_metadata(model, net, precision, options.full, source)
     float_path = _save(float_model, work / "float32.onnx")
@@ -208,7 +208,7 @@ def _verify(candidate: Path, reference: PoseNet, options: ExportOptions, data: P
     """Contract and parity checks of the file to ship; raises OpNetError on any failure."""
     config = reference.config
     check_file(candidate, output_shapes(config, options.full), config.input_size, options.full)
-    inputs = dataset_inputs(data, options.num_validation, config.input_size)
+    inputs = dataset_inputs(data, options.num_validation, config.input_size, config.input_norm)
     exported = onnx_outputs(candidate, inputs, options.threads)
     check_values(candidate, exported)
     expected = pytorch_outputs(reference, inputs, output_names(config, options.full))

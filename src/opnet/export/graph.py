@@ -25,6 +25,7 @@ from opnet.export.outputs import (
     output_shapes,
 )
 from opnet.models import PoseNet
+from opnet.normalization import ONNX_METADATA_KEY
 
 OPSET = 13
 """ONNX opset of the exported graph (OpenTrack's released models use 13)."""
@@ -101,8 +102,9 @@ def _declare_output_shapes(model: onnx.ModelProto, shapes: dict[str, tuple[int, 
 def set_metadata(model: onnx.ModelProto, net: PoseNet, precision: str, full: bool, source: str = "") -> None:
     """In place: OpenTrack's ``model_version`` 4, producer, a description and OpNet's settings.
 
-    Metadata properties: ``opnet_config`` (the ModelConfig as JSON), ``opnet_precision``,
-    ``opnet_outputs`` ("opentrack" or "full") and ``opnet_source`` (the checkpoint, if given).
+    Metadata properties: ``opnet_config`` (the ModelConfig as JSON), ``opnet_input_norm`` (the
+    input normalisation, :mod:`opnet.normalization`), ``opnet_precision``, ``opnet_outputs``
+    ("opentrack" or "full") and ``opnet_source`` (the checkpoint, if given).
     """
     config = net.config
     model.model_version = OPENTRACK_MODEL_VERSION
@@ -115,6 +117,7 @@ def set_metadata(model: onnx.ModelProto, net: PoseNet, precision: str, full: boo
     )
     props = {
         "opnet_config": json.dumps(config.to_dict(), sort_keys=True),
+        ONNX_METADATA_KEY: config.input_norm,
         "opnet_precision": precision,
         "opnet_outputs": "full" if full else "opentrack",
     }

@@ -8,6 +8,7 @@ from typing import Any
 
 from opnet.errors import OpNetError
 from opnet.models.backbones import backbone_names
+from opnet.normalization import InputNorm, input_norm
 from opnet.preprocess import INPUT_SIZE
 
 MIN_INPUT_SIZE = 32
@@ -23,7 +24,8 @@ class ModelConfig:
     input_size: side of the square one-channel input in pixels; landmarks: predict the 68
     landmarks from a keypoint model with ``num_shape_params`` coefficients; uncertainty: predict
     Cholesky factors and scales for the NLL losses and OpenTrack's filter; dropout: probability
-    on the pooled features.
+    on the pooled features; input_norm: how uint8 crops become the network's input (an
+    :class:`opnet.normalization.InputNorm` name: what it is trained with and run with).
     """
 
     backbone: str = "mobilenetv1"
@@ -34,6 +36,7 @@ class ModelConfig:
     uncertainty: bool = True
     num_shape_params: int = 50
     dropout: float = 0.5
+    input_norm: str = InputNorm.OPENTRACK.value
 
     def __post_init__(self) -> None:
         if self.backbone not in backbone_names():
@@ -52,6 +55,7 @@ class ModelConfig:
             )
         if not 0.0 <= self.dropout < 1.0:
             raise OpNetError(f"model dropout {self.dropout}: expected 0 <= dropout < 1")
+        object.__setattr__(self, "input_norm", input_norm(self.input_norm, "model input_norm").value)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values only (safe for ``torch.load(weights_only=True)`` and JSON)."""

@@ -29,7 +29,7 @@ def _checked_keypoints(config: ModelConfig, keypoints: KeypointModel | None) -> 
 
 
 class PoseNet(nn.Module):
-    """(B, 1, S, S) normalised crops (opnet.preprocess.normalize_brightness) -> :class:`PoseNetOutput`.
+    """(B, 1, S, S) crops normalised by ``config.input_norm`` (opnet.normalization) -> :class:`PoseNetOutput`.
 
     Build it with :func:`opnet.models.create_model`. The network does not normalise its input and
     accepts any S >= 32 (it pools globally); ``config.input_size`` is the size it is trained and

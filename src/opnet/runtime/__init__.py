@@ -7,7 +7,7 @@
   :func:`predict_patch` the same for any crop.
 """
 
-from opnet.runtime.model import PoseModel
+from opnet.runtime.model import PoseModel, input_norm_of
 from opnet.runtime.outputs import PoseOutputs, PosePrediction, concatenate, decode_outputs
 from opnet.runtime.registry import load_pose_model, model_suffixes, register_model_loader
 from opnet.runtime.single import TRACKER_EXPANSION, predict_face, predict_patch, tracker_patch
@@ -19,6 +19,7 @@ __all__ = [
     "PosePrediction",
     "concatenate",
     "decode_outputs",
+    "input_norm_of",
     "load_pose_model",
     "model_suffixes",
     "predict_face",

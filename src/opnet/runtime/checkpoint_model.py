@@ -19,6 +19,7 @@ import torch
 from numpy.typing import NDArray
 
 from opnet.models import PoseNet, load_model
+from opnet.normalization import InputNorm
 from opnet.runtime.outputs import PoseOutputs, concatenate
 
 CHUNK = 256
@@ -51,6 +52,7 @@ class CheckpointPoseModel:
         self.net: PoseNet = load_model(self.path, map_location="cpu")
         self.input_size = self.net.config.input_size
         self.has_points = self.net.config.landmarks
+        self.input_norm: InputNorm | None = InputNorm(self.net.config.input_norm)
         self.threads = max(1, threads or len(os.sched_getaffinity(0)))
 
     def describe(self) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from opnet.errors import OpNetError
+from opnet.normalization import ONNX_METADATA_KEY, InputNorm, input_norm
 from opnet.runtime.outputs import PoseOutputs, concatenate
 
 SUPPORTED_VERSIONS = (2, 3, 4)
@@ -96,6 +97,12 @@ def _check_version(path: Path, version: int) -> None:
         )
 
 
+def _recorded_input_norm(path: Path, metadata: dict[str, str]) -> InputNorm | None:
+    """The normalisation named in the file's metadata (OpNet exports), None if it names none."""
+    name = metadata.get(ONNX_METADATA_KEY)
+    return None if name is None else input_norm(name, f"{path}: metadata {ONNX_METADATA_KEY}")
+
+
 def _as_tril(values: NDArray[np.float32]) -> NDArray[np.float32]:
     """(B, 3) standard deviations (older outputs) -> (B, 3, 3) diagonal Cholesky factors."""
     out = np.zeros((*values.shape, 3), np.float32)
@@ -132,6 +139,7 @@ class OnnxPoseModel:
         _check_version(self.path, self.version)
         self.max_batch: int | None = None if dynamic else 1
         self.has_points = "points" in self._fields.values()
+        self.input_norm = _recorded_input_norm(self.path, meta.custom_metadata_map)
         self._description = self._describe(probe, meta)
         options = ort.SessionOptions()
         default_intra = self.threads if self.max_batch is None else 1

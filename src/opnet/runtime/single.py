@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from opnet.preprocess import Patch, crop_patch, normalize_brightness
-from opnet.runtime.model import PoseModel
+from opnet.normalization import normalize_input
+from opnet.preprocess import Patch, crop_patch
+from opnet.runtime.model import PoseModel, input_norm_of
 from opnet.runtime.outputs import PosePrediction, decode_outputs
 
 TRACKER_EXPANSION = 1.05
@@ -35,9 +36,10 @@ def tracker_patch(box: ArrayLike, image_wh: tuple[int, int]) -> Patch:
 
 
 def predict_patch(model: PoseModel, image: NDArray[np.uint8], patch: Patch) -> PosePrediction:
-    """Pose of the face in ``patch`` of a gray (H, W) image: crop, normalise, run, decode (B = 1)."""
+    """Pose of the face in ``patch`` of a gray (H, W) image: crop, normalise as the model expects
+    (:func:`~opnet.runtime.model.input_norm_of`), run, decode (B = 1)."""
     crop, patch = crop_patch(image, patch, model.input_size)
-    return decode_outputs(model.run(normalize_brightness(crop)[None, None]), [patch])
+    return decode_outputs(model.run(normalize_input(crop, input_norm_of(model))[None, None]), [patch])
 
 
 def predict_face(model: PoseModel, image: NDArray[np.uint8], box: ArrayLike) -> PosePrediction:

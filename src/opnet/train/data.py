@@ -21,7 +21,8 @@ from opnet.data import PoseDataset, open_dataset
 from opnet.data.images import decode_gray_reduced
 from opnet.errors import DataError
 from opnet.geometry import crop_transform
-from opnet.preprocess import INPUT_SIZE, Patch, crop_patch, normalize_brightness, patch_around
+from opnet.normalization import InputNorm, normalize_batch
+from opnet.preprocess import INPUT_SIZE, Patch, crop_patch, patch_around
 from opnet.targets import PoseBatch, PoseTargets
 from opnet.train.labels import load_label_table
 from opnet.train.mixing import DatasetMix, MixSource, build_mix
@@ -44,14 +45,16 @@ def encode_batch(
     has_box: NDArray[np.bool_],
     weights: ArrayLike,
     datasets: ArrayLike,
+    norm: InputNorm = InputNorm.OPENTRACK,
 ) -> PoseBatch:
     """uint8 patches (B, S, S) and their labels in patch pixels -> a :class:`PoseBatch` in patch units.
 
-    Images get OpenTrack's brightness normalisation (opnet.preprocess); missing labels are zeros.
+    Images get the network's input normalisation ``norm`` (:mod:`opnet.normalization`); missing
+    labels are zeros.
     """
     side = patches.shape[-1]
     units = Patch((0.5 * side, 0.5 * side), float(side))
-    image = np.stack([normalize_brightness(p) for p in patches])[:, None]
+    image = normalize_batch(patches, norm)
     targets = PoseTargets(
         quat=_tensor(labels.quat, labels.has_quat),
         pos_size=_tensor(units.encode_pos_size(labels.coords), labels.has_coords),
@@ -74,13 +77,16 @@ class MixDataset(Dataset[PoseBatch]):
     """Augmented training batches of a :class:`DatasetMix`, addressed by :class:`SampleKey` (see MixSampler).
 
     Every sample is a pure function of (seed, key): the same in any worker, for any number of
-    workers and any batch it lands in.
+    workers and any batch it lands in. ``norm``: the network's input normalisation.
     """
 
-    def __init__(self, mix: DatasetMix, config: AugmentConfig, seed: int):
+    def __init__(
+        self, mix: DatasetMix, config: AugmentConfig, seed: int, norm: InputNorm = InputNorm.OPENTRACK
+    ):
         self.mix = mix
         self.config = config
         self.seed = int(seed)
+        self.norm = InputNorm(norm)
 
     def __getitem__(self, key: SampleKey) -> PoseBatch:  # type: ignore[override]
         return self.__getitems__([key])
@@ -121,9 +127,8 @@ class MixDataset(Dataset[PoseBatch]):
         params = sample_params([augment_rng(self.seed, k.epoch, k.position) for k in keys], self.config)
         out = augment_batch(decode, labels, params, self.config)
         members = np.array([k.member for k in keys], np.int64)
-        return encode_batch(
-            out.patches, out.labels, out.boxes, out.has_box, self.mix.loss_weights[members], members
-        )
+        weights = self.mix.loss_weights[members]
+        return encode_batch(out.patches, out.labels, out.boxes, out.has_box, weights, members, self.norm)
 
 
 class EvalDataset(Dataset[PoseBatch]):
@@ -131,7 +136,8 @@ class EvalDataset(Dataset[PoseBatch]):
 
     Crop: a square of side max(w, h) * ``expansion`` around the 68-landmark box (the stored ROI
     where a sample has no landmarks), cut with :func:`opnet.preprocess.crop_patch` (OpenTrack's
-    crop and INTER_AREA resize). The box target is the face box of ``roi_mode``, as in training.
+    crop and INTER_AREA resize). The box target is the face box of ``roi_mode``, as in training;
+    ``norm`` is the network's input normalisation.
     """
 
     def __init__(
@@ -141,6 +147,7 @@ class EvalDataset(Dataset[PoseBatch]):
         roi_mode: RoiMode = RoiMode.ORIGINAL,
         expansion: float = EVAL_EXPANSION,
         out_size: int = INPUT_SIZE,
+        norm: InputNorm = InputNorm.OPENTRACK,
     ):
         self.dataset = open_dataset(path)
         self.table = load_label_table(self.dataset)
@@ -151,6 +158,7 @@ class EvalDataset(Dataset[PoseBatch]):
         self.roi_mode = RoiMode(roi_mode)
         self.expansion = expansion
         self.out_size = out_size
+        self.norm = InputNorm(norm)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -171,13 +179,18 @@ class EvalDataset(Dataset[PoseBatch]):
             affines.append(crop_transform(patch.centre, patch.side, self.out_size))
         out = labels.transformed(np.stack(affines))
         boxes, has_box = face_boxes(out, self.roi_mode)
-        return encode_batch(np.stack(patches), out, boxes, has_box, np.ones(len(rows)), np.zeros(len(rows)))
+        ones, zeros = np.ones(len(rows)), np.zeros(len(rows))
+        return encode_batch(np.stack(patches), out, boxes, has_box, ones, zeros, self.norm)
 
 
 def augmented_examples(
-    path: str | os.PathLike, indices: Sequence[int], config: AugmentConfig, seed: int
+    path: str | os.PathLike,
+    indices: Sequence[int],
+    config: AugmentConfig,
+    seed: int,
+    norm: InputNorm = InputNorm.OPENTRACK,
 ) -> PoseBatch:
     """Samples ``indices`` of one file as training shows them to the network (positions 0.. of epoch 0)."""
     source = MixSource(Path(path).stem, path, indices=range(len(open_dataset(path))))
-    samples = MixDataset(build_mix([source], roi_mode=config.roi_mode), config, seed)
+    samples = MixDataset(build_mix([source], roi_mode=config.roi_mode), config, seed, norm)
     return samples.__getitems__([SampleKey(0, k, 0, int(i)) for k, i in enumerate(indices)])

@@ -9,6 +9,7 @@ import lightning.pytorch as pl
 from torch import Tensor
 from torch.utils.data import DataLoader
 
+from opnet.normalization import InputNorm
 from opnet.train.config import TrainConfig
 from opnet.train.inputs import TrainingData
 from opnet.train.loader import make_eval_loader, make_train_loader
@@ -42,6 +43,7 @@ class PoseDataModule(pl.LightningDataModule):
             c.samples_per_epoch,
             self.trainer.global_rank,
             self.trainer.world_size,
+            InputNorm(c.model.input_norm),
         )
         # Lightning creates the first iterator of a resumed run before it calls set_epoch: start at
         # the epoch that comes next (the count Lightning passes to set_epoch), not at 0.

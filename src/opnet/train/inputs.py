@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from opnet.data import open_dataset
 from opnet.errors import OpNetError
 from opnet.models import KeypointModel, fit_keypoint_model
+from opnet.normalization import InputNorm
 from opnet.train.config import TrainConfig
 from opnet.train.data import EvalDataset
 from opnet.train.mixing import AFLW2K3D_VALIDATION_SAMPLES, DatasetMix, MixSource, aflw2k3d_split, build_mix
@@ -80,6 +81,7 @@ def _validation(config: TrainConfig, sources: list[MixSource]) -> tuple[EvalData
     """The validation set, the training sources without it, and a description."""
     roi = config.augment.roi_mode
     size = config.model.input_size
+    norm = InputNorm(config.model.input_norm)
     if config.val is not None:
         path = dataset_file(config, config.val, "--val")
         clash = [s.name for s in sources if Path(s.path).resolve() == path.resolve() and s.name != AFLW2K3D]
@@ -88,15 +90,16 @@ def _validation(config: TrainConfig, sources: list[MixSource]) -> tuple[EvalData
                 f"--val {config.val}: also a training dataset ({clash[0]}); validate on other data"
             )
         indices = aflw2k3d_split(_count(path))[0] if config.val == AFLW2K3D else None
-        val = EvalDataset(path, indices, roi, out_size=size)
+        val = EvalDataset(path, indices, roi, out_size=size, norm=norm)
         return val, sources, f"--val {config.val}: {len(val)} samples"
     aflw = next((s for s in sources if s.name == AFLW2K3D), None)
     if aflw is not None:
-        val = EvalDataset(aflw.path, aflw2k3d_split(_count(Path(aflw.path)))[0], roi, out_size=size)
+        held = aflw2k3d_split(_count(Path(aflw.path)))[0]
+        val = EvalDataset(aflw.path, held, roi, out_size=size, norm=norm)
         return val, sources, f"aflw2k3d samples 0..{len(val) - 1} (not trained on)"
     first = sources[0]
     held, rest = holdout_sequences(first.path, config.seed)
-    val = EvalDataset(first.path, held, roi, out_size=size)
+    val = EvalDataset(first.path, held, roi, out_size=size, norm=norm)
     remaining = [MixSource(first.name, first.path, first.weight, rest), *sources[1:]]
     return val, remaining, f"{len(held)} samples of {first.name} held out (whole sequences; not trained on)"
 

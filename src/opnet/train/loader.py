@@ -7,6 +7,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from opnet.augment import AugmentConfig
+from opnet.normalization import InputNorm
 from opnet.targets import PoseBatch
 from opnet.train.data import EvalDataset, MixDataset
 from opnet.train.mixing import DatasetMix
@@ -57,17 +58,18 @@ def make_train_loader(
     samples_per_epoch: int = SAMPLES_PER_EPOCH,
     rank: int = 0,
     world_size: int = 1,
+    norm: InputNorm = InputNorm.OPENTRACK,
 ) -> DataLoader:
     """Augmented training batches of ``mix``; ``loader.sampler.set_epoch(e)`` selects the epoch.
 
     Batch b of epoch e always holds samples b*B .. (b+1)*B-1 of that epoch's plan, whatever
     ``workers`` is; an incomplete last batch is dropped. ``pin_memory``: True when training on CUDA.
     Data-parallel process ``rank`` of ``world_size`` gets its share of each step
-    (:func:`opnet.train.sampler.shard_positions`).
+    (:func:`opnet.train.sampler.shard_positions`). ``norm``: the network's input normalisation.
     """
     sampler = MixSampler(mix.frequencies, mix.sizes, seed, samples_per_epoch, rank, world_size, batch_size)
     return _loader(
-        MixDataset(mix, config, seed), batch_size, workers, pin_memory, sampler=sampler, drop_last=True
+        MixDataset(mix, config, seed, norm), batch_size, workers, pin_memory, sampler=sampler, drop_last=True
     )
 
 

@@ -13,6 +13,7 @@ import time
 import torch
 
 from opnet.models import KeypointModel, create_model
+from opnet.normalization import InputNorm
 from opnet.targets import PoseBatch
 from opnet.train.config import TrainConfig
 from opnet.train.data import MixDataset
@@ -30,7 +31,7 @@ def training_step_rate(
 
     The network has the run's shape but its own weights; nothing of a run is touched.
     """
-    samples = MixDataset(mix, config.augment, seed=config.seed)
+    samples = MixDataset(mix, config.augment, seed=config.seed, norm=InputNorm(config.model.input_norm))
     size = int(mix.sizes[0])
 
     def batch(step: int) -> PoseBatch:
