@@ -27,6 +27,7 @@ class PoseNetOutput:
       ``pos_size`` (patch units).
     - ``points_scales`` (B, 68, 3) and ``box_scales`` (B, 4), or None: standard deviations of
       independent Gaussian errors per landmark coordinate and per box coordinate.
+    - ``shapeparams_scales`` (B, K) or None: standard deviations of the shape coefficients.
     """
 
     quat: Tensor
@@ -39,6 +40,7 @@ class PoseNetOutput:
     pos_size_scales_tril: Tensor | None = None
     points_scales: Tensor | None = None
     box_scales: Tensor | None = None
+    shapeparams_scales: Tensor | None = None
 
     def as_dict(self) -> dict[str, Tensor]:
         """The predictions that are present, by field name."""
@@ -46,3 +48,29 @@ class PoseNetOutput:
 
     def __len__(self) -> int:
         return len(self.quat)
+
+    @classmethod
+    def from_original(cls, outputs: dict[str, Tensor]) -> PoseNetOutput:
+        """The outputs of an original-code network's ``forward()``, keyed by its names
+        (:data:`ORIGINAL_OUTPUT_NAMES`; names it does not know are ignored)."""
+        return cls(
+            **{field: outputs[name] for name, field in ORIGINAL_OUTPUT_NAMES.items() if name in outputs}
+        )
+
+
+ORIGINAL_OUTPUT_NAMES: dict[str, str] = {
+    "pose": "quat",
+    "unnormalized_quat": "quat_raw",
+    "coord": "pos_size",
+    "roi": "box",
+    "pt3d_68": "points",
+    "shapeparam": "shapeparams",
+    "pose_scales_tril": "rotaxis_scales_tril",
+    "coord_scales": "pos_size_scales_tril",
+    "pt3d_68_scales": "points_scales",
+    "roi_scales": "box_scales",
+    "shapeparam_scales": "shapeparams_scales",
+}
+"""Output name of the original code (neuralnet-tracker-traincode) -> :class:`PoseNetOutput` field.
+The conventions are the same: quaternions xyzw rotating head points into the crop frame, positions
+in [-1, 1] of the crop, the rotation Cholesky factor on the rotation vector of q_pred^-1 q_true."""
