@@ -64,12 +64,13 @@ def dot_errors(patch: np.ndarray, expected: np.ndarray, spacing: float) -> np.nd
 
 
 def params(
-    scale=1.1, shift=(0.0, 0.0), angle_deg=0.0, flip=False, intensity=(), noise_std=0.0
+    scale=1.1, shift=(0.0, 0.0), angle_deg=0.0, flip=False, intensity=(), noise_std=0.0, quarter_turns=0
 ) -> AugmentParams:
     return AugmentParams(
         np.array([scale]),
         np.array([shift]),
         np.radians([angle_deg]),
+        np.array([quarter_turns]),
         np.array([flip]),
         (tuple(intensity),),
         np.array([noise_std]),
@@ -83,7 +84,7 @@ GEOMETRIC = {
     "zoom_out": params(scale=1.55, shift=(-1.0, 0.3)),
     "rotation": params(angle_deg=30.0),
     "flip": params(flip=True),
-    "quarter_turn": params(angle_deg=-90.0),
+    "quarter_turn": params(quarter_turns=-1),
     "all": params(scale=0.9, shift=(0.3, 0.4), angle_deg=-30.0, flip=True),
 }
 

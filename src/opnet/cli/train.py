@@ -1,7 +1,8 @@
 """``opnet train --ds SPEC --outdir OUT``: train a pose network (the original's flags; see docs/training.md).
 
-Settings come from the defaults, then ``--config run.yaml``, then the flags given. Dataset names in
-``--ds`` / ``--val`` are looked up in ``$DATADIR``; paths are used as they are.
+Settings come from the defaults, then the recipe (``--recipe``, default ``paper``: the paper's
+pipeline), then ``--config run.yaml``, then the flags given. Dataset names in ``--ds`` / ``--val``
+are looked up in ``$DATADIR``; paths are used as they are.
 """
 
 from __future__ import annotations
@@ -193,6 +194,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="OUT|CKPT",
         help="continue the run in OUT (default --outdir) from its last completed epoch",
     )
+    p.add_argument(
+        "--recipe",
+        metavar="NAME",
+        help="paper (default: the original's pipeline, as the paper trained) or opnet (OpNet's own "
+        "choices); see docs/training.md",
+    )
     p.add_argument("--force", action="store_true", help="replace a run already in --outdir")
     p.add_argument(
         "--workers",
@@ -263,26 +270,58 @@ def _dataset_files(config: Any) -> dict[str, str]:
     return files
 
 
+def _paper_validation(config: Any) -> Any:
+    """The paper recipe validates on AFLW2000-3D samples 0-399 when ``$DATADIR`` has the file and
+    neither ``--val`` nor ``--ds`` says otherwise."""
+    import dataclasses
+
+    from opnet.cli.common import resolve_dataset
+    from opnet.errors import OpNetError
+    from opnet.train import parse_dataset_spec
+    from opnet.train.recipes import PAPER_VALIDATION
+
+    in_mix = any(e.source == PAPER_VALIDATION for e in parse_dataset_spec(config.ds))
+    if config.recipe != "paper" or config.val is not None or in_mix:
+        return config
+    try:
+        resolve_dataset(PAPER_VALIDATION, "--val")
+    except OpNetError as e:
+        logging.getLogger(__name__).warning(
+            "the paper recipe validates on AFLW2000-3D samples 0-399 (%s); validating on held-out "
+            "sequences instead",
+            e,
+        )
+        return config
+    return dataclasses.replace(config, val=PAPER_VALIDATION)
+
+
 def _config(args: argparse.Namespace, outdir: Path, resume: bool) -> Any:
     import dataclasses
 
     from opnet.errors import OpNetError
-    from opnet.train.config import RESUME_SETTINGS, TrainConfig, read_config_file, replace_from_plain
+    from opnet.train.config import RESUME_SETTINGS, read_config_file, replace_from_plain
     from opnet.train.outputs import saved_config
+    from opnet.train.recipes import DEFAULT_RECIPE, check_recipe, resolve_config
 
     overrides = setting_overrides(args)
     if resume:
-        fixed = sorted(set(overrides) - RESUME_SETTINGS)
+        fixed = sorted(set(overrides) - RESUME_SETTINGS) + (["--recipe"] if hasattr(args, "recipe") else [])
         if fixed or getattr(args, "config", None):
             raise OpNetError(
                 f"--resume keeps the run's settings; remove {', '.join(fixed) or '--config'} "
                 "(only --max-minutes and hardware flags may change)"
             )
         return replace_from_plain(saved_config(outdir), overrides, "command line")
-    config = TrainConfig()
+    layers = []
     if getattr(args, "config", None):
-        config = replace_from_plain(config, read_config_file(args.config), str(args.config))
-    config = replace_from_plain(config, overrides, "command line")
+        layers.append((read_config_file(args.config), str(args.config)))
+    recipe = getattr(args, "recipe", None)
+    if recipe is not None and layers:
+        layers[0][0].pop("recipe", None)
+    name = recipe or (layers[0][0].get("recipe", DEFAULT_RECIPE) if layers else DEFAULT_RECIPE)
+    where = "--recipe" if recipe else (f"{args.config}: recipe" if layers else "--recipe")
+    config = resolve_config(check_recipe(name, where), *layers, (overrides, "command line"))
+    config = _paper_validation(config)
     return dataclasses.replace(config, dataset_files=_dataset_files(config))
 
 

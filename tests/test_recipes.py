@@ -1,0 +1,182 @@
+"""Training recipes: how they resolve and are recorded, the paper recipe's validation, SWA, model
+choice and precision, and the training crop that now matches the evaluation crop."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import yaml
+from test_recipe_paper import reference_cut, reference_window
+from test_train_run import SMALL, files, train_cli, write_dataset  # noqa: F401 (fixture)
+
+from opnet.augment import AugmentConfig, FaceLabels, augment_batch, neutral_params
+from opnet.data import DatasetWriter
+from opnet.data.images import decode_gray_reduced, encode_image
+from opnet.errors import OpNetError
+from opnet.models import ModelConfig, create_model
+from opnet.preprocess import crop_patch, patch_around
+from opnet.train import EvalDataset, TrainConfig
+from opnet.train.recipes import resolve_config
+from opnet.train.swa import SwaCallback
+from opnet.train.validation import pose_loss_weights, score_of
+
+
+def test_paper_recipe_settings_and_precedence():
+    paper = resolve_config("paper")
+    assert paper.recipe == "paper" and paper.model.input_norm == "div256-centred"
+    assert (paper.precision, paper.swa_bn, paper.val_crop, paper.best_metric) == (
+        "32-true",
+        "average",
+        "training",
+        "pose_loss",
+    )
+    a = paper.augment
+    assert (a.crop, a.border, a.box_target, a.intensity_style, a.contrast, a.flipped_shapeparams) == (
+        "original",
+        "zero",
+        "corners",
+        "kornia",
+        "multiply",
+        True,
+    )
+    assert resolve_config("opnet") == dataclasses.replace(TrainConfig(), recipe="opnet")
+    # defaults < recipe < file < flags
+    config = resolve_config(
+        "paper", ({"precision": "bf16-mixed", "lr": 0.5}, "run.yaml"), ({"lr": 0.1}, "cli")
+    )
+    assert (config.precision, config.lr, config.augment.crop) == ("bf16-mixed", 0.1, "original")
+    with pytest.raises(OpNetError, match=r"--recipe 'fast': expected one of paper, opnet"):
+        resolve_config("fast")
+    with pytest.raises(OpNetError, match=r"run.yaml: AugmentConfig.crop must be one of original, subpixel"):
+        resolve_config("paper", ({"augment": {"crop": "bicubic"}}, "run.yaml"))
+
+
+def test_the_recipes_loss_follows_the_final_uncertainty_setting_unless_given():
+    assert resolve_config("paper").loss.points_metric == "l1"
+    assert resolve_config("opnet").loss.points_metric == "l2"
+    given = resolve_config("paper", ({"loss": {"points": 0.3}}, "run.yaml"))
+    assert given.loss.points == 0.3
+
+
+def test_the_command_line_defaults_to_paper_records_it_and_refuses_it_on_resume(files, tmp_path, capsys):  # noqa: F811
+    out = tmp_path / "run"
+    assert train_cli("--ds", files["a"], "--outdir", out, "--dry-run", SMALL) == 0
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["recipe"] == "paper" and saved["model"]["input_norm"] == "div256-centred"
+    assert saved["augment"]["crop"] == "original" and saved["swa_bn"] == "average"
+    other = tmp_path / "opnet"
+    assert train_cli("--ds", files["a"], "--outdir", other, "--dry-run", "--recipe opnet", SMALL) == 0
+    assert yaml.safe_load((other / "config.yaml").read_text())["recipe"] == "opnet"
+    # A settings file's recipe is the base unless --recipe says otherwise.
+    again = tmp_path / "again"
+    assert (
+        train_cli(
+            "--ds", files["a"], "--outdir", again, "--config", other / "config.yaml", "--dry-run", SMALL
+        )
+        == 0
+    )
+    assert yaml.safe_load((again / "config.yaml").read_text())["recipe"] == "opnet"
+    assert train_cli("--resume", out, "--recipe", "opnet") == 2
+    assert "--resume keeps the run's settings; remove --recipe" in capsys.readouterr().err
+    assert train_cli("--ds", files["a"], "--outdir", tmp_path / "x", "--recipe", "fast", SMALL) == 2
+    assert "--recipe 'fast': expected one of paper, opnet" in capsys.readouterr().err
+
+
+def test_paper_validation_crops_the_stored_box_times_1_1_like_the_original(tmp_path):
+    rng = np.random.default_rng(3)
+    path = tmp_path / "val.h5"
+    rois = []
+    with DatasetWriter(path, jpeg_quality=95) as w:
+        for k in range(3):
+            image = cv2.GaussianBlur(rng.integers(0, 256, (240, 200)).astype(np.uint8), (3, 3), 1)
+            roi = np.array([30.4 + 20 * k, 50.2, 150.7 + 15 * k, 190.9], np.float32)
+            w.append({"images": image, "rois": roi})
+            rois.append(roi)
+    paper = resolve_config("paper")
+    val = EvalDataset(path, training_crop=paper.augment, norm=paper.model.input_norm)
+    batch = val.__getitems__([0, 1, 2])
+    from opnet.data import open_dataset
+
+    ds = open_dataset(path)
+    for k in range(3):
+        decoded = ds.read_image(k, color=False)
+        expected = reference_cut(decoded, reference_window(rois[k], 1.1, (0.0, 0.0)))
+        np.testing.assert_array_equal(batch.image[k, 0].numpy(), (expected + 0.5) / 256 - 0.5)
+    assert not batch.targets.has_quat.any() and batch.targets.has_box.all()
+
+
+def test_swa_averages_batch_norm_buffers_with_the_weights_in_the_paper_recipe(tmp_path):
+    small = {"width": 0.25, "input_size": 33, "landmarks": False}
+    config = resolve_config("paper", ({"swa": True, "model": small}, "test"))
+    net = create_model(config.model)
+    swa = SwaCallback(config, tmp_path / "swa.ckpt")
+    for value in (1.0, 3.0):
+        for module in net.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.fill_(value)
+        swa._average_of(net).update_parameters(net)
+    bn = next(m for m in swa.averaged.module.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    assert torch.allclose(bn.running_mean, torch.tensor(2.0))
+    opnet = SwaCallback(resolve_config("opnet", ({"swa": True}, "test")), tmp_path / "o.ckpt")
+    assert not opnet._average_of(create_model(ModelConfig(**small))).use_buffers
+
+
+def test_the_paper_recipe_keeps_the_epoch_with_the_lowest_weighted_pose_loss():
+    weights = pose_loss_weights("pose_loss", resolve_config("paper").loss.weights())
+    assert weights == {"rot": 0.5, "xy": 0.25, "size": 0.25, "nll_rot": 0.003, "nll_pos_size": 0.003}
+    a = {"val_rot": 0.1, "val_xy": 0.2, "val_size": 0.0, "val_mean_deg": 3.0}
+    b = {"val_rot": 0.2, "val_xy": 0.0, "val_size": 0.0, "val_mean_deg": 4.0}
+    assert score_of(a, weights) == pytest.approx(0.1) and score_of(b, weights) == pytest.approx(0.1)
+    assert score_of(a) == 3.0 and pose_loss_weights("mae", {}) is None
+
+
+def fine_texture(size: int, seed: int = 0) -> np.ndarray:
+    """Gray noise with detail down to two pixels: what aliases when a crop is shrunk without filtering."""
+    noise = np.random.default_rng(seed).normal(128, 60, (size, size))
+    return np.clip(cv2.GaussianBlur(noise, (0, 0), 1.0) * 1.8 - 100, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(("size", "side", "tolerance"), [(720, 420.5, 0.3), (1400, 1100.0, 1.2)])
+def test_the_opnet_training_crop_matches_the_evaluation_crop(size, side, tolerance):
+    """Without augmentation the training crop is the evaluation protocol's (sub-pixel window, then
+    INTER_AREA): the same pixels, within a gray level where a large crop is decoded at reduced
+    size; a single bilinear warp (the training crop before) differs several times more."""
+    from opnet.geometry import to_cv2_affine
+
+    buffer = encode_image(fine_texture(size), lossy=True, jpeg_quality=97)
+    decoded = decode_gray_reduced(buffer, 1)
+    box = np.array([151.3, 140.6, 151.3 + side, 140.6 + side * 1.07])
+    config = AugmentConfig(roi_mode="original", intensity=False)
+    decode = lambda i, r: decode_gray_reduced(buffer, r)  # noqa: E731
+    out = augment_batch(decode, FaceLabels.one(roi=box), neutral_params(1, config), config)
+    evaluation, _ = crop_patch(decoded, patch_around(box, 1.1), 129)
+    difference = np.abs(out.patches[0].astype(float) - evaluation).mean()
+    assert difference < tolerance
+    single = cv2.warpAffine(decoded, to_cv2_affine(out.affines[0]), (129, 129), flags=cv2.INTER_LINEAR)
+    assert np.abs(single.astype(float) - evaluation).mean() > 4 * max(difference, 0.5)
+
+
+def test_paper_training_and_validation_crops_are_one_computation(tmp_path):
+    """The paper recipe validates with its own training crop (no jitter): the same pixels."""
+    path = write_dataset(tmp_path / "a.h5", 4, 2, size=150)
+    paper = resolve_config("paper")
+    val = EvalDataset(path, training_crop=paper.augment, norm=paper.model.input_norm).__getitems__([0, 1])
+    from opnet.data import open_dataset
+    from opnet.train.labels import load_label_table
+
+    ds = open_dataset(path)
+    labels = load_label_table(ds).rows([0, 1])
+    config = dataclasses.replace(paper.augment, intensity=False)
+    buffers = ds.read_image_bytes_many([0, 1])
+    out = augment_batch(
+        lambda i, r: decode_gray_reduced(buffers[i], r),
+        labels,
+        neutral_params(2, config),
+        config,
+        "div256-centred",
+    )
+    assert torch.equal(val.image, torch.from_numpy(out.inputs))
