@@ -14,8 +14,8 @@ How the crop is cut and how intensities are changed have two styles each, the or
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from opnet.compat import StrEnum
 from opnet.preprocess import INPUT_SIZE
 
 
