@@ -1,7 +1,7 @@
 """The ``paper`` and ``opnet`` training recipes side by side on synthetic heads (whole persons held out).
 
-    PYTHONPATH=src python bench/recipes.py [--train 3000] [--heldout 600] [--size 160] [--epochs 12]
-        [--samples-per-epoch 2048] [--width 0.25] [--seeds 0 1 2] [--threads 2] [--outdir DIR]
+    PYTHONPATH=src python bench/recipes.py [--train 3000] [--heldout 600] [--size 160] [--epochs 10]
+        [--samples-per-epoch 1920] [--width 0.25] [--seeds 0 1 2] [--threads 2] [--outdir DIR]
 
 Generates a training file and a held-out file of synthetic heads (``opnet.synth``; different seeds,
 so no person is in both), then trains MobileNetV1 (``--width``) with each recipe for the same number
@@ -66,8 +66,8 @@ def main() -> None:
     parser.add_argument("--train", type=int, default=3000, help="synthetic heads to train on")
     parser.add_argument("--heldout", type=int, default=600, help="synthetic heads to test on")
     parser.add_argument("--size", type=int, default=160, help="image side of the synthetic heads")
-    parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--samples-per-epoch", type=int, default=2048)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--samples-per-epoch", type=int, default=1920)
     parser.add_argument("--width", type=float, default=0.25)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--recipes", nargs="+", default=["paper", "opnet"])
@@ -77,6 +77,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    for name in ("lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         root = args.outdir or Path(tmp)

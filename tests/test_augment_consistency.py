@@ -102,6 +102,18 @@ def test_geometric_augmentations_keep_landmarks_on_the_dots(name, lossy, k):
     assert errors.max() < (0.35 if lossy else 0.2), f"{name}: dots off by up to {errors.max():.2f} px"
 
 
+@pytest.mark.parametrize("name", ["crop", "all"])
+def test_large_crops_decoded_at_reduced_size_keep_landmarks_on_the_dots(name):
+    from opnet.augment.geometric import crop_affines, decode_reductions
+
+    image, labels = dot_scene(8)
+    p = GEOMETRIC[name]
+    assert decode_reductions(crop_affines(labels.roi, p, 129))[0] == 2
+    out = augment_batch(decoder(image, True), labels, p, AugmentConfig())
+    errors = dot_errors(out.patches[0], out.labels.points[0], SPACING * 129 / (200 * p.scale[0]))
+    assert len(errors) >= 20 and errors.max() < 0.35
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_sampled_augmentations_keep_landmarks_on_the_dots(seed):
     image, labels = dot_scene(2, seed)

@@ -7,9 +7,11 @@ apply the model's own; files that do not say (OpenTrack's released models) get t
 protocol default.
 
 - ``opentrack``: u8 * (0.45 / max(5, g) if g < 127 else 1 / 255) - 0.5, g = the crop's 90th
-  percentile gray level. OpenTrack's tracker applies it to every model; OpNet trains with it.
+  percentile gray level. OpenTrack's tracker applies it to every model; the ``opnet`` training
+  recipe trains with it.
 - ``div256``: u8 / 256 - 0.5. The original code's ``master`` branch, and its evaluation.
-- ``div256-centred``: (u8 + 0.5) / 256 - 0.5. The original's ``paper`` branch (the paper's models).
+- ``div256-centred``: (u8 + 0.5) / 256 - 0.5. The original's ``paper`` branch (the paper's models,
+  and the ``paper`` training recipe).
 - ``div255``: u8 / 255 - 0.5. OpenTrack's face localizer.
 
 Every normalisation is an intensity scale to about 0..1 (:func:`unit_intensities`) followed by
