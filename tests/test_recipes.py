@@ -55,6 +55,30 @@ def test_paper_recipe_settings_and_precedence():
         resolve_config("paper", ({"augment": {"crop": "bicubic"}}, "run.yaml"))
 
 
+def test_the_paper_recipe_trains_in_float32_everywhere():
+    from opnet.train.run import resolved_precision
+
+    assert resolved_precision(resolve_config("paper", ({"accelerator": "gpu"}, "test"))) == "32-true"
+    assert resolve_config("opnet").precision == "auto"
+
+
+def test_paper_validates_on_aflw2k3d_0_399_when_datadir_has_it(files, tmp_path, monkeypatch, caplog):  # noqa: F811
+    import logging
+
+    from opnet.cli.common import KNOWN_DATASETS
+
+    caplog.set_level(logging.INFO, logger="opnet")
+    monkeypatch.setenv("DATADIR", str(tmp_path))
+    out = tmp_path / "run"
+    assert train_cli("--ds", files["a"], "--outdir", out, "--dry-run", SMALL) == 0
+    assert yaml.safe_load((out / "config.yaml").read_text())["val"] is None
+    assert "the paper recipe validates on AFLW2000-3D samples 0-399" in caplog.text
+    write_dataset(tmp_path / KNOWN_DATASETS["aflw2k3d"], 6, 2, seed=5)
+    assert train_cli("--ds", files["a"], "--outdir", out, "--dry-run", "--force", SMALL) == 0
+    assert yaml.safe_load((out / "config.yaml").read_text())["val"] == "aflw2k3d"
+    assert "--val aflw2k3d: 6 samples" in caplog.text
+
+
 def test_the_recipes_loss_follows_the_final_uncertainty_setting_unless_given():
     assert resolve_config("paper").loss.points_metric == "l1"
     assert resolve_config("opnet").loss.points_metric == "l2"
