@@ -1,7 +1,8 @@
 """The ``paper`` and ``opnet`` training recipes side by side on synthetic heads (whole persons held out).
 
     PYTHONPATH=src python bench/recipes.py [--train 3000] [--heldout 600] [--size 160] [--epochs 10]
-        [--samples-per-epoch 1920] [--width 0.25] [--seeds 0 1 2] [--threads 2] [--outdir DIR]
+        [--samples-per-epoch 1920] [--width 0.25] [--input-size 129] [--seeds 0 1 2] [--threads 2]
+        [--outdir DIR]
 
 Generates a training file and a held-out file of synthetic heads (``opnet.synth``; different seeds,
 so no person is in both), then trains MobileNetV1 (``--width``) with each recipe for the same number
@@ -45,7 +46,12 @@ def run_config(recipe: str, data: Path, args: argparse.Namespace, seed: int):
         "swa": True,
         "onnx": False,
         "accelerator": "cpu",
-        "model": {"width": args.width, "uncertainty": True, "blurpool": False},
+        "model": {
+            "width": args.width,
+            "input_size": args.input_size,
+            "uncertainty": True,
+            "blurpool": False,
+        },
     }
     return resolve_config(recipe, (settings, "bench"))
 
@@ -69,6 +75,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--samples-per-epoch", type=int, default=1920)
     parser.add_argument("--width", type=float, default=0.25)
+    parser.add_argument("--input-size", type=int, default=129, help="network input side in pixels")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--recipes", nargs="+", default=["paper", "opnet"])
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
@@ -89,8 +96,9 @@ def main() -> None:
             if not path.exists():
                 generate_dataset(path, count, synth, seed=seed, workers=args.threads, progress=False)
         print(
-            f"{args.train} training / {args.heldout} held-out synthetic heads ({args.size} px); MobileNetV1 "
-            f"x{args.width}, {args.epochs} epochs of {args.samples_per_epoch} samples "
+            f"{args.train} training / {args.heldout} held-out synthetic heads ({args.size} px); "
+            f"MobileNetV1 x{args.width} at {args.input_size} px, {args.epochs} epochs of "
+            f"{args.samples_per_epoch} samples "
             f"({args.epochs * args.samples_per_epoch // 64} steps of 64), {args.threads} threads"
         )
         print(f"{'recipe':<8}{'seed':>5}{'Mean°':>8}{'Geodesic°':>11}{'val Mean°':>11}{'minutes':>9}")

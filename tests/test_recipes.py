@@ -204,3 +204,12 @@ def test_paper_training_and_validation_crops_are_one_computation(tmp_path):
         "div256-centred",
     )
     assert torch.equal(val.image, torch.from_numpy(out.inputs))
+
+
+def test_the_original_validation_crop_needs_stored_boxes(tmp_path):
+    from opnet.errors import DataError
+
+    path = write_dataset(tmp_path / "nobox.h5", 2, 2, drop=("rois",))
+    EvalDataset(path)  # the protocol's crop uses the landmarks
+    with pytest.raises(DataError, match=r"sample 0 has no face box \('rois'\)"):
+        EvalDataset(path, training_crop=resolve_config("paper").augment)

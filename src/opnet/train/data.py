@@ -161,10 +161,12 @@ class EvalDataset(Dataset[PoseBatch]):
         self.dataset = open_dataset(path)
         self.table = load_label_table(self.dataset)
         self.rows = np.arange(len(self.dataset)) if indices is None else np.asarray(indices, dtype=np.int64)
-        missing = self.rows[~self.table.has_face_box(RoiMode.LANDMARKS)[self.rows]]
-        if len(missing):
-            raise DataError(self.dataset.path, f"sample {missing[0]} has no face box ('rois' or landmarks)")
         self.roi_mode = RoiMode(roi_mode)
+        crop_mode = RoiMode.LANDMARKS if training_crop is None else self.roi_mode
+        missing = self.rows[~self.table.has_face_box(crop_mode)[self.rows]]
+        if len(missing):
+            need = "'rois'" if crop_mode == RoiMode.ORIGINAL else "'rois' or landmarks"
+            raise DataError(self.dataset.path, f"sample {missing[0]} has no face box ({need})")
         self.expansion = expansion
         self.out_size = out_size
         self.norm = InputNorm(norm)
