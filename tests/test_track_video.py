@@ -1,4 +1,5 @@
-"""opnet track end to end: a generated video in, datagrams on a UDP socket on 127.0.0.1, CSV and preview out."""
+"""opnet track end to end: a generated video in, datagrams on a UDP socket on 127.0.0.1, CSV and
+preview out."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def write_video(path, frames):
 
 
 def moving_face(image, count, size=(480, 640), scale=0.7):
-    """Frames of ``image`` (BGR, square) turning in-plane by 10 sin(k / 5) deg and moving right by 4 px per frame."""
+    """Frames of ``image`` (BGR, square) turning in-plane by 10 sin(k / 5) deg and moving right by
+    4 px per frame."""
     side = image.shape[0]
     frames, angles, shifts = [], [], []
     for k in range(count):

@@ -205,5 +205,6 @@ def _stability(
         desc="stability",
     )
     return {
-        name: stability_spreads(pred, rois, settings.stability) for name, pred in zip(names, preds.per_model, strict=True)
+        name: stability_spreads(pred, rois, settings.stability)
+        for name, pred in zip(names, preds.per_model, strict=True)
     }

@@ -115,11 +115,15 @@ def decode_outputs(outputs: PoseOutputs, patches: Sequence[Patch]) -> PosePredic
     if len(patches) != len(outputs):
         raise ValueError(f"{len(outputs)} outputs but {len(patches)} patches")
     halves = np.array([p.half for p in patches], dtype=np.float64)
-    coords = np.stack([p.decode_pos_size(v) for p, v in zip(patches, outputs.pos_size, strict=True)]).reshape(-1, 3)
+    coords = np.stack([p.decode_pos_size(v) for p, v in zip(patches, outputs.pos_size, strict=True)]).reshape(
+        -1, 3
+    )
     box = np.stack([p.decode_box(v) for p, v in zip(patches, outputs.box, strict=True)]).reshape(-1, 4)
     points = None
     if outputs.points is not None:
-        points = np.stack([p.decode_points(v) for p, v in zip(patches, outputs.points, strict=True)]).reshape(-1, 68, 3)
+        points = np.stack([p.decode_points(v) for p, v in zip(patches, outputs.points, strict=True)]).reshape(
+            -1, 68, 3
+        )
     coords_tril = None
     if outputs.pos_size_scales_tril is not None:
         coords_tril = outputs.pos_size_scales_tril.astype(np.float64) * halves[:, None, None]
