@@ -143,7 +143,7 @@ class EvalDataset(Dataset[PoseBatch]):
     def __init__(
         self,
         path: str | os.PathLike,
-        indices: Sequence[int] | None = None,
+        indices: Sequence[int] | NDArray[np.integer] | None = None,
         roi_mode: RoiMode = RoiMode.ORIGINAL,
         expansion: float = EVAL_EXPANSION,
         out_size: int = INPUT_SIZE,
