@@ -4,6 +4,7 @@ preview out."""
 from __future__ import annotations
 
 import csv
+import json
 import socket
 
 import cv2
@@ -143,6 +144,10 @@ def test_track_sends_one_datagram_per_frame_as_in_the_csv(tmp_path, capsys):
         ]
     )
     assert code == 2 and "poses.csv: already exists" in capsys.readouterr().err
+    code = main(["track", str(video), "--model", str(model), "--localizer", str(localizer), "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["frames"] == 12 and summary["faces"] == 12 and summary["fps"] > 0
+    assert summary["stages"][0]["stage"] == "read" and summary["stages"][0]["count"] == 12
 
 
 def test_track_arguments_are_checked(tmp_path, capsys):
