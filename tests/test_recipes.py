@@ -43,7 +43,8 @@ def test_paper_recipe_settings_and_precedence():
         "multiply",
         True,
     )
-    assert resolve_config("opnet") == dataclasses.replace(TrainConfig(), recipe="opnet")
+    opnet = resolve_config("opnet")
+    assert opnet == dataclasses.replace(TrainConfig(), recipe="opnet", loss=opnet.loss)
     # defaults < recipe < file < flags
     config = resolve_config(
         "paper", ({"precision": "bf16-mixed", "lr": 0.5}, "run.yaml"), ({"lr": 0.1}, "cli")
@@ -79,11 +80,15 @@ def test_paper_validates_on_aflw2k3d_0_399_when_datadir_has_it(files, tmp_path, 
     assert "--val aflw2k3d: 6 samples" in caplog.text
 
 
-def test_the_recipes_loss_follows_the_final_uncertainty_setting_unless_given():
-    assert resolve_config("paper").loss.points_metric == "l1"
-    assert resolve_config("opnet").loss.points_metric == "l2"
+def test_the_recipes_loss_follows_the_final_uncertainty_setting_and_takes_loss_settings():
+    from opnet.losses import loss_recipe
+
+    assert resolve_config("paper").loss == loss_recipe("paper", nll=False)
+    assert resolve_config("opnet").loss == loss_recipe("opnet", nll=False)
+    nll = resolve_config("paper", ({"model": {"uncertainty": True}}, "command line"))
+    assert nll.loss == loss_recipe("paper", nll=True) and nll.loss.nll_rot > 0
     given = resolve_config("paper", ({"loss": {"points": 0.3}}, "run.yaml"))
-    assert given.loss.points == 0.3
+    assert given.loss == dataclasses.replace(loss_recipe("paper", nll=False), points=0.3)
 
 
 def test_the_command_line_defaults_to_paper_records_it_and_refuses_it_on_resume(files, tmp_path, capsys):  # noqa: F811
@@ -150,8 +155,16 @@ def test_swa_averages_batch_norm_buffers_with_the_weights_in_the_paper_recipe(tm
 
 
 def test_the_paper_recipe_keeps_the_epoch_with_the_lowest_weighted_pose_loss():
+    with_nll = resolve_config("paper", ({"model": {"uncertainty": True}}, "test"))
+    assert pose_loss_weights("pose_loss", with_nll.loss.weights()) == {
+        "rot": 0.5,
+        "xy": 0.25,
+        "size": 0.25,
+        "nll_rot": 0.003,
+        "nll_pos_size": 0.003,
+    }
     weights = pose_loss_weights("pose_loss", resolve_config("paper").loss.weights())
-    assert weights == {"rot": 0.5, "xy": 0.25, "size": 0.25, "nll_rot": 0.003, "nll_pos_size": 0.003}
+    assert weights == {"rot": 0.5, "xy": 0.25, "size": 0.25}
     a = {"val_rot": 0.1, "val_xy": 0.2, "val_size": 0.0, "val_mean_deg": 3.0}
     b = {"val_rot": 0.2, "val_xy": 0.0, "val_size": 0.0, "val_mean_deg": 4.0}
     assert score_of(a, weights) == pytest.approx(0.1) and score_of(b, weights) == pytest.approx(0.1)

@@ -64,7 +64,7 @@ class AugmentParams:
         """(B,) the whole in-plane rotation: ``angle_rad`` plus the quarter turns."""
         return self.angle_rad + 0.5 * np.pi * self.quarter_turns
 
-    def __getitem__(self, rows: ArrayLike) -> AugmentParams:
+    def __getitem__(self, rows: slice | Sequence[int] | NDArray[np.integer]) -> AugmentParams:
         """The parameters of some rows (a 1-D index array or a slice)."""
         picked = np.arange(len(self))[rows].reshape(-1)
         return AugmentParams(

@@ -16,7 +16,8 @@ recipe; the ``paper`` recipe changes, each a setting of its own (docs/training.m
 - ``precision`` ``32-true``;
 - ``val_crop`` ``training`` and ``best_metric`` ``pose_loss``; the command line also validates on
   AFLW2000-3D samples 0-399 (:data:`PAPER_VALIDATION`) when ``$DATADIR`` has it;
-- the loss terms of :func:`recipe_loss`.
+- the loss terms of :func:`opnet.losses.loss_recipe` of the same name (the original's, reproduced
+  to 1e-5), with the NLL terms when the model predicts uncertainties (``--with-nll-loss``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import dataclasses
 from typing import Any
 
 from opnet.errors import OpNetError
-from opnet.losses import LossConfig
+from opnet.losses import loss_recipe
 from opnet.train.config import RECIPES, TrainConfig, replace_from_plain
 
 DEFAULT_RECIPE = "paper"
@@ -66,22 +67,16 @@ def recipe_settings(name: str) -> dict[str, Any]:
     return {"recipe": check_recipe(name), **_SETTINGS[name]}
 
 
-def recipe_loss(name: str, nll: bool) -> LossConfig:
-    """The loss terms of a recipe (``nll``: the model predicts uncertainties, ``--with-nll-loss``).
-
-    ``paper``: the original's terms as far as :class:`LossConfig` has them (landmarks L1); ``opnet``:
-    the defaults.
-    """
-    check_recipe(name)
-    return LossConfig(points_metric="l1") if name == "paper" else LossConfig()
+def _layered(config: TrainConfig, layers: tuple[tuple[dict[str, Any], str], ...]) -> TrainConfig:
+    for values, source in layers:
+        config = replace_from_plain(config, values, source)
+    return config
 
 
 def resolve_config(name: str, *layers: tuple[dict[str, Any], str]) -> TrainConfig:
     """Defaults < recipe ``name`` < each (settings, source) layer in order (a settings file, then the
-    flags). The recipe's loss follows the final ``model.uncertainty`` unless a layer sets ``loss``."""
-    config = replace_from_plain(TrainConfig(), recipe_settings(name), f"recipe {name}")
-    for values, source in layers:
-        config = replace_from_plain(config, values, source)
-    if not any("loss" in values for values, _ in layers):
-        config = dataclasses.replace(config, loss=recipe_loss(name, config.model.uncertainty))
-    return config
+    flags). The recipe's loss terms (:func:`opnet.losses.loss_recipe`) have the NLL terms if the
+    final ``model.uncertainty`` is on; ``loss.*`` settings of the layers apply on top of them."""
+    recipe = replace_from_plain(TrainConfig(), recipe_settings(name), f"recipe {name}")
+    nll = _layered(recipe, layers).model.uncertainty
+    return _layered(dataclasses.replace(recipe, loss=loss_recipe(name, nll)), layers)
