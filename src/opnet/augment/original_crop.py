@@ -28,14 +28,19 @@ from opnet.geometry import FloatArray, compose_affines, hflip_affine, rotation_a
 
 
 def crop_windows(boxes: ArrayLike, scale: ArrayLike, shift: ArrayLike, beyond_border: float) -> FloatArray:
-    """(B, 4) x0, y0, x1, y1 crop windows in whole pixels around face boxes (B, 4), the original's way."""
-    boxes = np.asarray(boxes, dtype=np.float64)
+    """(B, 4) x0, y0, x1, y1 crop windows in whole pixels around face boxes (B, 4), the original's way
+    (in float32, as the original computes them, so that halves round the same way)."""
+    f32 = np.float32
+    boxes = np.asarray(boxes, dtype=f32)
     size = boxes[:, 2:] - boxes[:, :2]
-    side = size.max(axis=1) * np.asarray(scale, dtype=np.float64)
-    wiggle = 0.5 * np.maximum(side[:, None] - size, 0.0) + beyond_border * size
-    centre = 0.5 * (boxes[:, :2] + boxes[:, 2:]) + wiggle * np.asarray(shift, dtype=np.float64)
-    half = 0.5 * side[:, None]
-    return np.round(np.concatenate([centre - half, centre + half], axis=1))
+    side = size.max(axis=1) * np.asarray(scale, dtype=f32)
+    wiggle = np.maximum(side[:, None] - size, f32(0.0)) * f32(0.5) + size * f32(beyond_border)
+    centre = f32(0.5) * (boxes[:, 2:] + boxes[:, :2])
+    offset = wiggle * np.asarray(shift, dtype=f32)
+    half = (side * f32(0.5))[:, None]
+    return np.round(np.concatenate([centre - half + offset, centre + half + offset], axis=1)).astype(
+        np.float64
+    )
 
 
 def window_affines(windows: ArrayLike, out_size: int) -> FloatArray:
