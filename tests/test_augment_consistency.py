@@ -171,14 +171,15 @@ def test_head_centre_size_and_box_follow_the_affine():
 
 
 def test_the_box_target_frames_the_face_like_the_crop():
-    """Without jitter the box target is the crop box / expansion: the next frame's crop would be the same."""
+    """Without jitter the box target is the crop box / expansion: the next frame's crop would be the same
+    (to the rounding of the crop's side to whole pixels, about 240 here, as the evaluation crop rounds)."""
     image, labels = dot_scene(1)
     for mode in ("original", "landmarks", "extent_to_forehead"):
         config = AugmentConfig(roi_mode=mode)
         out = augment_batch(decoder(image, False), labels, params(scale=config.expansion), config)
         box = out.boxes[0]
         assert np.allclose(0.5 * (box[:2] + box[2:]), 64.5), mode
-        assert np.isclose(np.max(box[2:] - box[:2]), 129 / config.expansion), mode
+        assert np.isclose(np.max(box[2:] - box[:2]), 129 / config.expansion, rtol=0.5 / 200), mode
         if mode == "landmarks":
             assert np.allclose(box, roi_from_points(out.labels.points[0]))
 

@@ -177,11 +177,12 @@ def fine_texture(size: int, seed: int = 0) -> np.ndarray:
     return np.clip(cv2.GaussianBlur(noise, (0, 0), 1.0) * 1.8 - 100, 0, 255).astype(np.uint8)
 
 
-@pytest.mark.parametrize(("size", "side", "tolerance"), [(720, 420.5, 0.3), (1400, 1100.0, 1.2)])
+@pytest.mark.parametrize(("size", "side", "tolerance"), [(720, 420.5, 0.0), (1400, 1100.0, 1.2)])
 def test_the_opnet_training_crop_matches_the_evaluation_crop(size, side, tolerance):
     """Without augmentation the training crop is the evaluation protocol's (sub-pixel window, then
-    INTER_AREA): the same pixels, within a gray level where a large crop is decoded at reduced
-    size; a single bilinear warp (the training crop before) differs several times more."""
+    INTER_AREA): the very same pixels from a JPEG decoded at full size, within a gray level where a
+    large crop is decoded at reduced size; a single bilinear warp (the training crop before) differs
+    several times more."""
     from opnet.geometry import to_cv2_affine
 
     buffer = encode_image(fine_texture(size), lossy=True, jpeg_quality=97)
@@ -192,7 +193,7 @@ def test_the_opnet_training_crop_matches_the_evaluation_crop(size, side, toleran
     out = augment_batch(decode, FaceLabels.one(roi=box), neutral_params(1, config), config)
     evaluation, _ = crop_patch(decoded, patch_around(box, 1.1), 129)
     difference = np.abs(out.patches[0].astype(float) - evaluation).mean()
-    assert difference < tolerance
+    assert difference <= tolerance
     single = cv2.warpAffine(decoded, to_cv2_affine(out.affines[0]), (129, 129), flags=cv2.INTER_LINEAR)
     assert np.abs(single.astype(float) - evaluation).mean() > 4 * max(difference, 0.5)
 

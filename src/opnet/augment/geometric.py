@@ -90,3 +90,38 @@ def warp(
     if side == out_size:
         return np.asarray(warped, np.uint8)
     return np.asarray(cv2.resize(warped, (out_size, out_size), interpolation=cv2.INTER_AREA), np.uint8)
+
+
+def _scale_and_mirror(affine: FloatArray) -> tuple[float, bool] | None:
+    """(scale, mirrored) of an affine that only scales (mirroring x maybe) and shifts, else None."""
+    (a, b), (c, d) = affine[:, :2]
+    if abs(b) > 1e-12 or abs(c) > 1e-12 or d <= 0 or abs(abs(a) - d) > 1e-12 * d:
+        return None
+    return float(d), bool(a < 0)
+
+
+def cut(
+    image: NDArray[np.uint8], affine: ArrayLike, out_size: int, reduction: int = 1, border: str = "replicate"
+) -> tuple[NDArray[np.uint8], FloatArray]:
+    """The crop of :func:`warp` and the affine (image pixels -> ``out_size`` square) it realises.
+
+    A crop without rotation and with replicated borders is cut exactly as the evaluation crop is
+    (:func:`opnet.preprocess.crop_patch`: ``cv2.getRectSubPix`` of a whole number of decoded
+    pixels, then INTER_AREA; a flip mirrors the result): ten times faster than the warp; its side
+    is rounded to whole decoded pixels, and the affine returned says so.
+    """
+    affine = np.asarray(affine, dtype=np.float64)
+    from_reduced = compose_affines(affine, [[reduction, 0.0, 0.0], [0.0, reduction, 0.0]])
+    aligned = _scale_and_mirror(from_reduced)
+    if aligned is None or border != "replicate":
+        return warp(image, affine, out_size, reduction, border), affine
+    scale, mirrored = aligned
+    side = max(1, int(round(out_size / scale)))
+    lin_inv = np.linalg.inv(from_reduced[:, :2])
+    centre = lin_inv @ (np.array([0.5 * out_size, 0.5 * out_size]) - from_reduced[:, 2])
+    window = cv2.getRectSubPix(image, (side, side), (float(centre[0]) - 0.5, float(centre[1]) - 0.5))
+    patch = cv2.resize(window, (out_size, out_size), interpolation=cv2.INTER_AREA)
+    realised = crop_transform(centre * reduction, side * reduction, out_size)
+    if mirrored:
+        patch, realised = patch[:, ::-1], compose_affines(hflip_affine(out_size), realised)
+    return np.ascontiguousarray(patch, np.uint8), realised

@@ -76,10 +76,17 @@ def crop_affines(
 def cut_window(image: NDArray[np.uint8], window: ArrayLike, out_size: int, border: str) -> NDArray[np.uint8]:
     """The whole-pixel window x0, y0, x1, y1 of a gray image, resized to ``out_size`` (no rotation)."""
     x0, y0, x1, y1 = np.asarray(window, dtype=np.int64).tolist()
-    shift = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0]])
-    cut = cv2.warpAffine(
-        image, shift, (x1 - x0, y1 - y0), flags=cv2.INTER_NEAREST, borderMode=BORDERS[border]
-    )
+    h, w = image.shape
+    inside = image[max(y0, 0) : max(min(y1, h), 0), max(x0, 0) : max(min(x1, w), 0)]
+    pads = (max(-y0, 0), max(y1 - h, 0), max(-x0, 0), max(x1 - w, 0))
+    if inside.size == 0 or (border == "zero" and any(pads)):
+        cut = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        if inside.size:
+            cut[pads[0] : pads[0] + inside.shape[0], pads[2] : pads[2] + inside.shape[1]] = inside
+    elif any(pads):
+        cut = cv2.copyMakeBorder(inside, *pads, borderType=BORDERS[border])
+    else:
+        cut = inside
     interpolation = cv2.INTER_AREA if cut.shape[1] >= out_size else cv2.INTER_LINEAR
     return np.asarray(cv2.resize(cut, (out_size, out_size), interpolation=interpolation), np.uint8)
 

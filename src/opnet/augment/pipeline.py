@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from opnet.augment import original_crop
 from opnet.augment.config import AugmentConfig
-from opnet.augment.geometric import crop_affines, decode_reductions, warp
+from opnet.augment.geometric import crop_affines, cut, decode_reductions
 from opnet.augment.intensity import add_noise, apply_intensity
 from opnet.augment.intensity_float import add_float_noise, apply_float_intensity
 from opnet.augment.labels import FaceLabels, face_boxes
@@ -43,7 +43,9 @@ def _subpixel_crops(
     affines = crop_affines(boxes, params, config.out_size, config.beyond_border)
     patches = np.empty((len(boxes), config.out_size, config.out_size), np.uint8)
     for i, reduction in enumerate(decode_reductions(affines).tolist()):
-        patches[i] = warp(decode(i, reduction), affines[i], config.out_size, reduction, config.border)
+        patches[i], affines[i] = cut(
+            decode(i, reduction), affines[i], config.out_size, reduction, config.border
+        )
     return patches, affines
 
 
