@@ -18,7 +18,7 @@ import torch
 
 from opnet.demo.config import TRAINING_PLOT
 from opnet.demo.pictures import predictions_grid
-from opnet.demo.run import DemoResult
+from opnet.demo.result import DemoResult
 from opnet.demo.steps import STEPS, StepClock
 from opnet.evaluate.report import metrics_table, result_to_json
 from opnet.fileio import atomic_output
