@@ -14,7 +14,7 @@ PAGE = ROOT / "docs" / "architecture.md"
 
 LAYERS = (
     ("errors", "compat"),
-    ("fileio", "parallel", "geometry", "normalization"),
+    ("fileio", "parallel", "geometry", "normalization", "settings"),
     ("targets", "preprocess"),
     ("data", "facemodel", "render", "viz"),
     ("augment", "models", "losses", "datatools"),

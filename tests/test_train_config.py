@@ -10,13 +10,8 @@ import yaml
 from opnet.augment import RoiMode
 from opnet.cli.train import add_parser, setting_overrides
 from opnet.errors import OpNetError
-from opnet.train import (
-    TrainConfig,
-    config_from_plain,
-    read_config_file,
-    replace_from_plain,
-    write_config_file,
-)
+from opnet.settings import from_plain, replace_from_plain
+from opnet.train import TrainConfig, read_config_file, write_config_file
 from opnet.train.config import changed_settings
 
 
@@ -52,7 +47,7 @@ def test_yaml_round_trip_is_exact(tmp_path):
         "test",
     )
     path = write_config_file(config, tmp_path / "config.yaml")
-    assert config_from_plain(read_config_file(path), str(path)) == config
+    assert from_plain(TrainConfig, read_config_file(path), str(path)) == config
     assert config.augment.out_size == 65 and config.augment.roi_mode is RoiMode.LANDMARKS
     assert yaml.safe_load(path.read_text())["augment"]["noise"] == [[4.0, 0.5], [16.0, 0.1]]
 
@@ -171,10 +166,10 @@ def test_every_setting_flag_maps_to_a_setting():
         ({"model": {"backbone": "vgg"}}, "vgg"),
         ({"augment": {"flip_prob": 2.0}}, "flip_prob"),
         ({"augment": {"roi_mode": "face"}}, "augment.roi_mode: 'face' is not one of original"),
-        ({"epochs": "ten"}, "epochs: 'ten' should be int"),
-        ({"epochs": True}, "epochs: True should be int"),
+        ({"epochs": "ten"}, "src: epochs: 'ten' should be an int"),
+        ({"epochs": True}, "src: epochs: True should be an int"),
         ({"lr_decay_fractions": 0.5}, "lr_decay_fractions: 0.5 should be a list"),
-        ({"model": {"depth": 3}}, "unknown setting(s) model.depth"),
+        ({"model": {"depth": 3}}, "src: unknown setting(s) model.depth"),
         ({"optimizer": "sgd"}, "unknown setting(s) optimizer"),
         ({"model": 3}, "model should be a mapping"),
     ],
@@ -186,7 +181,7 @@ def test_bad_settings_name_the_setting(values, message):
 
 
 def test_integers_are_accepted_for_floats_and_nulls_for_optional_settings():
-    c = config_from_plain({"lr": 1, "max_minutes": None, "val": None, "model": {"width": 1}}, "x")
+    c = from_plain(TrainConfig, {"lr": 1, "max_minutes": None, "val": None, "model": {"width": 1}}, "x")
     assert isinstance(c.lr, float) and isinstance(c.model.width, float) and c.max_minutes is None
 
 

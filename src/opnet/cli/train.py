@@ -273,7 +273,8 @@ def _config(args: argparse.Namespace, outdir: Path, resume: bool) -> Any:
     import dataclasses
 
     from opnet.errors import OpNetError
-    from opnet.train.config import RESUME_SETTINGS, TrainConfig, read_config_file, replace_from_plain
+    from opnet.settings import replace_from_plain
+    from opnet.train.config import RESUME_SETTINGS, TrainConfig, read_config_file
     from opnet.train.outputs import saved_config
 
     overrides = setting_overrides(args)

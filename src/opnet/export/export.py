@@ -32,6 +32,7 @@ from opnet.export.verify import Parity, check_parity, compare, onnx_outputs, pyt
 from opnet.fileio import atomic_output, check_writable
 from opnet.models import ModelConfig, PoseNet
 from opnet.runtime.checkpoint_model import torch_threads
+from opnet.settings import to_plain
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +260,7 @@ def export_model(
         _label(data, options.data is None),
         parity,
         accuracy,
-        reference.config.to_dict(),
+        to_plain(reference.config),
     )
     with atomic_output(log_path, overwrite) as out:
         out.write_text(json.dumps(report.to_dict(), indent=2) + "\n")

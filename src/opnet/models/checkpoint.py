@@ -19,6 +19,7 @@ from opnet.fileio import atomic_output
 from opnet.models.config import ModelConfig
 from opnet.models.keypoints import KeypointModel
 from opnet.models.posenet import PoseNet, create_model
+from opnet.settings import from_plain, to_plain
 
 FORMAT = "opnet-posenet"
 FORMAT_VERSION = 1
@@ -51,7 +52,7 @@ def save_checkpoint(
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "opnet_version": __version__,
-        "config": model.config.to_dict(),
+        "config": to_plain(model.config),
         "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
         "extra": extra,
     }
@@ -88,7 +89,7 @@ def load_checkpoint(
     """The network stored in ``path`` (in training mode) and the ``extra`` dict saved with it."""
     path = Path(path)
     content = _read(path, map_location)
-    config = ModelConfig.from_dict(content["config"], source=str(path))
+    config = from_plain(ModelConfig, content["config"], str(path), prefix="model.")
     keypoints = KeypointModel.empty(config.num_shape_params) if config.landmarks else None
     model = create_model(config, keypoints)
     try:
