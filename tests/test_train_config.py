@@ -10,9 +10,11 @@ import yaml
 from opnet.augment import RoiMode
 from opnet.cli.train import add_parser, setting_overrides
 from opnet.errors import OpNetError
+from opnet.models import backbone_names
+from opnet.normalization import INPUT_NORMS
 from opnet.settings import from_plain, replace_from_plain
 from opnet.train import TrainConfig, read_config_file, write_config_file
-from opnet.train.config import changed_settings
+from opnet.train.config import ACCELERATORS, PRECISIONS, changed_settings
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -90,6 +92,8 @@ def test_every_setting_flag_maps_to_a_setting():
         "0.5",
         "--input-size",
         "65",
+        "--input-norm",
+        "div255",
         "--no-blurpool",
         "--no-pointhead",
         "--with-nll-loss",
@@ -145,6 +149,7 @@ def test_every_setting_flag_maps_to_a_setting():
         c.model.landmarks,
         c.model.uncertainty,
     ) == ("resnet18", 0.5, 65, False, False, True)
+    assert c.model.input_norm == "div255"
     assert (c.augment.intensity, c.augment.rotation_deg, c.augment.roi_mode) == (
         False,
         5.0,
@@ -152,6 +157,31 @@ def test_every_setting_flag_maps_to_a_setting():
     )
     assert setting_overrides(parse("--blurpool")) == {"model": {"blurpool": True}}
     assert setting_overrides(parse("--outdir", "x", "--workers", "2", "--dry-run", "--force")) == {}
+
+
+def test_the_help_shows_the_settings_defaults_and_choices():
+    parser = argparse.ArgumentParser()
+    train = add_parser(parser.add_subparsers())
+    text = " ".join(train.format_help().split())
+    defaults = TrainConfig()
+    for name, shown in [
+        ("--samples-per-epoch N", defaults.samples_per_epoch),
+        ("--raug DEG", f"{defaults.augment.rotation_deg:g}"),
+        ("--width W", f"{defaults.model.width:g}"),
+        ("--input-size PX", defaults.model.input_size),
+        ("--epochs N", defaults.epochs),
+        ("--lr LR", f"{defaults.lr:g}"),
+        ("--seed S", defaults.seed),
+        ("--num-nodes M", defaults.num_nodes),
+    ]:
+        assert f"(default {shown}" in text.rsplit(name, 1)[1].split(" --", 1)[0], name
+    assert f"{', '.join(backbone_names())} (default {defaults.model.backbone})" in text
+    assert f"{', '.join(INPUT_NORMS)} (default {defaults.model.input_norm};" in text
+    assert f"{', '.join(m.value for m in RoiMode)} (default {defaults.augment.roi_mode.value})" in text
+    assert f"{', '.join(ACCELERATORS)} (default {defaults.accelerator})" in text
+    assert f"{', '.join(PRECISIONS)} (default {defaults.precision}:" in text
+    with pytest.raises(SystemExit):
+        parse("--backbone", "vgg")
 
 
 @pytest.mark.parametrize(
