@@ -203,6 +203,17 @@ def train(
     with each epoch's metrics row (:mod:`opnet.train.history`). Ctrl-C or SIGTERM end the run with
     KeyboardInterrupt after the current step (a second Ctrl-C at once, :mod:`opnet.train.interrupt`);
     the files of the last completed epoch stay.
+
+    >>> from opnet.models import ModelConfig
+    >>> from opnet.synth import SynthConfig, generate_dataset
+    >>> generate_dataset("heads.h5", 16, SynthConfig(image_size=64, samples_per_identity=4), progress=False)
+    >>> model = ModelConfig(width=0.25, input_size=64, landmarks=False)
+    >>> config = TrainConfig(
+    ...     ds="heads.h5", epochs=2, batch_size=4, samples_per_epoch=8, model=model, onnx=False
+    ... )
+    >>> result = train(config, "run", progress=False)  # one person's heads are held out for validation
+    >>> result.epochs_completed, result.best_checkpoint.name, "val_mean_deg" in result.best
+    (2, 'best.ckpt', True)
     """
     options = _Options(workers, threads, dry_run, progress, on_epoch_end, time.monotonic())
     config = dry_run_config(config) if dry_run else config
