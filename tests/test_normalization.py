@@ -9,7 +9,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from export_fixtures import crops_file, small_net
+from conftest import crops_file, small_net
 
 from opnet.data import open_dataset
 from opnet.errors import OpNetError
