@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 DRY_RUN_STEPS = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainResult:
     """What a run left in its folder. ``history``: the metrics rows of all epochs so far; ``best``:
     the row of the best validation score; ``swa_metrics``: validation numbers of the SWA model
@@ -281,17 +281,17 @@ def _fit(
             raise KeyboardInterrupt from None
         raise
     return TrainResult(
-        paths.outdir,
-        config,
-        recorder.history,
-        recorder.best,
-        paths.last,
-        paths.best,
-        paths.swa if swa is not None and paths.swa.is_file() else None,
-        swa.metrics if swa is not None else None,
-        paths.metrics,
-        paths.plot,
-        "time budget" if budget is not None and budget.stopped else None,
+        outdir=paths.outdir,
+        config=config,
+        history=recorder.history,
+        best=recorder.best,
+        last_checkpoint=paths.last,
+        best_checkpoint=paths.best,
+        swa_checkpoint=paths.swa if swa is not None and paths.swa.is_file() else None,
+        swa_metrics=swa.metrics if swa is not None else None,
+        metrics_csv=paths.metrics,
+        plot=paths.plot,
+        stopped_early="time budget" if budget is not None and budget.stopped else None,
     )
 
 
