@@ -18,7 +18,9 @@ from opnet.errors import OpNetError
 from opnet.fileio import atomic_output
 from opnet.models.config import ModelConfig
 from opnet.models.keypoints import KeypointModel
+from opnet.models.original import import_original, is_original
 from opnet.models.posenet import PoseNet, create_model
+from opnet.models.torchfile import read_torch_file
 
 FORMAT = "opnet-posenet"
 FORMAT_VERSION = 1
@@ -61,16 +63,12 @@ def save_checkpoint(
     return path
 
 
-def _read(path: Path, map_location: str | torch.device) -> dict[str, Any]:
-    if not path.is_file():
-        raise OpNetError(f"{path}: no such file")
-    try:
-        content = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:  # noqa: BLE001  (any unreadable file is the user's input error)
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise OpNetError(f"{path}: not a readable PyTorch checkpoint ({reason})") from None
+def _check_opnet(path: Path, content: Any) -> dict[str, Any]:
     if not isinstance(content, dict) or content.get("format") != FORMAT:
-        raise OpNetError(f"{path}: not an OpNet pose-network checkpoint (no 'format': '{FORMAT}' entry)")
+        raise OpNetError(
+            f"{path}: not an OpNet pose-network checkpoint (no 'format': '{FORMAT}' entry), "
+            "nor one of the original code's"
+        )
     if content.get("format_version") != FORMAT_VERSION:
         raise OpNetError(
             f"{path}: checkpoint format version {content.get('format_version')!r}; "
@@ -85,9 +83,16 @@ def _read(path: Path, map_location: str | torch.device) -> dict[str, Any]:
 def load_checkpoint(
     path: str | os.PathLike, map_location: str | torch.device = "cpu"
 ) -> tuple[PoseNet, dict[str, Any]]:
-    """The network stored in ``path`` (in training mode) and the ``extra`` dict saved with it."""
+    """The network stored in ``path`` (in training mode) and the ``extra`` dict saved with it.
+
+    A checkpoint of the original code (opnet.models.original: the paper's released files) is
+    converted in memory; its ``extra`` is empty.
+    """
     path = Path(path)
-    content = _read(path, map_location)
+    content = read_torch_file(path, map_location)
+    if is_original(content):
+        return import_original(content, str(path))[0].to(map_location), {}
+    content = _check_opnet(path, content)
     config = ModelConfig.from_dict(content["config"], source=str(path))
     keypoints = KeypointModel.empty(config.num_shape_params) if config.landmarks else None
     model = create_model(config, keypoints)
