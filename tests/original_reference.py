@@ -264,9 +264,13 @@ class OriginalPoseNet(nn.Module):
         return out
 
 
-def randomised(net: OriginalPoseNet, seed: int) -> OriginalPoseNet:
+def randomised(net: OriginalPoseNet, seed: int, calibrated: bool = True) -> OriginalPoseNet:
     """Random weights and head parameters (BlurPool kernels untouched), batch-norm statistics
-    calibrated on random inputs so that activations keep a realistic scale; eval mode."""
+    calibrated on random inputs so that activations keep a realistic scale; eval mode.
+
+    Calibrated random networks are chaotic (1/256 of input noise turns them by degrees); with
+    ``calibrated`` False the statistics move only a tenth of the way, which keeps the network
+    as smooth as a trained one (for int8 tests)."""
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in net.named_parameters():
@@ -279,7 +283,7 @@ def randomised(net: OriginalPoseNet, seed: int) -> OriginalPoseNet:
         for m in net.modules():
             if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
                 m.reset_running_stats()
-                m.momentum = None
+                m.momentum = None if calibrated else 0.1
         net.train()(torch.rand(8, 1, 65, 65, generator=g) - 0.5)
     return net.eval()
 

@@ -26,6 +26,7 @@ SUBCOMMANDS = (
     "train",
     "evaluate",
     "export",
+    "convert",
     "predict",
     "track",
     "augment3d",

@@ -26,14 +26,17 @@ NUM_DATASET_OFFSETS = 8
 """Rows of the master branch's pose-offset parameters (one per training-set convention; row 0 is
 used at inference)."""
 
-_TRIL_GATHER = (1, 0, 0, 4, 2, 0, 5, 6, 3)
-"""Indices into (0, z0, ..., z5) that fill a 3 x 3 lower triangle row by row."""
+_TRIL_ROWS = ((1, 0, 0), (4, 2, 0), (5, 6, 3))
+"""Indices into (0, z0, ..., z5) of the rows of a 3 x 3 lower triangle."""
 
 
 def fill_tril(z: Tensor) -> Tensor:
-    """(B, 6) diagonal z0..z2 then [1, 0], [2, 0], [2, 1] -> (B, 3, 3) lower-triangular matrix."""
+    """(B, 6) diagonal z0..z2 then [1, 0], [2, 0], [2, 1] -> (B, 3, 3) lower-triangular matrix.
+
+    Built from gathered rows (no reshape), so that an export keeps the batch dimension static.
+    """
     padded = torch.cat([torch.zeros_like(z[:, :1]), z], dim=1)
-    return padded[:, list(_TRIL_GATHER)].view(-1, 3, 3)
+    return torch.stack([padded[:, list(row)] for row in _TRIL_ROWS], dim=1)
 
 
 class PaperCholeskyHead(nn.Module):
@@ -54,9 +57,9 @@ class PaperCholeskyHead(nn.Module):
         self.register_buffer("eye", torch.eye(3) * PAPER_MIN_SCALE, persistent=False)
 
     def forward(self, z: Tensor) -> Tensor:
-        m = fill_tril(self.bn(self.lin(z)))
-        signs = torch.sign(torch.diagonal(m, dim1=1, dim2=2))
-        return m * signs[:, None, :] + self.eye
+        values = self.bn(self.lin(z))
+        signs = torch.sign(values[:, :3])  # of the diagonal entries
+        return fill_tril(values) * signs[:, None, :] + self.eye
 
 
 class MasterCholeskyHead(nn.Module):

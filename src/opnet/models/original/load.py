@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from torch import Tensor
@@ -12,8 +11,6 @@ from opnet.models.keypoints import KeypointModel
 from opnet.models.original.keys import translate_state_dict
 from opnet.models.original.spec import OriginalSpec, infer_paper_spec, master_spec
 from opnet.models.posenet import PoseNet, create_model
-
-log = logging.getLogger(__name__)
 
 MASTER_ENTRIES = ("state_dict", "class_name", "config")
 
@@ -64,5 +61,4 @@ def import_original(content: Any, source: str) -> tuple[PoseNet, OriginalSpec]:
     keypoints = KeypointModel.empty(config.num_shape_params) if config.landmarks else None
     net = create_model(config, keypoints)
     net.load_state_dict(translate_state_dict(state, net, source, spec.describe()), strict=True)
-    log.info("%s: %s", source, spec.describe())
     return net, spec
