@@ -173,3 +173,14 @@ def test_train_init_reports_new_heads_and_refuses_other_architectures(
     assert train_cli("--ds", data, "--outdir", tmp_path / "r2", "--init", small_original, flags) == 2
     one_line_error(capsys, "--init", "width 0.25", "--width asks for 0.5")
     assert not (tmp_path / "r2").exists()
+
+
+def test_download_lists_the_papers_checkpoints_as_manual(capsys):
+    assert main(["download", "--list"]) == 0
+    listed = capsys.readouterr().out
+    for name in ("paper-baseline", "paper-bl-fs", "paper-labeling"):
+        assert name in listed and "by hand" in listed.split(name)[1].splitlines()[0]
+    assert main(["download", "paper-labeling"]) == 1
+    shown = capsys.readouterr().out
+    assert "https://drive.google.com/file/d/13LSi6J4zWSJnEzEXwZxr5UkWndFXdjcb/view" in shown
+    assert "opnet pseudolabel" in shown and "neuralnet-tracker-traincode" in shown
