@@ -12,13 +12,13 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from conftest import AFLW_MINI, LOCALIZER_MODEL, SHARED, needs_shared
+from conftest import AFLW_MINI, LOCALIZER_MODEL, SHARED, needs_shared, random_sample
 from export_fixtures import crops_file
-from original_reference import OriginalPoseNet, randomised
+from original_reference import OriginalPoseNet, master_checkpoint, randomised
 from test_train_run import train_cli, write_dataset
 
 from opnet.cli import main
-from opnet.data import open_dataset
+from opnet.data import DatasetWriter, open_dataset
 from opnet.export import ExportOptions, export_model
 from opnet.models import KeypointModel, ModelConfig, create_model, load_checkpoint, load_model
 from opnet.normalization import ONNX_METADATA_KEY
@@ -184,3 +184,22 @@ def test_download_lists_the_papers_checkpoints_as_manual(capsys):
     shown = capsys.readouterr().out
     assert "https://drive.google.com/file/d/13LSi6J4zWSJnEzEXwZxr5UkWndFXdjcb/view" in shown
     assert "opnet pseudolabel" in shown and "neuralnet-tracker-traincode" in shown
+
+
+def test_pseudolabel_with_an_ensemble_of_original_checkpoints(small_original, tmp_path, rng):
+    master = tmp_path / "master.ckpt"
+    ref = randomised(OriginalPoseNet("mobilenetv1", True, True, 0.25), seed=1)
+    torch.save(master_checkpoint(ref, "mobilenetv1", True), master)
+    source = tmp_path / "landmarks.h5"
+    with DatasetWriter(source) as w:
+        w.start_sequence()
+        for _ in range(3):
+            sample = random_sample(rng)
+            w.append({"images": sample["images"], "pt2d_68": sample["pt3d_68"][:, :2]})
+    out = tmp_path / "labelled.h5"
+    assert (
+        main(["pseudolabel", str(source), "--model", str(small_original), str(master), "-o", str(out)]) == 0
+    )
+    with open_dataset(out) as ds:
+        assert ds.fields["quats"].attrs["models"] == f"small.ckpt,{master.name}"
+        assert np.allclose(np.linalg.norm(ds.read_field("quats"), axis=1), 1.0, atol=1e-5)
