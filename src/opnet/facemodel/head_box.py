@@ -48,7 +48,7 @@ def forehead_depth(vertices: FloatArray) -> float:
     return float(np.interp(HAIRLINE_Y, mid[order, 1], mid[order, 2]))
 
 
-def _half_spaces(forehead_z: float) -> tuple[FloatArray, FloatArray]:
+def mask_half_spaces(forehead_z: float) -> tuple[FloatArray, FloatArray]:
     """(P, 3) normals n and (P,) offsets d of the face mask {p : n . p <= d}."""
     rise = np.array([0.0, TEMPLE_Y - HAIRLINE_Y, EAR_PLANE_Z - forehead_z])
     hairline_normal = np.array([0.0, -rise[2], rise[1]])  # perpendicular to x and to the hairline
@@ -63,7 +63,7 @@ def _clipped_edges(vertices: FloatArray, triangles: NDArray[np.integer]) -> Floa
     so that the mask's border follows the cut exactly rather than the nearest vertices."""
     edges = np.unique(np.sort(triangles[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1), axis=0)
     a, b = vertices[edges[:, 0]], vertices[edges[:, 1]]
-    normals, offsets = _half_spaces(forehead_depth(vertices))
+    normals, offsets = mask_half_spaces(forehead_depth(vertices))
     fa = a @ normals.T - offsets  # (E, P): <= 0 inside
     fb = b @ normals.T - offsets
     with np.errstate(divide="ignore", invalid="ignore"):
