@@ -13,7 +13,8 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from tqdm import tqdm
 
@@ -81,6 +82,11 @@ class TrackingSummary:
     @property
     def fps(self) -> float:
         return self.frames / self.wall_s if self.wall_s > 0 else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary as plain JSON values (``opnet track --json``): the fields, ``fps`` and the
+        stage latencies in milliseconds."""
+        return {"schema": "opnet-track/1", **asdict(self), "fps": self.fps}
 
 
 @dataclass(frozen=True)
