@@ -168,3 +168,16 @@ def test_non_finite_labels_are_dropped_with_their_own_count(tmp_path, rng, capsy
     )
     doc = json.loads(out_json.read_text())["dataset"]
     assert (doc["dropped_by_filter"], doc["dropped_not_finite"], doc["not_finite"]) == (0, 2, {"coords": 2})
+
+
+def test_stability_runs_on_the_originals_crop(small_dataset):
+    from opnet.evaluate.stability import StabilitySettings
+
+    stability = StabilitySettings(shifts_px=(1.0,), scales=(1.02,), noise_stds=(4.0,), noise_draws=1)
+    with open_dataset(small_dataset) as ds:
+        result = evaluate_models([FakeModel()], ds, EvaluationSettings(stability=stability, **QUIET))
+    spreads = {s.family: s for s in result.stability["fake"]}
+    assert set(spreads) == {"shift", "scale", "noise 4"}
+    for s in spreads.values():  # a model blind to its input: no angle spread, whatever the crop
+        assert (s.pitch_deg, s.yaw_deg, s.roll_deg) == (0, 0, 0)
+    assert spreads["shift"].xy_pct > 0 and spreads["noise 4"].xy_pct == 0
