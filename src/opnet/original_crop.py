@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from opnet.geometry import FloatArray
+from opnet.geometry import Float64Array
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class CropBox:
         return 0.5 * (self.x0 + self.x1), 0.5 * (self.y0 + self.y1)
 
     @property
-    def halves(self) -> FloatArray:
+    def halves(self) -> Float64Array:
         """(2,) half width and half height in pixels: one network unit along x and y."""
         return 0.5 * np.array([self.x1 - self.x0, self.y1 - self.y0], dtype=np.float64)
 
@@ -60,40 +60,40 @@ class CropBox:
         hx, hy = self.halves
         return math.sqrt(hx * hy)
 
-    def to_image(self, xy: ArrayLike) -> FloatArray:
+    def to_image(self, xy: ArrayLike) -> Float64Array:
         """(..., 2) network units -> image pixels."""
         return np.asarray(self.centre) + self.halves * np.asarray(xy, dtype=np.float64)
 
-    def from_image(self, xy: ArrayLike) -> FloatArray:
+    def from_image(self, xy: ArrayLike) -> Float64Array:
         """(..., 2) image pixels -> network units."""
         return (np.asarray(xy, dtype=np.float64) - np.asarray(self.centre)) / self.halves
 
-    def decode_pos_size(self, pos_size: ArrayLike) -> FloatArray:
+    def decode_pos_size(self, pos_size: ArrayLike) -> Float64Array:
         """(..., 3) network x, y, size -> image x, y, size in pixels."""
         v = np.asarray(pos_size, dtype=np.float64)
         return np.concatenate([self.to_image(v[..., :2]), self.half * v[..., 2:3]], axis=-1)
 
-    def encode_pos_size(self, coords: ArrayLike) -> FloatArray:
+    def encode_pos_size(self, coords: ArrayLike) -> Float64Array:
         """(..., 3) image x, y, size in pixels -> network units."""
         v = np.asarray(coords, dtype=np.float64)
         return np.concatenate([self.from_image(v[..., :2]), v[..., 2:3] / self.half], axis=-1)
 
-    def decode_box(self, box: ArrayLike) -> FloatArray:
+    def decode_box(self, box: ArrayLike) -> Float64Array:
         """(..., 4) network x0, y0, x1, y1 -> image pixels."""
         v = np.asarray(box, dtype=np.float64)
         return np.concatenate([self.to_image(v[..., :2]), self.to_image(v[..., 2:])], axis=-1)
 
-    def encode_box(self, box: ArrayLike) -> FloatArray:
+    def encode_box(self, box: ArrayLike) -> Float64Array:
         """(..., 4) image x0, y0, x1, y1 -> network units."""
         v = np.asarray(box, dtype=np.float64)
         return np.concatenate([self.from_image(v[..., :2]), self.from_image(v[..., 2:])], axis=-1)
 
-    def decode_points(self, points: ArrayLike) -> FloatArray:
+    def decode_points(self, points: ArrayLike) -> Float64Array:
         """(..., K, 3) network landmarks -> image pixels (x, y) and pixel-unit depth."""
         v = np.asarray(points, dtype=np.float64)
         return np.concatenate([self.to_image(v[..., :2]), self.depth_scale * v[..., 2:]], axis=-1)
 
-    def encode_points(self, points: ArrayLike) -> FloatArray:
+    def encode_points(self, points: ArrayLike) -> Float64Array:
         """(..., K, 2|3) image landmarks -> network units."""
         v = np.asarray(points, dtype=np.float64)
         return np.concatenate([self.from_image(v[..., :2]), v[..., 2:] / self.depth_scale], axis=-1)

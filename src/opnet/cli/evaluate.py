@@ -3,7 +3,7 @@
 Prints a markdown table, one row per model and face-box choice: Pitch/Yaw/Roll/Mean absolute Euler
 errors and the geodesic error (degrees), head centre and size errors (% of the ROI width) and, for
 models and data with landmarks, NME (%). Samples beyond +-99 deg are dropped (AFLW2000-3D's
-filter). --protocol original (default) reproduces the original evaluation to the decimal (its crop
+filter). --protocol original (default) reproduces the original evaluation input for input (its crop
 and normalisation, the head box x 1.1); --protocol opentrack cuts and normalises as OpenTrack's
 tracker does, around the 68-landmark box. BIWI adds --alignment perspective or opal23.
 See docs/evaluation.md.

@@ -113,7 +113,7 @@ def _aligned(
 ) -> NDArray:
     if settings.alignment == "perspective":
         return perspective_corrected(pred.quat, pred.coords[:, :2], image_wh, settings.fov_deg)
-    if settings.alignment == "opal23":
+    if settings.alignment == "opal23" and labels.groups is not None:  # groups checked by evaluate_models
         return opal23_aligned(pred.quat, labels.quat, labels.groups)
     return pred.quat
 

@@ -23,7 +23,7 @@ from opnet.compat import StrEnum
 from opnet.data import PoseDataset
 from opnet.errors import DataError
 from opnet.facemodel.head_box import head_boxes
-from opnet.geometry import FloatArray, quat_to_euler, roi_from_points
+from opnet.geometry import Float64Array, quat_to_euler, roi_from_points
 from opnet.normalization import InputNorm
 
 FILTER_LIMIT_DEG = 99.0
@@ -163,7 +163,7 @@ def dataset_rois(
     source: RoiSource,
     indices: ArrayLike | None = None,
     head_hull: ArrayLike | None = None,
-) -> FloatArray:
+) -> Float64Array:
     """(N, 4) face boxes x0, y0, x1, y1 for ``source`` of every sample, or of samples ``indices``.
 
     ``head_hull``: the face-mask points of head boxes (default: OpNet's, see

@@ -1,4 +1,5 @@
-"""The outputs of an evaluation: markdown tables, JSON (schema in docs/evaluation.md), per-sample CSV."""
+"""The outputs of an evaluation: GitHub-markdown tables, JSON (schema in docs/evaluation.md),
+per-sample CSV."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import ConvexHull
 
 from opnet.facemodel import HEAD_CENTRE, FaceModel
-from opnet.geometry import FloatArray, quat_to_matrix, roi_from_points
+from opnet.geometry import Float64Array, quat_to_matrix, roi_from_points
 
 HAIRLINE_Y = -1.10
 """Height of the hairline above the forehead, model units (the eyebrows are at about -0.48, the
@@ -41,14 +41,14 @@ HALF_WIDTH = 0.76
 +-0.73)."""
 
 
-def forehead_depth(vertices: FloatArray) -> float:
+def forehead_depth(vertices: Float64Array) -> float:
     """z of the mean surface's midline (|x| < 0.05) at height :data:`HAIRLINE_Y`, front side."""
     mid = vertices[(np.abs(vertices[:, 0]) < 0.05) & (vertices[:, 2] < 0.0)]
     order = np.argsort(mid[:, 1])
     return float(np.interp(HAIRLINE_Y, mid[order, 1], mid[order, 2]))
 
 
-def mask_half_spaces(forehead_z: float) -> tuple[FloatArray, FloatArray]:
+def mask_half_spaces(forehead_z: float) -> tuple[Float64Array, Float64Array]:
     """(P, 3) normals n and (P,) offsets d of the face mask {p : n . p <= d}."""
     rise = np.array([0.0, TEMPLE_Y - HAIRLINE_Y, EAR_PLANE_Z - forehead_z])
     hairline_normal = np.array([0.0, -rise[2], rise[1]])  # perpendicular to x and to the hairline
@@ -58,7 +58,7 @@ def mask_half_spaces(forehead_z: float) -> tuple[FloatArray, FloatArray]:
     return normals, offsets
 
 
-def _clipped_edges(vertices: FloatArray, triangles: NDArray[np.integer]) -> FloatArray:
+def _clipped_edges(vertices: Float64Array, triangles: NDArray[np.integer]) -> Float64Array:
     """End points (M, 3) of the mesh edges' parts inside the face mask (Liang-Barsky clipping),
     so that the mask's border follows the cut exactly rather than the nearest vertices."""
     edges = np.unique(np.sort(triangles[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1), axis=0)
@@ -77,14 +77,14 @@ def _clipped_edges(vertices: FloatArray, triangles: NDArray[np.integer]) -> Floa
     return np.concatenate([a + t0[:, None] * (b - a), a + t1[:, None] * (b - a)])
 
 
-def mask_hull(points: ArrayLike) -> FloatArray:
+def mask_hull(points: ArrayLike) -> Float64Array:
     """(K, 3) vertices of the convex hull of points (N, 3): the same boxes under any pose."""
     points = np.asarray(points, dtype=np.float64)
     return points[ConvexHull(points).vertices]
 
 
 @functools.lru_cache(maxsize=1)
-def face_mask_hull() -> FloatArray:
+def face_mask_hull() -> Float64Array:
     """(K, 3) hull vertices of the face mask of OpNet's procedural head (model frame; built once)."""
     from opnet.facemodel.procedural import procedural_face_model
 
@@ -92,12 +92,12 @@ def face_mask_hull() -> FloatArray:
     return mask_hull(_clipped_edges(model.mean.astype(np.float64), model.triangles))
 
 
-def model_mask_hull(model: FaceModel) -> FloatArray:
+def model_mask_hull(model: FaceModel) -> Float64Array:
     """(K, 3) hull vertices of a whole face model's mean mesh (the 3DDFA model: the original's mask)."""
     return mask_hull(model.mean)
 
 
-def head_boxes(quats: ArrayLike, coords: ArrayLike, hull: ArrayLike | None = None) -> FloatArray:
+def head_boxes(quats: ArrayLike, coords: ArrayLike, hull: ArrayLike | None = None) -> Float64Array:
     """(N, 4) head boxes x0, y0, x1, y1 in pixels for true rotations (N, 4) xyzw and head centres and
     sizes ``coords`` (N, 3) in pixels; ``hull`` (K, 3) mask points, default :func:`face_mask_hull`."""
     points = (face_mask_hull() if hull is None else np.asarray(hull, dtype=np.float64)) - HEAD_CENTRE

@@ -9,8 +9,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
-from typing import TypeVar
+from dataclasses import dataclass, fields, replace
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,10 +30,10 @@ _SHAPES = {
 }
 
 
-def _check_shapes(record: object) -> None:
+def _check_shapes(record: PoseOutputs | PosePrediction) -> None:
     """All array fields share the batch size B and have their documented per-sample shape."""
     batch = len(record.quat)
-    for f in fields(record):  # type: ignore[arg-type]
+    for f in fields(record):
         value = getattr(record, f.name)
         if value is None:
             continue
@@ -52,11 +52,11 @@ def concatenate(records: Sequence[_Record]) -> _Record:
     if not records:
         raise ValueError("nothing to concatenate")
     first = records[0]
-    values = {}
+    values: dict[str, Any] = {}
     for f in fields(first):
         parts = [getattr(r, f.name) for r in records]
         values[f.name] = None if any(p is None for p in parts) else np.concatenate(parts)
-    return type(first)(**values)
+    return replace(first, **values)
 
 
 @dataclass(frozen=True)
