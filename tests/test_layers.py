@@ -15,7 +15,7 @@ PAGE = ROOT / "docs" / "architecture.md"
 LAYERS = (
     ("errors", "compat"),
     ("fileio", "parallel", "geometry", "normalization", "settings"),
-    ("targets", "preprocess"),
+    ("targets", "preprocess", "original_crop"),
     ("data", "facemodel", "render", "viz"),
     ("augment", "models", "losses", "datatools"),
     ("runtime", "prepare", "synth", "augment3d"),
