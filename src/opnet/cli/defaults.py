@@ -52,6 +52,19 @@ class LazyChoices(Sequence[str]):
         return value in self._all()
 
 
+def setting_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings of the flags given, as nested dicts ({"model": {"width": 0.5}, ...})."""
+    out: dict[str, Any] = {}
+    for dest, value in vars(args).items():
+        if dest.startswith(SETTING):
+            *parents, name = dest[len(SETTING) :].split(".")
+            node = out
+            for key in parents:
+                node = node.setdefault(key, {})
+            node[name] = value
+    return out
+
+
 def setting_value(settings: object, name: str) -> Any:
     """The value of the dotted setting ``name`` (``"model.width"``) in a settings dataclass."""
     for part in name.split("."):

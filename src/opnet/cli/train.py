@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from opnet.cli.defaults import SETTING, LazyChoices, defaults_formatter
+from opnet.cli.defaults import LazyChoices, defaults_formatter, setting_overrides
 
 
 def _default_config() -> Any:
@@ -294,19 +294,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     _settings(p)
     return p
-
-
-def setting_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The settings of the flags given, as nested dicts ({"model": {"width": 0.5}, ...})."""
-    out: dict[str, Any] = {}
-    for dest, value in vars(args).items():
-        if dest.startswith(SETTING):
-            *parents, name = dest[len(SETTING) :].split(".")
-            node = out
-            for key in parents:
-                node = node.setdefault(key, {})
-            node[name] = value
-    return out
 
 
 def _run_folder(args: argparse.Namespace) -> tuple[Path, bool]:
