@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("video", nargs="?", type=Path, help="video file (anything OpenCV reads)")
     p.add_argument("--camera", type=int, metavar="N", help="read camera N instead of a video file")
-    add_model_arguments(p)
+    add_model_arguments(p, detector="localizer")
     out = p.add_argument_group("outputs")
     out.add_argument("--csv", type=Path, metavar="POSES.csv", help="write one row per frame")
     out.add_argument(
