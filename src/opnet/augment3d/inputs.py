@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import numpy as np
 
 from opnet.augment3d.fitting import (
@@ -25,6 +23,7 @@ from opnet.augment3d.fitting import (
     neutral_params,
     residual_pct,
 )
+from opnet.compat import StrEnum
 from opnet.data import PoseDataset
 from opnet.errors import DataError
 from opnet.facemodel import FaceModel

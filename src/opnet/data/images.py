@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+
+from opnet.compat import StrEnum
 
 # Labels refer to the stored pixel grid, so EXIF orientation must never be applied.
 _GRAY = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION
