@@ -188,12 +188,12 @@ def test_cli_prints_a_table_or_json_and_writes_pictures(pose_model, localizer, t
         capsys,
     )
     assert code == 2 and "one output picture for 2 images; use --outdir" in err
-    code, out, err = run_cli(
-        [image, "--model", pose_model, "--detector", "localizer", "--localizer", localizer, "--json"], capsys
-    )
-    doc = json.loads(out)
-    assert code == 0 and doc["images"][0]["faces"][0]["score"] == pytest.approx(
-        1 / (1 + np.exp(-3.0)), rel=1e-6
+    code, out, err = run_cli([image, "--model", pose_model, "--localizer", localizer, "--json"], capsys)
+    doc = json.loads(out)  # --localizer alone picks the localizer
+    assert (
+        code == 0
+        and doc["detector"] == "localizer"
+        and doc["images"][0]["faces"][0]["score"] == pytest.approx(1 / (1 + np.exp(-3.0)), rel=1e-6)
     )
     code, out, err = run_cli([image, "--model", pose_model, "--detector", "haar"], capsys)
     assert code == 0 and "no face found" in out

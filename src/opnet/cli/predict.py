@@ -65,10 +65,10 @@ def add_model_arguments(p: argparse.ArgumentParser, detector: str) -> None:
     p.add_argument(
         "--detector",
         choices=("haar", "localizer"),
-        default=detector,
         help="face detector: OpenCV's Haar cascades (every face in a photo) or OpenTrack's localizer "
-        f"network (one face per webcam frame); default {detector}",
+        f"network (one face per webcam frame); default {detector}, or localizer with --localizer",
     )
+    p.set_defaults(default_detector=detector)
     p.add_argument(
         "--localizer",
         metavar="NAME|FILE",
@@ -90,10 +90,11 @@ def load_models(args: argparse.Namespace, threads: int):  # noqa: ANN201 - impor
     cache = model_cache_dir()
     fetch = {"download": args.download, "mirror": args.mirror, "progress": True}
     model_path = resolve_model(args.model, cache, "--model", **fetch)
+    kind = args.detector or ("localizer" if args.localizer else args.default_detector)
     localizer = None
-    if args.detector == "localizer":
+    if kind == "localizer":
         localizer = resolve_model(args.localizer or LOCALIZER, cache, "--localizer", **fetch)
-    model, detector = load_pose_model(model_path, threads), load_detector(args.detector, localizer, threads)
+    model, detector = load_pose_model(model_path, threads), load_detector(kind, localizer, threads)
     log = logging.getLogger("opnet.cli")
     log.info(
         "pose model %s, detector %s%s", model_path, detector.name, f" ({localizer})" if localizer else ""
