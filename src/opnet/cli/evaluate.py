@@ -1,9 +1,9 @@
 """opnet evaluate MODEL... --data FILE: head-pose accuracy (and stability) on a labelled dataset.
 
-Prints a markdown table, one row per model and face-box choice: Pitch/Yaw/Roll/Mean absolute Euler errors and the geodesic error
-(degrees), head centre and size errors (% of the ROI width) and, for models and data with
-landmarks, NME (%). The protocol is AFLW2000-3D's (samples beyond +-99 deg dropped, square crop
-around the 68-landmark box x 1.1); BIWI adds --alignment perspective or opal23.
+Prints a markdown table, one row per model and face-box choice: Pitch/Yaw/Roll/Mean absolute Euler
+errors and the geodesic error (degrees), head centre and size errors (% of the ROI width) and, for
+models and data with landmarks, NME (%). The protocol is AFLW2000-3D's (samples beyond +-99 deg
+dropped, square crop around the 68-landmark box x 1.1); BIWI adds --alignment perspective or opal23.
 See docs/evaluation.md.
 """
 

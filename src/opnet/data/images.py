@@ -21,7 +21,7 @@ class ImageFormat(StrEnum):
 
 def image_format(buffer: bytes | NDArray[np.uint8]) -> ImageFormat | None:
     """The format of an encoded image from its magic bytes, or None if it is neither JPEG nor PNG."""
-    head = bytes(memoryview(buffer)[:8])
+    head = bytes(buffer[:8])
     if head[:3] == b"\xff\xd8\xff":
         return ImageFormat.JPEG
     if head == b"\x89PNG\r\n\x1a\n":

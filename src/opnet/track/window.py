@@ -47,7 +47,7 @@ def missing_gui() -> OpNetError:
     return OpNetError(
         f"--show needs OpenCV's GUI build, but this OpenCV ({cv2.__version__}) is headless; install it "
         f'with `pip install -e ".[gui]"` (or `pip install --force-reinstall --no-deps '
-        f'opencv-python=={cv2.__version__}` if opencv-python-headless keeps the upper hand)'
+        f"opencv-python=={cv2.__version__}` if opencv-python-headless keeps the upper hand)"
     )
 
 
