@@ -54,7 +54,10 @@ def _listing(cache: Path) -> str:
     from opnet.prepare.cache import cached_file
     from opnet.prepare.download import CATALOG
 
-    groups = {"model": f"Models (into {cache}):", "dataset": "Datasets (into --outdir, default here):"}
+    groups = {
+        "model": f"Models (downloads go into {cache}):",
+        "dataset": "Datasets (into --outdir, default here):",
+    }
     lines: list[str] = []
     for kind, header in groups.items():
         lines += [""] * bool(lines) + [header]

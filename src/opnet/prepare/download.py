@@ -183,6 +183,7 @@ DATASETS: dict[str, Remote] = {
             _PAPER_HOME,
             "opnet evaluate paper-baseline/*.ckpt --data aflw2k3d --ensemble",
             manual=_PAPER_MANUAL.format("19LrssD36COWzKDp7akxtJFeVTcltNVlR", "paper-baseline/"),
+            kind="model",
         ),
         Remote(
             "paper-bl-fs",
@@ -192,6 +193,7 @@ DATASETS: dict[str, Remote] = {
             _PAPER_HOME,
             "opnet evaluate paper-bl-fs/*.ckpt --data aflw2k3d --ensemble",
             manual=_PAPER_MANUAL.format("19zN8KICVEbLnGFGB5KkKuWrPjfet-jC8", "paper-bl-fs/"),
+            kind="model",
         ),
         Remote(
             "paper-labeling",
@@ -201,10 +203,11 @@ DATASETS: dict[str, Remote] = {
             _PAPER_HOME,
             "opnet pseudolabel DATA.h5 --model paper-labeling/*.ckpt -o DATA-labelled.h5",
             manual=_PAPER_MANUAL.format("13LSi6J4zWSJnEzEXwZxr5UkWndFXdjcb", "paper-labeling/"),
+            kind="model",
         ),
     )
 }
-"""Known datasets by name (as on the command line)."""
+"""Known datasets by name (as on the command line), and archives of models fetched by hand (kind "model")."""
 
 _OPENTRACK_FILE = "https://github.com/opentrack/opentrack/raw/{commit}/tracker-neuralnet/models/{name}"
 _OPENTRACK_MODELS = "https://github.com/opentrack/opentrack/tree/master/tracker-neuralnet/models"
