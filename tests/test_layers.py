@@ -22,7 +22,7 @@ LAYERS = (
     ("train", "evaluate", "export"),
     ("track",),
     ("demo",),
-    ("cli",),
+    ("cli", "api"),
     ("__main__",),
 )
 """Top-level packages and modules of ``opnet``, lowest layer first (docs/architecture.md, "Layers")."""
@@ -139,7 +139,8 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 
 def test_no_import_cycle_between_modules():
-    cycle = _cycle(GRAPH)
+    """The root is left out: it imports nothing when imported (the test above), only inside ``load``."""
+    cycle = _cycle({name: targets - {"opnet"} for name, targets in GRAPH.items() if name != "opnet"})
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
 
