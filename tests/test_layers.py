@@ -96,6 +96,8 @@ def test_no_import_from_a_higher_layer_and_sideways_only_where_listed():
             if LAYER_OF[b] > LAYER_OF[a] or (LAYER_OF[b] == LAYER_OF[a] and (a, b) not in SIDEWAYS):
                 wrong.append(f"{source} imports {target}")
     assert not wrong, "imports against the layers:\n" + "\n".join(sorted(wrong))
+    used = {(unit(source), unit(target)) for source, targets in GRAPH.items() for target in targets}
+    assert SIDEWAYS <= used, f"listed but no longer imported: {sorted(SIDEWAYS - used)}"
 
 
 def test_the_package_root_imports_nothing_when_imported():
