@@ -223,7 +223,7 @@ def evaluate_models(
     >>> model = load_pose_model(save_checkpoint("net.ckpt", net))
     >>> result = evaluate_models([model], open_dataset("heads.h5"), EvaluationSettings(progress=False))
     >>> [(row.roi.label, row.metrics.samples, row.metrics.mean_deg > 0) for row in result.rows]
-    [('landmarks x1.1', 8, True)]
+    [('head x1.1', 8, True)]
     """
     settings = EvaluationSettings() if settings is None else settings
     if not models:
