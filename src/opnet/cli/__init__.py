@@ -30,6 +30,7 @@ SUBCOMMANDS = (
     "train",
     "evaluate",
     "export",
+    "convert",
     "predict",
     "track",
     "augment3d",

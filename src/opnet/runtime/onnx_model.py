@@ -15,10 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import onnx
 from numpy.typing import NDArray
 
 from opnet.errors import OpNetError
 from opnet.normalization import ONNX_METADATA_KEY, InputNorm, input_norm
+from opnet.runtime.exact_int8 import exact_int8_session, is_quantised
 from opnet.runtime.outputs import PoseOutputs, concatenate
 
 SUPPORTED_VERSIONS = (2, 3, 4)
@@ -118,10 +120,19 @@ class OnnxPoseModel:
     OpenTrack's, batch 1) run ``threads`` single-sample calls at once, one thread each, which is
     faster for such small networks. ``intra_op_threads`` overrides the threads one call uses
     (as OpenTrack's "number of threads" setting does for its single-frame calls).
+
+    int8 models are computed with exact integer arithmetic (:mod:`opnet.runtime.exact_int8`), so
+    their predictions do not depend on the CPU; ``exact_int8=False`` uses onnxruntime's default
+    kernels, which on x86 CPUs without VNNI saturate 16-bit intermediate sums (OpenTrack's int8
+    model then moves by 2 deg per face on average, up to 10 deg).
     """
 
     def __init__(
-        self, path: str | os.PathLike, threads: int | None = None, intra_op_threads: int | None = None
+        self,
+        path: str | os.PathLike,
+        threads: int | None = None,
+        intra_op_threads: int | None = None,
+        exact_int8: bool = True,
     ):
         import onnxruntime as ort
 
@@ -145,7 +156,11 @@ class OnnxPoseModel:
         default_intra = self.threads if self.max_batch is None else 1
         options.intra_op_num_threads = max(1, intra_op_threads or default_intra)
         options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        self.exact_int8 = exact_int8 and is_quantised(onnx.load(str(self.path), load_external_data=False))
+        if self.exact_int8:
+            self._session = exact_int8_session(self.path, options)
+        else:
+            self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
 
     def _describe(self, session, meta) -> str:  # noqa: ANN001 - onnxruntime types
         lines = [

@@ -27,7 +27,8 @@ from typing import Any
 
 from opnet.errors import OpNetError
 from opnet.losses import loss_recipe
-from opnet.train.config import RECIPES, TrainConfig, replace_from_plain
+from opnet.settings import replace_from_plain
+from opnet.train.config import RECIPES, TrainConfig
 
 DEFAULT_RECIPE = "paper"
 """What ``opnet train`` uses unless told otherwise (the seed README's command trains the paper's model)."""
