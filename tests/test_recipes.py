@@ -93,12 +93,30 @@ def test_the_recipes_loss_follows_the_final_uncertainty_setting_and_takes_loss_s
     assert given.loss == dataclasses.replace(loss_recipe("paper", nll=False), points=0.3)
 
 
+def test_shapeparams_terms_are_off_with_a_log_line_without_3ddfas_keypoint_model(caplog):
+    """The paper's shape-coefficient terms compare against 3DDFA coefficients: a run whose keypoint
+    model is fitted to its landmarks trains them at weight 0 and says so."""
+    from opnet.train.run import without_shapeparams_terms
+
+    paper = resolve_config("paper", ({"model": {"uncertainty": True}}, "command line"))
+    assert paper.loss.shapeparams > 0 and paper.loss.nll_shapeparams > 0
+    with caplog.at_level("INFO", logger="opnet.train.run"):
+        off = without_shapeparams_terms(paper)
+    assert off.loss.shapeparams == 0 and off.loss.nll_shapeparams == 0
+    assert dataclasses.replace(off.loss, shapeparams=0.05, nll_shapeparams=0.0005) == paper.loss
+    assert "nll_shapeparams=0.0005, shapeparams=0.05 set to 0" in caplog.text and "3DDFA" in caplog.text
+    caplog.clear()
+    assert without_shapeparams_terms(resolve_config("opnet")) == resolve_config("opnet")
+    assert not caplog.text
+
+
 def test_the_command_line_defaults_to_paper_records_it_and_refuses_it_on_resume(files, tmp_path, capsys):  # noqa: F811
     out = tmp_path / "run"
     assert train_cli("--ds", files["a"], "--outdir", out, "--dry-run", SMALL) == 0
     saved = yaml.safe_load((out / "config.yaml").read_text())
     assert saved["recipe"] == "paper" and saved["model"]["input_norm"] == "div256-centred"
     assert saved["augment"]["crop"] == "original" and saved["swa_bn"] == "average"
+    assert saved["loss"]["shapeparams"] == 0 and saved["loss"]["points"] == 0.7  # fitted keypoint model
     other = tmp_path / "opnet"
     assert train_cli("--ds", files["a"], "--outdir", other, "--dry-run", "--recipe opnet", SMALL) == 0
     assert yaml.safe_load((other / "config.yaml").read_text())["recipe"] == "opnet"
