@@ -1,7 +1,8 @@
 """The ``paper`` and ``opnet`` training recipes side by side on synthetic heads (whole persons held out).
 
     PYTHONPATH=src python bench/recipes.py [--train 3000] [--heldout 600] [--size 160] [--epochs 10]
-        [--samples-per-epoch 1920] [--width 0.25] [--input-size 129] [--seeds 0 1 2] [--threads 2]
+        [--samples-per-epoch 1920] [--batch-size 32] [--lr 1e-3] [--width 0.25] [--input-size 129]
+        [--seeds 0 1 2] [--threads 2]
         [--outdir DIR]
 
 Generates a training file and a held-out file of synthetic heads (``opnet.synth``; different seeds,
@@ -43,6 +44,8 @@ def run_config(recipe: str, data: Path, args: argparse.Namespace, seed: int):
         "seed": seed,
         "epochs": args.epochs,
         "samples_per_epoch": args.samples_per_epoch,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
         "swa": True,
         "onnx": False,
         "accelerator": "cpu",
@@ -74,6 +77,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=160, help="image side of the synthetic heads")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--samples-per-epoch", type=int, default=1920)
+    parser.add_argument("--batch-size", type=int, default=32, help="the seed command's 32")
+    parser.add_argument("--lr", type=float, default=1e-3, help="the seed command's 1e-3")
     parser.add_argument("--width", type=float, default=0.25)
     parser.add_argument("--input-size", type=int, default=129, help="network input side in pixels")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -99,7 +104,8 @@ def main() -> None:
             f"{args.train} training / {args.heldout} held-out synthetic heads ({args.size} px); "
             f"MobileNetV1 x{args.width} at {args.input_size} px, {args.epochs} epochs of "
             f"{args.samples_per_epoch} samples "
-            f"({args.epochs * args.samples_per_epoch // 64} steps of 64), {args.threads} threads"
+            f"({args.epochs * args.samples_per_epoch // args.batch_size} steps of {args.batch_size}, "
+            f"lr {args.lr:g}), {args.threads} threads"
         )
         print(f"{'recipe':<8}{'seed':>5}{'Mean°':>8}{'Geodesic°':>11}{'val Mean°':>11}{'minutes':>9}")
         results: dict[str, list[tuple[float, float]]] = {r: [] for r in args.recipes}

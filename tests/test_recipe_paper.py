@@ -264,7 +264,7 @@ OPS = [
 
 
 @pytest.mark.parametrize("op", OPS, ids=[f"{n}-{v}" for n, v in OPS])
-def test_each_intensity_operation_is_korninas_formula(op):
+def test_each_intensity_operation_is_kornias_formula(op):
     name, value = op
     x = ((texture(40, 50, 3).astype(np.float32) + 0.5) / 256).astype(np.float32)
     got = apply_float_op(x, name, value, "multiply")
