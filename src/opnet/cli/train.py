@@ -1,8 +1,9 @@
 """``opnet train --ds SPEC --outdir OUT``: train a pose network (the original's flags; see docs/training.md).
 
 Settings come from the defaults, then the recipe (``--recipe``, default ``paper``: the paper's
-pipeline), then ``--config run.yaml``, then the flags given. Dataset names in ``--ds`` / ``--val``
-are looked up in ``$DATADIR``; paths are used as they are.
+pipeline), then ``--config run.yaml``, then the flags given; the defaults shown are the ``paper``
+recipe's. Dataset names in ``--ds`` / ``--val`` are looked up in ``$DATADIR``; paths are used as
+they are.
 """
 
 from __future__ import annotations
