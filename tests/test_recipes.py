@@ -15,7 +15,6 @@ from test_recipe_paper import reference_cut, reference_window
 from test_train_run import SMALL, files, train_cli, write_dataset  # noqa: F401 (fixture)
 
 from opnet.augment import AugmentConfig, FaceLabels, augment_batch, neutral_params
-from opnet.cli import main
 from opnet.data import DatasetWriter
 from opnet.data.images import decode_gray_reduced, encode_image
 from opnet.errors import OpNetError
@@ -142,14 +141,6 @@ def test_the_command_line_defaults_to_paper_records_it_and_refuses_it_on_resume(
     bad.write_text("recipe: fast\n")
     code = train_cli("--ds", files["a"], "--outdir", tmp_path / "y", "--config", bad, SMALL)
     assert one_line_error("train", code, capsys.readouterr().err, f"{bad}: recipe 'fast'", "paper, opnet")
-
-
-def test_the_help_shows_the_recipes_and_the_default_recipes_settings(capsys):
-    with pytest.raises(SystemExit):
-        main(["train", "--help"])
-    text = " ".join(capsys.readouterr().out.split())
-    assert "paper, opnet (default paper;" in text
-    assert "(default div256-centred;" in text and "(default 32-true;" in text
 
 
 def test_paper_validation_crops_the_stored_box_times_1_1_like_the_original(tmp_path):
