@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from opnet.data.images import ImageTooLarge, check_image_size
 from opnet.errors import OpNetError
 from opnet.fileio import atomic_output
 from opnet.runtime.annotate import angles_label, draw_face
@@ -47,7 +48,12 @@ def check_image_paths(paths: Sequence[str | os.PathLike]) -> list[Path]:
 
 def read_image_file(path: Path) -> NDArray[np.uint8]:
     """A JPEG/PNG file as BGR (H, W, 3) uint8; an error naming the file if it does not decode."""
-    image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_COLOR)
+    data = np.fromfile(path, dtype=np.uint8)
+    try:
+        check_image_size(data)
+    except ImageTooLarge as e:
+        raise OpNetError(f"{path}: {e}") from None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if image is None:
         raise OpNetError(f"{path}: cannot be decoded as an image")
     return image
