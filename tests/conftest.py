@@ -9,6 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # as the opnet command sets them (opnet.cli.main)
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 AFLW_MINI = SHARED / "data" / "aflw2kmini.h5"
 POSE_MODEL = SHARED / "models" / "head-pose-0.4-small-int8.onnx"

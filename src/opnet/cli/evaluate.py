@@ -116,6 +116,7 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202 - imported lazily
 def run(args: argparse.Namespace) -> int:
     from opnet.cli.common import num_workers, resolve_dataset
     from opnet.data import open_dataset
+    from opnet.data.checks import check_quaternions
     from opnet.evaluate import evaluate_models
     from opnet.evaluate.report import text_report, write_json, write_per_sample_csv
     from opnet.fileio import check_writable
@@ -131,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
     if args.describe or args.verbose:
         print("\n".join(m.describe() for m in models) + "\n")
     with open_dataset(data) as ds:
+        if ds.has("quats"):  # samples with labels that are not finite are dropped and counted
+            check_quaternions(ds.path, ds.read_field("quats"), allow_not_finite=True)
         result = evaluate_models(models, ds, settings)
     print(text_report(result))
     if args.json:

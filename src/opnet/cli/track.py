@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     for path in (args.csv, args.preview):
         if path is not None:
             check_writable(path, args.force)
-    udp = parse_address(args.udp) if args.udp else None
+    udp = parse_address(args.udp) if args.udp is not None else None
     model, detector = load_models(args, args.threads)
     source = FrameSource.camera(args.camera) if args.camera is not None else FrameSource.video(args.video)
     outputs = Outputs(csv=args.csv, udp=udp, preview=args.preview, overwrite=args.force)

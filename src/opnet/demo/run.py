@@ -229,6 +229,8 @@ def run_demo(
     datasets_real = None if real_faces is None else Path(real_faces)
     if datasets_real is not None and not datasets_real.is_file():
         raise OpNetError(f"{datasets_real}: no such dataset file (real faces to evaluate on)")
+    if datasets_real is not None:
+        open_dataset(datasets_real).close()  # a file that cannot be evaluated is refused before any work
     prepare_outdir(paths, overwrite)
     with clock.step(
         "generate",

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from tqdm import tqdm
 
 from opnet.data import PoseDataset
 from opnet.normalization import InputNorm, normalize_input
 from opnet.preprocess import Patch, crop_patch, patch_around
+from opnet.progress import ProgressBar
 from opnet.runtime import PoseModel, PosePrediction, concatenate, decode_outputs, input_norm_of
 
 NOISE_MARGIN_PX = 2
@@ -157,7 +157,7 @@ def predict_dataset(
 
     with (
         ThreadPoolExecutor(threads) as pool,
-        tqdm(total=len(indices), desc=desc, disable=not progress, unit="img") as bar,
+        ProgressBar(total=len(indices), desc=desc, disable=not progress, unit="img") as bar,
     ):
         chunks = list(_chunks(len(indices), batch_size))
         pending = submit(chunks[0]) if chunks else []

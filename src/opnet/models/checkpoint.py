@@ -7,6 +7,7 @@ The file is a ``torch.save`` of plain dicts, tensors and primitives, so it loads
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -61,14 +62,32 @@ def save_checkpoint(
     return path
 
 
-def _read(path: Path, map_location: str | torch.device) -> dict[str, Any]:
+def read_torch_file(path: Path, map_location: str | torch.device = "cpu") -> Any:
+    """``torch.load`` of a file that may come from anyone: plain values and tensors only, never code.
+
+    Raises :class:`OpNetError` with one line for a missing, damaged or unsafe file (PyTorch's advice
+    to load it with ``weights_only=False`` is not passed on: that would run whatever the file holds)."""
     if not path.is_file():
         raise OpNetError(f"{path}: no such file")
+    if path.suffix.lower() == ".onnx":
+        raise OpNetError(f"{path}: expected a training checkpoint, got ONNX (an exported model)")
     try:
-        content = torch.load(path, map_location=map_location, weights_only=True)
+        return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # noqa: BLE001  (any unreadable file is the user's input error)
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        text = " ".join(str(e).split())
+        code = re.search(r"GLOBAL ([\w.]+)", text)
+        if code:
+            raise OpNetError(
+                f"{path}: not a readable PyTorch checkpoint: it refers to the Python object {code[1]} "
+                "(OpNet loads only tensors and plain values: anything else could run code)"
+            ) from None
+        unpickler = re.search(r"WeightsUnpickler error: (.*?)(?: Check the documentation|$)", text)
+        reason = unpickler[1] if unpickler else text.split(". ")[0] if text else type(e).__name__
         raise OpNetError(f"{path}: not a readable PyTorch checkpoint ({reason})") from None
+
+
+def _read(path: Path, map_location: str | torch.device) -> dict[str, Any]:
+    content = read_torch_file(path, map_location)
     if not isinstance(content, dict) or content.get("format") != FORMAT:
         raise OpNetError(f"{path}: not an OpNet pose-network checkpoint (no 'format': '{FORMAT}' entry)")
     if content.get("format_version") != FORMAT_VERSION:

@@ -1,0 +1,285 @@
+"""The bad-input matrix: every subcommand x the bad inputs it reads (tests/bad_inputs.py).
+
+The rule for each case: exit code 2, exactly one line on stderr starting with ``opnet CMD: error:``,
+no traceback and no warning, nothing new in the output folder or the current folder, and no input
+file changed. A few cases may legitimately succeed (evaluate drops samples whose labels are not
+finite and says how many); they are marked and checked for that instead.
+
+A new subcommand fails :func:`test_every_subcommand_has_matrix_rows` until it has rows here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from bad_inputs import PWNED, archive_files, dataset_files, image_files, model_files, run_cli
+
+from opnet.cli import build_parser
+
+EVALUATE_DROPS = r"not finite"
+"""What evaluate says when it drops the samples whose labels are not finite."""
+AUGMENT3D_DROPS = r"\b1 faces dropped"
+
+
+@dataclass(frozen=True)
+class Case:
+    """``opnet ARGV`` must be refused; or, with ``drops`` (a regex), it may instead succeed if it drops
+    the one bad sample of the file and says so (``drops`` found in its output). See ``after_notes``."""
+
+    command: str
+    name: str
+    argv: tuple[str, ...]
+    drops: str | None = None
+    after_notes: bool = False
+    """The fault shows only once the work has started (training decodes images as it uses them): the
+    run's start-up notes may come before the error line."""
+
+    @property
+    def id(self) -> str:
+        return f"{self.command}-{self.name}"
+
+
+# Dataset kinds and the commands that read each. Copying tools (join, filter, split) do not interpret
+# label values, so NaN labels pass through them unchanged; they are held to the structural faults.
+STRUCTURE = (
+    "not_hdf5",
+    "empty",
+    "truncated",
+    "no_fields",
+    "wrong_shape",
+    "wrong_dtype",
+    "short_field",
+    "traversal",
+    "symlink",
+)
+LABELS = ("nan_quats", "zero_quats", "nan_coords", "inf_size", "nan_rois", "nan_points")
+IMAGES = ("bad_image_bytes", "huge_png", "huge_jpeg")
+ALL_DATA = (*STRUCTURE, *LABELS, *IMAGES, "no_images", "zero_length")
+BAD_MODELS = (
+    "random_onnx",
+    "empty_onnx",
+    "wrong_onnx",
+    "truncated_onnx",
+    "random_ckpt",
+    "truncated_ckpt",
+    "malicious_ckpt",
+    "malicious_pickle",
+)
+PREPARE = ("aflw2k3d", "300wlp", "biwi", "synface", "wflw", "lapa")
+ARCHIVES = ("not_zip", "empty_zip", "truncated_zip", "wrong_layout", "zip_slip", "zip_bomb", "empty_folder")
+TRAIN = "--dry-run --no-onnx --width 0.25 --batchsize 2 --accelerator cpu --workers 0"
+AUGMENT = "--workers 1 --limit 2 --yaw-step 45"
+GOOD = "--model {model:good_ckpt}"
+MODEL_FILES = (
+    "random_ckpt",
+    "truncated_ckpt",
+    "malicious_ckpt",
+    "malicious_pickle",
+    "random_onnx",
+    "wrong_onnx",
+)
+
+
+def _data_cases(add: Callable[..., None]) -> None:
+    """Dataset files x the commands that read them."""
+    for kind in (*STRUCTURE, *LABELS, *IMAGES):
+        add("inspect", kind, f"{{ds:{kind}}}")
+    for kind in ALL_DATA:
+        data = f"{{ds:{kind}}}"
+        evaluated = kind in LABELS and kind != "zero_quats"
+        add("show", kind, f"{data} -o {{out}}/grid.png")
+        add(
+            "evaluate",
+            kind,
+            f"{{model:good_ckpt}} --data {data} --json {{out}}/r.json",
+            drops=EVALUATE_DROPS if evaluated else None,
+        )
+        add("pseudolabel", kind, f"{data} {GOOD} -o {{out}}/p.h5")
+        if kind != "nan_rois":  # augment3d draws its own face boxes
+            dropped = kind in LABELS or kind in IMAGES
+            add(
+                "augment3d",
+                kind,
+                f"{data} {{out}}/a.h5 {AUGMENT}",
+                drops=AUGMENT3D_DROPS if dropped else None,
+            )
+        if kind not in LABELS or kind == "nan_rois":  # training takes other bad labels as missing ones
+            add("train", kind, f"--ds {data} --outdir {{out}}/run {TRAIN}", after_notes=kind in IMAGES)
+    for kind in STRUCTURE:
+        data = f"{{ds:{kind}}}"
+        add("join", kind, f"{{ds:good}} {data} -o {{out}}/j.h5")
+        add("filter", kind, f"{data} -o {{out}}/f.h5 --drop-indices 0")
+        add("split", kind, f"{data} -o {{out}}/a.h5 {{out}}/b.h5 --fractions 0.5 0.5")
+        add("export", f"data-{kind}", f"{{model:good_ckpt}} -o {{out}}/m.onnx --data {data}")
+
+
+def _model_cases(add: Callable[..., None]) -> None:
+    """Model, image and video files x the commands that read them."""
+    for kind in BAD_MODELS:
+        model = f"--model {{model:{kind}}}"
+        add("evaluate", kind, f"{{model:{kind}}} --data {{ds:good}}")
+        add("predict", kind, f"{{img:face}} {model} --detector haar")
+        add("track", kind, f"{{img:good_video}} {model} --detector haar")
+        add("pseudolabel", kind, f"{{ds:good}} {model} -o {{out}}/p.h5")
+    for kind in MODEL_FILES:
+        add("export", kind, f"{{model:{kind}}} -o {{out}}/m.onnx")
+    for kind in ("random_jpg", "empty_jpg", "huge_png", "huge_jpg"):
+        add("predict", kind, f"{{img:{kind}}} {GOOD} --detector haar")
+    for kind in ("random_video", "empty_video"):
+        add("track", kind, f"{{img:{kind}}} {GOOD} --detector haar")
+
+
+def _other_cases(add: Callable[..., None]) -> None:
+    """Archives, settings files, flags, and output folders that take no new files."""
+    for dataset in PREPARE:
+        for kind in ARCHIVES:
+            add("prepare", f"{dataset}-{kind}", f"{dataset} {{arc:{kind}}} {{out}}/x.h5 --workers 1")
+    add("prepare", "aflw2k3d-mat_bomb", "aflw2k3d {arc:mat_bomb} {out}/x.h5 --workers 1")
+    add(
+        "prepare",
+        "300wlp-face-model",
+        "300wlp {arc:wrong_layout} {out}/x.h5 --face-model {img:malicious_face_model}",
+    )
+    add("train", "bad-yaml", f"--config {{img:bad_yaml}} --ds {{ds:good}} --outdir {{out}}/run {TRAIN}")
+    add("train", "wrong-yaml", f"--config {{img:wrong_yaml}} --ds {{ds:good}} --outdir {{out}}/run {TRAIN}")
+    add("train", "resume-nothing", "--resume {out}")
+    add("augment3d", "face-model", "{ds:good} {out}/a.h5 --face-model {img:malicious_face_model}")
+    add("augment3d", "bad-pickle", "{ds:good} {out}/a.h5 --face-model {img:bad_pickle}")
+    add("synth", "zero", "{out}/s.h5 -n 0")
+    add("synth", "size", "{out}/s.h5 -n 2 --size -8")
+    add("synth", "no-folder", "{out}/missing/s.h5 -n 2")
+    add("download", "unknown", "no-such-dataset -o {out}")
+    add("demo", "real-faces", "--dry-run --outdir {out}/demo --real-faces {ds:not_hdf5}")
+    add("demo", "minutes", "--dry-run --outdir {out}/demo --minutes -1")
+    add("synth", "unwritable", "{ro}/s.h5 -n 2 --size 64 --workers 1")
+    add("show", "unwritable", "{ds:good} -o {ro}/grid.png")
+    add("join", "unwritable", "{ds:good} -o {ro}/j.h5")
+    add("filter", "unwritable", "{ds:good} -o {ro}/f.h5")
+    add("split", "unwritable", "{ds:good} -o {ro}/a.h5 {ro}/b.h5 --fractions 0.5 0.5")
+    add("evaluate", "unwritable", "{model:good_ckpt} --data {ds:good} --json {ro}/r.json")
+    add("prepare", "unwritable", "aflw2k3d {arc:mat_bomb} {ro}/x.h5")
+    add("predict", "unwritable", f"{{img:face}} {GOOD} --detector haar -o {{ro}}/a")
+    add("export", "unwritable", "{model:good_ckpt} -o {ro}/m.onnx")
+    add("train", "unwritable", f"--ds {{ds:good}} --outdir {{ro}}/run {TRAIN}")
+    add("augment3d", "unwritable", "{ds:good} {ro}/a.h5 --workers 1")
+    add("pseudolabel", "unwritable", f"{{ds:good}} {GOOD} -o {{ro}}/p.h5")
+    add("track", "unwritable", f"{{img:good_video}} {GOOD} --csv {{ro}}/p.csv")
+    add("demo", "unwritable", "--dry-run --outdir {ro}/demo --no-real-faces")
+    add("download", "unwritable", "aflw2k3d -o {ro}")
+
+
+def _cases() -> list[Case]:
+    """The rows; each ``add(command, name, arguments)`` splits its arguments at spaces."""
+    cases: list[Case] = []
+
+    def add(command: str, name: str, argv: str, drops: str | None = None, after_notes: bool = False) -> None:
+        cases.append(Case(command, name, (command, *argv.split()), drops, after_notes))
+
+    for group in (_data_cases, _model_cases, _other_cases):
+        group(add)
+    cases.append(Case("track", "udp-empty", ("track", "{img:good_video}", *GOOD.split(), "--udp", "")))
+    return cases
+
+
+CASES = _cases()
+
+
+def test_every_subcommand_has_matrix_rows() -> None:
+    """A new subcommand must be added to the matrix."""
+    parser = build_parser()
+    actions = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
+    commands = set(actions[0].choices)
+    covered = {case.command for case in CASES}
+    assert commands - covered == set(), f"subcommands without bad-input rows: {sorted(commands - covered)}"
+    assert covered <= commands, f"rows for commands that do not exist: {sorted(covered - commands)}"
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path]]:
+    root = tmp_path_factory.mktemp("bad-inputs")
+    made = {}
+    for key, generate in (
+        ("ds", dataset_files),
+        ("arc", archive_files),
+        ("model", model_files),
+        ("img", image_files),
+    ):
+        folder = root / key
+        folder.mkdir()
+        made[key] = generate(folder)
+    made["img"]["face"] = root / "img" / "face.jpg"
+    made["root"] = {"": root}
+    return made
+
+
+@pytest.fixture(scope="module")
+def unwritable(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder that refuses new files: a read-only one, or a sysfs folder when running as root."""
+    if os.geteuid() != 0:
+        folder = tmp_path_factory.mktemp("read-only")
+        folder.chmod(0o555)
+        return folder
+    folder = Path("/sys/kernel")
+    try:
+        os.close(os.open(folder / ".opnet-probe", os.O_CREAT | os.O_WRONLY))
+    except OSError:
+        return folder
+    pytest.skip("no folder here refuses new files")
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int]]:
+    out = {}
+    for folder, dirs, files in os.walk(root):
+        for name in files + dirs:
+            path = Path(folder) / name
+            st = path.lstat()
+            out[str(path.relative_to(root))] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _argv(case: Case, inputs: dict[str, dict[str, Path]], out: Path, ro: Path) -> list[str]:
+    def fill(arg: str) -> str:
+        arg = arg.replace("{out}", str(out)).replace("{ro}", str(ro))
+        return re.sub(r"\{(\w+):(\w+)\}", lambda m: str(inputs[m[1]][m[2]]), arg)
+
+    return [fill(a) for a in case.argv]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(case: Case, inputs, unwritable, tmp_path: Path, capfd, monkeypatch) -> None:
+    work, out, home = tmp_path / "cwd", tmp_path / "out", tmp_path / "home"
+    for folder in (work, out, home):
+        folder.mkdir()
+    monkeypatch.chdir(work)
+    for name in ("HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(name, str(home))
+    monkeypatch.setenv("NUM_WORKERS", "1")
+    monkeypatch.setenv("MPLCONFIGDIR", str(inputs["root"][""].parent / "matplotlib"))  # its font cache
+    monkeypatch.delenv("DATADIR", raising=False)
+    before_inputs, before_ro = _tree(inputs["root"][""]), sorted(os.listdir(unwritable))
+    capfd.readouterr()
+
+    code, stdout, err = run_cli(_argv(case, inputs, out, unwritable), capfd)
+
+    assert not (work / PWNED).exists(), "a pickle ran code"
+    assert _tree(inputs["root"][""]) == before_inputs, "an input file was changed"
+    assert sorted(os.listdir(unwritable)) == before_ro
+    assert _tree(work) == {}, f"files left in the current folder: {_tree(work)}"
+    assert _tree(home) == {}, f"files left in HOME: {_tree(home)}"
+    if case.drops is not None and code == 0:
+        assert re.search(case.drops, "\n".join([stdout, *err])), f"no drop count: {stdout} {err}"
+        return
+    assert _tree(out) == {}, f"files left in the output folder: {_tree(out)}"
+    assert code == 2, f"exit code {code}; stderr: {err}"
+    if case.after_notes:
+        notes = [line for line in err[:-1] if re.search(r"(?i)error|warn|traceback", line)]
+        assert not notes, "problems reported before the error:\n" + "\n".join(notes)
+        err = err[-1:]
+    assert len(err) == 1, "expected one line on stderr, got:\n" + "\n".join(err)
+    assert err[0].startswith(f"opnet {case.command}: error: "), err[0]
+    assert "Traceback" not in err[0] and "weights_only" not in err[0]
