@@ -62,7 +62,10 @@ def main() -> None:
                 f"{rate / workers:5.1f} samples/s per core (wall clock)"
             )
             if workers == 1:
-                line += f"; {1000 * cpu / args.n:5.1f} ms CPU per sample = {args.n / cpu:5.1f} samples/s per CPU-second"
+                line += (
+                    f"; {1000 * cpu / args.n:5.1f} ms CPU per sample = "
+                    f"{args.n / cpu:5.1f} samples/s per CPU-second"
+                )
             print(line)
 
 

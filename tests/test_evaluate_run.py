@@ -1,4 +1,5 @@
-"""evaluate_models end to end on tiny synthetic AFLW- and BIWI-like files, with models whose answers are known."""
+"""evaluate_models end to end on tiny synthetic AFLW- and BIWI-like files, with models whose answers are
+known."""
 
 from __future__ import annotations
 

@@ -61,7 +61,7 @@ def test_predict_on_a_jpeg_file_finds_the_face_and_its_pose(tmp_path, capsys):
             "--localizer",
             str(LOCALIZER_MODEL),
             "--json",
-            "-o",
+            "--outdir",
             str(tmp_path / "out"),
         ]
     )

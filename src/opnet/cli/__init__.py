@@ -2,6 +2,9 @@
 
 Subcommand modules import heavy libraries inside ``run`` so that ``opnet --help`` stays fast.
 Only this package reads environment variables (``DATADIR``, ``NUM_WORKERS``).
+Flags follow one set of rules across subcommands (tests/test_cli_flags.py checks them): ``-o/--output``
+is a file, ``--outdir`` a folder, ``--json [FILE]`` prints without a file, ``--batch-size``, ``--roi``
+for the face-box choice, and ``-v/--verbose`` after any subcommand as well as before it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 import sys
 
 from opnet import __version__
+from opnet.cli.common import add_verbose_option, json_flag_argv
 from opnet.errors import OpNetError
 
 SUBCOMMANDS = (
@@ -46,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"opnet.cli.{name.replace('-', '_')}")
         sub_parser = module.add_parser(sub)
         sub_parser.set_defaults(run=module.run)
+        add_verbose_option(sub_parser)
     return parser
 
 
@@ -61,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     # FFmpeg otherwise prints its own complaints about a video before OpNet's one line
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(json_flag_argv(sys.argv[1:] if argv is None else argv))
     # OpNet's own notes at INFO; other libraries' only from WARNING on, unless -v
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
     logging.getLogger("opnet").setLevel(logging.DEBUG if args.verbose else logging.INFO)

@@ -1,9 +1,9 @@
 """opnet evaluate MODEL... --data FILE: head-pose accuracy (and stability) on a labelled dataset.
 
-Prints a markdown table, one row per model and face-box choice: Pitch/Yaw/Roll/Mean absolute Euler errors and the geodesic error
-(degrees), head centre and size errors (% of the ROI width) and, for models and data with
-landmarks, NME (%). The protocol is AFLW2000-3D's (samples beyond +-99 deg dropped, square crop
-around the 68-landmark box x 1.1); BIWI adds --alignment perspective or opal23.
+Prints a markdown table, one row per model and face-box choice: Pitch/Yaw/Roll/Mean absolute Euler
+errors and the geodesic error (degrees), head centre and size errors (% of the ROI width) and, for
+models and data with landmarks, NME (%). The protocol is AFLW2000-3D's (samples beyond +-99 deg
+dropped, square crop around the 68-landmark box x 1.1); BIWI adds --alignment perspective or opal23.
 See docs/evaluation.md.
 """
 
@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+
+from opnet.cli.common import add_json_option
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         action="store_true",
         help="also measure the spread of predictions under crop shifts, crop scaling and pixel noise",
     )
-    p.add_argument("--json", type=Path, metavar="OUT.json", help="write the results as JSON")
+    add_json_option(p, "the results")
     p.add_argument(
         "--per-sample", type=Path, metavar="OUT.csv", help="write per-sample angles and errors as CSV"
     )
@@ -76,10 +78,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="CPU threads (default: $NUM_WORKERS or all cores)")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument(
-        "-v",
         "--describe",
         action="store_true",
-        help="also print each model's inputs, outputs and version (as does opnet -v)",
+        help="also print each model's inputs, outputs and version (as does -v)",
     )
     return p
 
@@ -114,16 +115,17 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202 - imported lazily
 
 
 def run(args: argparse.Namespace) -> int:
-    from opnet.cli.common import num_workers, resolve_dataset
+    from opnet.cli.common import JSON_STDOUT, num_workers, resolve_dataset, write_json_output
     from opnet.data import open_dataset
     from opnet.data.checks import check_quaternions
     from opnet.evaluate import evaluate_models
-    from opnet.evaluate.report import text_report, write_json, write_per_sample_csv
+    from opnet.evaluate.report import result_to_json, text_report, write_per_sample_csv
     from opnet.fileio import check_writable
     from opnet.runtime import load_pose_model
 
     settings = _settings(args)
-    outputs = [p for p in (args.json, args.per_sample, args.plot) if p is not None]
+    json_file = Path(args.json) if args.json not in (None, JSON_STDOUT) else None
+    outputs = [p for p in (json_file, args.per_sample, args.plot) if p is not None]
     for path in outputs:
         check_writable(path, args.force)
     data = resolve_dataset(args.data, "--data")
@@ -135,9 +137,12 @@ def run(args: argparse.Namespace) -> int:
         if ds.has("quats"):  # samples with labels that are not finite are dropped and counted
             check_quaternions(ds.path, ds.read_field("quats"), allow_not_finite=True)
         result = evaluate_models(models, ds, settings)
-    print(text_report(result))
+    if args.json != JSON_STDOUT:
+        print(text_report(result))
     if args.json:
-        log.info("wrote %s", write_json(result, args.json, args.force))
+        written = write_json_output(result_to_json(result), args.json, args.force)
+        if written is not None:
+            log.info("wrote %s", written)
     if args.per_sample:
         log.info("wrote %s", write_per_sample_csv(result, args.per_sample, args.force))
     if args.plot:

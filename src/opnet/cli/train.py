@@ -66,6 +66,7 @@ def _augmentation_flags(p: argparse.ArgumentParser) -> None:
         help="in-plane rotation augmentation in degrees (default 30; 0: none)",
     )
     aug.add_argument(
+        "--roi",
         "--roi-override",
         dest="cfg.augment.roi_mode",
         choices=("original", "landmarks", "extent_to_forehead"),
@@ -129,7 +130,12 @@ def _optimisation_flags(p: argparse.ArgumentParser) -> None:
     opt.add_argument("--epochs", dest="cfg.epochs", type=int, metavar="N", help="epochs (default 200)")
     opt.add_argument("--lr", dest="cfg.lr", type=float, metavar="LR", help="learning rate (default 1e-3)")
     opt.add_argument(
-        "--batchsize", dest="cfg.batch_size", type=int, metavar="B", help="batch size per device (default 64)"
+        "--batch-size",
+        "--batchsize",
+        dest="cfg.batch_size",
+        type=int,
+        metavar="B",
+        help="batch size per device (default 64)",
     )
     opt.add_argument(
         "--with-swa",
@@ -182,7 +188,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "train", help="train a pose network", description=__doc__, argument_default=argparse.SUPPRESS
     )
-    p.add_argument("--outdir", type=Path, metavar="OUT", help="run folder (checkpoints, metrics, config)")
+    p.add_argument("--outdir", type=Path, metavar="DIR", help="run folder (checkpoints, metrics, config)")
     p.add_argument(
         "--config", type=Path, metavar="YAML", help="settings file (e.g. an earlier run's config.yaml)"
     )

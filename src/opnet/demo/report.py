@@ -107,11 +107,13 @@ def summary_text(result: DemoResult) -> str:
     training = _training(result)
     return "\n".join(
         [
-            f"OpNet demo: {result.total_s / 60:.1f} min in all ({steps} min) on {len(os.sched_getaffinity(0))} CPU cores",
+            f"OpNet demo: {result.total_s / 60:.1f} min in all ({steps} min) "
+            f"on {len(os.sched_getaffinity(0))} CPU cores",
             (
                 f"Trained MobileNetV1 x{run.config.model.width:g} for {run.epochs_completed} epochs "
                 f"({training['images_trained']} images, {training['images_per_s']:.0f} images/s) on "
-                f"{result.config.train_samples} synthetic heads; evaluated {result.model} (OpenTrack's format):"
+                f"{result.config.train_samples} synthetic heads; "
+                f"evaluated {result.model} (OpenTrack's format):"
             ),
             "",
             results_table(result),

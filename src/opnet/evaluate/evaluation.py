@@ -69,7 +69,7 @@ def _aligned(
 ) -> NDArray:
     if settings.alignment == "perspective":
         return perspective_corrected(pred.quat, pred.coords[:, :2], image_wh, settings.fov_deg)
-    if settings.alignment == "opal23":
+    if settings.alignment == "opal23" and labels.groups is not None:  # groups checked by evaluate_models
         return opal23_aligned(pred.quat, labels.quat, labels.groups)
     return pred.quat
 
@@ -205,5 +205,6 @@ def _stability(
         desc="stability",
     )
     return {
-        name: stability_spreads(pred, rois, settings.stability) for name, pred in zip(names, preds.per_model, strict=True)
+        name: stability_spreads(pred, rois, settings.stability)
+        for name, pred in zip(names, preds.per_model, strict=True)
     }

@@ -9,11 +9,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from opnet.compat import StrEnum
 from opnet.data import PoseDataset
 from opnet.errors import DataError
 from opnet.geometry import quat_to_euler, roi_from_points

@@ -1,4 +1,5 @@
-"""The outputs of an evaluation: GitHub-markdown tables, JSON (schema in docs/evaluation.md), per-sample CSV."""
+"""The outputs of an evaluation: GitHub-markdown tables, JSON (schema in docs/evaluation.md),
+per-sample CSV."""
 
 from __future__ import annotations
 
@@ -56,7 +57,10 @@ def _markdown(header: list[str], rows: list[list[str]]) -> str:
     def line(cells: list[str]) -> str:
         return (
             "| "
-            + " | ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+            + " | ".join(
+                c.rjust(w) if i > 1 else c.ljust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            )
             + " |"
         )
 

@@ -126,7 +126,7 @@ def _chunks(n: int, size: int) -> Iterator[range]:
 
 def predict_dataset(
     ds: PoseDataset,
-    indices: Sequence[int],
+    indices: Sequence[int] | NDArray[np.integer],
     rois: NDArray[np.float64],
     expansion: float,
     models: Sequence[PoseModel],

@@ -31,9 +31,9 @@ class LossConfig:
     Defaults are the original's recipe: rot 0.5, xy and size 0.25 each, box 0.01, points 0.7,
     quaternion norm 1e-6, and the NLL terms at 0.01 x (0.3, 0.3, 0.01, 0.7). NLL terms apply only
     to models that predict uncertainties. ``rot_metric``: "sin2" sin^2(angle / 2) (the original's)
-    or "sin" |sin(angle / 2)| (see :mod:`opnet.losses.rotation`). ``points_metric``: "l2" squared distance per point, or
-    "l1" summed absolute coordinate errors (the original's); ``jaw_weight`` / ``eyelid_weight``:
-    per-point weights of the jaw line (except the chin tip) and the eyelids.
+    or "sin" |sin(angle / 2)| (see :mod:`opnet.losses.rotation`). ``points_metric``: "l2" squared
+    distance per point, or "l1" summed absolute coordinate errors (the original's); ``jaw_weight`` /
+    ``eyelid_weight``: per-point weights of the jaw line (except the chin tip) and the eyelids.
     """
 
     rot: float = 0.5

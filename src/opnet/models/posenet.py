@@ -74,4 +74,4 @@ def create_model(config: ModelConfig, keypoints: KeypointModel | None = None) ->
     required when ``config.landmarks`` is on, with ``config.num_shape_params`` coefficients; it is
     ignored otherwise.
     """
-    return PoseNet(config, keypoints).to(memory_format=torch.channels_last)
+    return PoseNet(config, keypoints).to(memory_format=torch.channels_last)  # type: ignore[call-overload]

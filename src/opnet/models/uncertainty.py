@@ -19,6 +19,9 @@ class CholeskyHead(nn.Module):
     do not depend on the scale. Built with a constant gather (exports to ONNX as Gather).
     """
 
+    index: Tensor
+    eye: Tensor
+
     def __init__(self, num_features: int, dim: int, init_scale: float):
         super().__init__()
         self.dim = dim

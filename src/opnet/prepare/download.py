@@ -13,6 +13,7 @@ import os
 import re
 import urllib.error
 import urllib.request
+import urllib.response
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,7 +174,7 @@ class _NothingLeft(Exception):
         self.total = total
 
 
-def _open(url: str, offset: int, timeout: float) -> urllib.request.addinfourl:
+def _open(url: str, offset: int, timeout: float) -> urllib.response.addinfourl:
     """The response for ``url`` from byte ``offset``."""
     headers = {"User-Agent": f"opnet/{__version__}"}
     if offset:
@@ -189,7 +190,7 @@ def _open(url: str, offset: int, timeout: float) -> urllib.request.addinfourl:
         raise OpNetError(f"{url}: cannot connect ({getattr(e, 'reason', e)})") from None
 
 
-def _expected_total(response: urllib.request.addinfourl, offset: int) -> int | None:
+def _expected_total(response: urllib.response.addinfourl, offset: int) -> int | None:
     if response.status == 206:
         match = re.match(r"bytes (\d+)-\d+/(\d+|\*)", response.headers.get("Content-Range", ""))
         if match is None or int(match[1]) != offset:
@@ -200,7 +201,7 @@ def _expected_total(response: urllib.request.addinfourl, offset: int) -> int | N
 
 
 def _stream(
-    response: urllib.request.addinfourl, part: Path, offset: int, total: int | None, progress: bool
+    response: urllib.response.addinfourl, part: Path, offset: int, total: int | None, progress: bool
 ) -> None:
     mode = "ab" if response.status == 206 else "wb"
     if mode == "wb" and offset:

@@ -31,13 +31,20 @@ class TexturedMesh:
 
     @classmethod
     def concatenate(cls, meshes: Sequence[TexturedMesh], uv_offsets: Sequence[ArrayLike]) -> TexturedMesh:
-        """One mesh of several (vertices stacked in order), each's uv shifted by its (x, y) offset in an atlas."""
+        """One mesh of several (vertices stacked in order), each's uv shifted by its (x, y) offset in an
+        atlas."""
         vertex_base = np.cumsum([0] + [m.num_vertices for m in meshes])
         uv_base = np.cumsum([0] + [len(m.uv) for m in meshes])
         return cls(
-            triangles=np.concatenate([m.triangles + b for m, b in zip(meshes, vertex_base[:-1], strict=True)]),
-            uv=np.concatenate([m.uv + np.asarray(o, np.float32) for m, o in zip(meshes, uv_offsets, strict=True)]),
-            uv_triangles=np.concatenate([m.uv_triangles + b for m, b in zip(meshes, uv_base[:-1], strict=True)]),
+            triangles=np.concatenate(
+                [m.triangles + b for m, b in zip(meshes, vertex_base[:-1], strict=True)]
+            ),
+            uv=np.concatenate(
+                [m.uv + np.asarray(o, np.float32) for m, o in zip(meshes, uv_offsets, strict=True)]
+            ),
+            uv_triangles=np.concatenate(
+                [m.uv_triangles + b for m, b in zip(meshes, uv_base[:-1], strict=True)]
+            ),
             num_vertices=int(vertex_base[-1]),
         )
 

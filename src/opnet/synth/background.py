@@ -14,7 +14,8 @@ def _colour(rng: np.random.Generator) -> NDArray[np.float32]:
 
 
 def _colour_field(rng: np.random.Generator, height: int, width: int) -> NDArray[np.float32]:
-    """Smoothly varying colours: a few random colours on a coarse grid, interpolated (a gradient for 2 x 2)."""
+    """Smoothly varying colours: a few random colours on a coarse grid, interpolated (a gradient for
+    2 x 2)."""
     cells = int(rng.integers(2, 7))
     grid = np.stack([_colour(rng) for _ in range(cells * cells)]).reshape(cells, cells, 3)
     return cv2.resize(grid, (width, height), interpolation=cv2.INTER_LINEAR)

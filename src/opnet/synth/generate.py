@@ -76,7 +76,8 @@ def render_sequence(task: SequenceTask) -> list[dict[str, Any]]:
 
 
 def sequence_tasks(num_samples: int, config: SynthConfig, seed: int) -> list[SequenceTask]:
-    """Tasks covering ``num_samples`` samples in sequences of ``config.samples_per_identity`` (the last may be shorter)."""
+    """Tasks covering ``num_samples`` samples in sequences of ``config.samples_per_identity`` (the
+    last may be shorter)."""
     per = config.samples_per_identity
     return [
         SequenceTask(seed, k, min(per, num_samples - k * per), config) for k in range(-(-num_samples // per))

@@ -45,7 +45,8 @@ class Decal:
         return cls(int(rows[0]), int(cols[0]), mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].copy())
 
     def blend(self, texture: NDArray[np.float32], colour: NDArray, opacity: float = 1.0) -> None:
-        """texture <- texture + opacity * weights * (colour - texture), in place; colour (3,) or like the region."""
+        """texture <- texture + opacity * weights * (colour - texture), in place; colour (3,) or like the
+        region."""
         h, w = self.weights.shape
         region = texture[self.top : self.top + h, self.left : self.left + w]
         region += (opacity * self.weights)[..., None] * (np.asarray(colour, np.float32) - region)

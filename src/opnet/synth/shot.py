@@ -37,7 +37,8 @@ def sample_euler(rng: np.random.Generator, config: SynthConfig) -> NDArray[np.fl
 
 
 def sample_coords(rng: np.random.Generator, config: SynthConfig) -> NDArray[np.float64]:
-    """(3,) head centre x, y and size in pixels: log-uniform size, position anywhere that keeps the head in view."""
+    """(3,) head centre x, y and size in pixels: log-uniform size, position anywhere that keeps the
+    head in view."""
     side = config.image_size
     size = side * np.exp(rng.uniform(np.log(config.head_size_min), np.log(config.head_size_max)))
     margin = min(HEAD_MARGIN * size, 0.5 * side)

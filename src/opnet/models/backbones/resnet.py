@@ -62,7 +62,7 @@ class ResNet18(Backbone):
         init_conv_weights(self)
         for m in self.modules():
             if isinstance(m, BasicBlock):
-                nn.init.zeros_(m.conv2[1].weight)
+                nn.init.zeros_(m.conv2[1].weight)  # type: ignore[arg-type]  # conv2[1]: BatchNorm2d
 
 
 @register_backbone("resnet18")
