@@ -23,6 +23,7 @@ from opnet.cli import build_parser
 
 EVALUATE_DROPS = r"not finite"
 """What evaluate says when it drops the samples whose labels are not finite."""
+EVALUATE_PENDING = "evaluate's own count and reason for labels that are not finite (issue 16, item 5)"
 AUGMENT3D_DROPS = r"\b1 faces dropped"
 
 
@@ -38,6 +39,15 @@ class Case:
     after_notes: bool = False
     """The fault shows only once the work has started (training decodes images as it uses them): the
     run's start-up notes may come before the error line."""
+
+    @property
+    def marks(self) -> list[pytest.MarkDecorator]:
+        marks = []
+        if (self.drops is not None and self.command == "augment3d") or self.after_notes:
+            marks.append(pytest.mark.slow)  # the work runs: faces are rendered, steps trained
+        if self.drops is not None and self.command == "evaluate":
+            marks.append(pytest.mark.xfail(reason=EVALUATE_PENDING, strict=False))
+        return marks
 
     @property
     def id(self) -> str:
@@ -153,7 +163,7 @@ def _other_cases(add: Callable[..., None]) -> None:
     add("synth", "zero", "{out}/s.h5 -n 0")
     add("synth", "size", "{out}/s.h5 -n 2 --size -8")
     add("synth", "no-folder", "{out}/missing/s.h5 -n 2")
-    add("download", "unknown", "no-such-dataset -o {out}")
+    add("download", "unknown", "no-such-dataset --outdir {out}")
     add("demo", "real-faces", "--dry-run --outdir {out}/demo --real-faces {ds:not_hdf5}")
     add("demo", "minutes", "--dry-run --outdir {out}/demo --minutes -1")
     add("synth", "unwritable", "{ro}/s.h5 -n 2 --size 64 --workers 1")
@@ -163,14 +173,15 @@ def _other_cases(add: Callable[..., None]) -> None:
     add("split", "unwritable", "{ds:good} -o {ro}/a.h5 {ro}/b.h5 --fractions 0.5 0.5")
     add("evaluate", "unwritable", "{model:good_ckpt} --data {ds:good} --json {ro}/r.json")
     add("prepare", "unwritable", "aflw2k3d {arc:mat_bomb} {ro}/x.h5")
-    add("predict", "unwritable", f"{{img:face}} {GOOD} --detector haar -o {{ro}}/a")
+    add("predict", "unwritable", f"{{img:face}} {GOOD} --detector haar --outdir {{ro}}/a")
+    add("predict", "unwritable-output", f"{{img:face}} {GOOD} --detector haar -o {{ro}}/faces.txt")
     add("export", "unwritable", "{model:good_ckpt} -o {ro}/m.onnx")
     add("train", "unwritable", f"--ds {{ds:good}} --outdir {{ro}}/run {TRAIN}")
     add("augment3d", "unwritable", "{ds:good} {ro}/a.h5 --workers 1")
     add("pseudolabel", "unwritable", f"{{ds:good}} {GOOD} -o {{ro}}/p.h5")
     add("track", "unwritable", f"{{img:good_video}} {GOOD} --csv {{ro}}/p.csv")
     add("demo", "unwritable", "--dry-run --outdir {ro}/demo --no-real-faces")
-    add("download", "unwritable", "aflw2k3d -o {ro}")
+    add("download", "unwritable", "aflw2k3d --outdir {ro}")
 
 
 def _cases() -> list[Case]:
@@ -214,6 +225,9 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path
         made[key] = generate(folder)
     made["img"]["face"] = root / "img" / "face.jpg"
     made["root"] = {"": root}
+    with pytest.MonkeyPatch.context() as env:  # matplotlib's font cache, built once, outside HOME
+        env.setenv("MPLCONFIGDIR", str(root.parent / "matplotlib"))
+        import matplotlib.font_manager  # noqa: F401
     return made
 
 
@@ -250,7 +264,7 @@ def _argv(case: Case, inputs: dict[str, dict[str, Path]], out: Path, ro: Path) -
     return [fill(a) for a in case.argv]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=c.marks) for c in CASES])
 def test_bad_input(case: Case, inputs, unwritable, tmp_path: Path, capfd, monkeypatch) -> None:
     work, out, home = tmp_path / "cwd", tmp_path / "out", tmp_path / "home"
     for folder in (work, out, home):

@@ -78,7 +78,7 @@ def process_is_running(pid: int) -> bool:
 def remove_stale_temporaries(folder: Path) -> list[Path]:
     """Removes the temporaries (``.NAME.tmp-PID...``) in ``folder`` whose process no longer runs;
     returns them. A temporary of a running process (this one included) is left alone."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -93,10 +93,19 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     return removed
 
 
+_CLEARED: set[str] = set()
+"""Folders whose stale temporaries this process removed already (once is enough: many outputs in one
+folder, e.g. annotated images, would otherwise list it again for each)."""
+
+
 def fresh_temp_path(path: Path, keep_suffix: bool = False) -> Path:
     """The temporary of ``path`` (:func:`temp_path_for`), after removing stale temporaries of dead
-    processes in its folder; raises :class:`OpNetError` if the folder does not take new files."""
-    remove_stale_temporaries(path.parent)
+    processes in its folder (the first time this process writes there); raises :class:`OpNetError`
+    if the folder does not take new files."""
+    folder = os.path.realpath(path.parent)
+    if folder not in _CLEARED:
+        remove_stale_temporaries(path.parent)
+        _CLEARED.add(folder)
     tmp = temp_path_for(path, keep_suffix)
     remove_path(tmp)
     check_writable(path, overwrite=True)

@@ -73,7 +73,7 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
 
 def declared_size(buffer: bytes | NDArray[np.uint8]) -> tuple[int, int] | None:
     """(width, height) that a JPEG or PNG file's header declares; None for other or unreadable headers."""
-    data = bytes(memoryview(buffer)) if not isinstance(buffer, bytes) else buffer
+    data = buffer if isinstance(buffer, bytes) else np.asarray(buffer, np.uint8).tobytes()
     kind = image_format(data)
     if kind == ImageFormat.PNG:
         return _png_size(data[:24])

@@ -80,7 +80,8 @@ def load_start_weights(net: PoseNet, start: WeightsStart) -> None:
 
 def skip_completed_epochs(trainer: pl.Trainer, epochs: int) -> None:
     """Sets Lightning's loop counters as if ``epochs`` epochs had run (call before ``trainer.fit``)."""
-    for tracker in (trainer.fit_loop.epoch_progress.total, trainer.fit_loop.epoch_progress.current):
+    progress: Any = trainer.fit_loop.epoch_progress
+    for tracker in (progress.total, progress.current):
         tracker.ready = tracker.started = tracker.processed = tracker.completed = epochs
 
 
@@ -91,7 +92,7 @@ class StartAfterEpoch(pl.Callback):
         self.epochs = epochs
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        steps = self.epochs * trainer.num_training_batches
+        steps = self.epochs * int(trainer.num_training_batches)
         progress: Any = trainer.fit_loop.epoch_loop.automatic_optimization.optim_progress
         progress.optimizer.step.total.ready = progress.optimizer.step.total.completed = steps
         trainer.fit_loop.epoch_loop._batches_that_stepped = steps
