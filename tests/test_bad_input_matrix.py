@@ -21,7 +21,7 @@ from bad_inputs import PWNED, archive_files, dataset_files, image_files, model_f
 
 from opnet.cli import build_parser
 
-EVALUATE_DROPS = r"not finite"
+EVALUATE_DROPS = r"\b1 dropped for labels that are not finite"
 """What evaluate says when it drops the samples whose labels are not finite."""
 EVALUATE_PENDING = "evaluate's own count and reason for labels that are not finite (issue 16, item 5)"
 AUGMENT3D_DROPS = r"\b1 faces dropped"
@@ -106,7 +106,8 @@ def _data_cases(add: Callable[..., None]) -> None:
         add(
             "evaluate",
             kind,
-            f"{{model:good_ckpt}} --data {data} --json {{out}}/r.json",
+            f"{{model:good_ckpt}} --data {data} --json {{out}}/r.json"
+            + (" --roi stored" if kind == "nan_rois" else ""),
             drops=EVALUATE_DROPS if evaluated else None,
         )
         add("pseudolabel", kind, f"{data} {GOOD} -o {{out}}/p.h5")
