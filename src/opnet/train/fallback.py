@@ -45,12 +45,20 @@ def resume_state_problem(path: Path) -> str | None:
     return f"not a training state (no {', '.join(missing)})" if missing else None
 
 
+INTEGER_COLUMNS = ("epoch", "samples", "swa_epochs")
+"""Metrics columns that hold counts (written as 3, not 3.0)."""
+
+
+def _counts_as_ints(row: Row) -> Row:
+    return {k: int(v) if k in INTEGER_COLUMNS else v for k, v in row.items()}
+
+
 def weights_start(paths: RunPaths, problem: str) -> WeightsStart:
     """The start from ``last.ckpt`` (saying so), or OpNetError if that file is unusable as well."""
     try:
         _, extra = load_checkpoint(paths.last)
         epoch = int(extra["epoch"])
-        history = [row for row in read_metrics_csv(paths.metrics) if row["epoch"] <= epoch]
+        history = [_counts_as_ints(row) for row in read_metrics_csv(paths.metrics) if row["epoch"] <= epoch]
     except (OpNetError, KeyError, ValueError, TypeError, OSError) as e:
         raise OpNetError(
             f"--resume {paths.outdir}: {paths.resume.name} is damaged ({problem}) and {paths.last.name} "
