@@ -50,7 +50,10 @@ class PoseNet(nn.Module):
             self.landmark_head = LandmarkHead(features, _checked_keypoints(config, keypoints))
         self.uncertainty: UncertaintyHeads | None = None
         if config.uncertainty:
-            self.uncertainty = UncertaintyHeads(features, NUM_POINTS if config.landmarks else None)
+            landmarks = config.landmarks
+            self.uncertainty = UncertaintyHeads(
+                features, NUM_POINTS if landmarks else None, config.num_shape_params if landmarks else None
+            )
 
     def forward(self, x: Tensor) -> PoseNetOutput:
         if not torch.jit.is_tracing() and (x.dim() != 4 or x.shape[1] != 1):
