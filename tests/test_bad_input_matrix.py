@@ -10,6 +10,7 @@ A new subcommand fails :func:`test_every_subcommand_has_matrix_rows` until it ha
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 from collections.abc import Callable
@@ -185,6 +186,33 @@ def _other_cases(add: Callable[..., None]) -> None:
     add("download", "unwritable", "aflw2k3d --outdir {ro}")
 
 
+def _subcommand_options() -> dict[str, set[str]]:
+    """Each subcommand's option strings, from the parser itself."""
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {
+        name: {option for action in sub._actions for option in action.option_strings}
+        for name, sub in subparsers.choices.items()
+    }
+
+
+def _landing_cases(add: Callable[..., None]) -> None:
+    """Rows for commands and flags that other branches add, written as soon as they exist."""
+    options = _subcommand_options()
+    if "convert" in options:
+        for kind in ("random_ckpt", "truncated_ckpt", "malicious_ckpt", "malicious_pickle", "wrong_onnx"):
+            add("convert", kind, f"{{model:{kind}}} -o {{out}}/c.ckpt")
+        add("convert", "opnet-checkpoint", "{model:good_ckpt} -o {out}/c.ckpt")
+        add("convert", "unwritable", "{model:good_ckpt} -o {ro}/c.ckpt")
+    if "--init" in options["train"]:
+        for kind in ("truncated_ckpt", "malicious_ckpt", "wrong_onnx"):
+            add(
+                "train",
+                f"init-{kind}",
+                f"--ds {{ds:good}} --init {{model:{kind}}} --outdir {{out}}/run {TRAIN}",
+            )
+
+
 def _cases() -> list[Case]:
     """The rows; each ``add(command, name, arguments)`` splits its arguments at spaces."""
     cases: list[Case] = []
@@ -192,7 +220,7 @@ def _cases() -> list[Case]:
     def add(command: str, name: str, argv: str, drops: str | None = None, after_notes: bool = False) -> None:
         cases.append(Case(command, name, (command, *argv.split()), drops, after_notes))
 
-    for group in (_data_cases, _model_cases, _other_cases):
+    for group in (_data_cases, _model_cases, _other_cases, _landing_cases):
         group(add)
     cases.append(Case("track", "udp-empty", ("track", "{img:good_video}", *GOOD.split(), "--udp", "")))
     return cases
@@ -203,9 +231,7 @@ CASES = _cases()
 
 def test_every_subcommand_has_matrix_rows() -> None:
     """A new subcommand must be added to the matrix."""
-    parser = build_parser()
-    actions = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
-    commands = set(actions[0].choices)
+    commands = set(_subcommand_options())
     covered = {case.command for case in CASES}
     assert commands - covered == set(), f"subcommands without bad-input rows: {sorted(commands - covered)}"
     assert covered <= commands, f"rows for commands that do not exist: {sorted(covered - commands)}"

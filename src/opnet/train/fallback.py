@@ -17,7 +17,7 @@ import lightning.pytorch as pl
 
 from opnet.errors import OpNetError
 from opnet.models import PoseNet, load_checkpoint
-from opnet.models.checkpoint import read_torch_file
+from opnet.models.torchfile import read_torch_file
 from opnet.train.history import Row, read_metrics_csv
 from opnet.train.outputs import RunPaths
 
