@@ -117,7 +117,7 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202 - imported lazily
 def run(args: argparse.Namespace) -> int:
     from opnet.cli.common import JSON_STDOUT, num_workers, resolve_dataset, write_json_output
     from opnet.data import open_dataset
-    from opnet.data.checks import check_quaternions
+    from opnet.data.checks import check_evaluation_labels
     from opnet.evaluate import evaluate_models
     from opnet.evaluate.report import result_to_json, text_report, write_per_sample_csv
     from opnet.fileio import check_writable
@@ -134,8 +134,7 @@ def run(args: argparse.Namespace) -> int:
     if args.describe or args.verbose:
         print("\n".join(m.describe() for m in models) + "\n")
     with open_dataset(data) as ds:
-        if ds.has("quats"):  # samples with labels that are not finite are dropped and counted
-            check_quaternions(ds.path, ds.read_field("quats"), allow_not_finite=True)
+        check_evaluation_labels(ds)
         result = evaluate_models(models, ds, settings)
     if args.json != JSON_STDOUT:
         print(text_report(result))

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from opnet.data.fields import FLOAT_CATEGORIES, Category
+from opnet.data.reader import PoseDataset
 from opnet.errors import DataError
 
 MIN_QUAT_NORM = 1e-6
@@ -78,3 +79,12 @@ def check_sample_labels(
             check_quaternions(path, values, [index], name)
         else:
             check_finite(path, name, values, [index])
+
+
+def check_evaluation_labels(ds: PoseDataset) -> None:
+    """Refuses a file without samples, or with a zero quaternion (an evaluation drops samples whose
+    labels are not finite and counts them, but a zero rotation is no label at all)."""
+    if len(ds) == 0:
+        raise DataError(ds.path, "has no samples")
+    if ds.has("quats"):
+        check_quaternions(ds.path, ds.read_field("quats"), allow_not_finite=True)
