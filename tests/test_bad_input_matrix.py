@@ -24,7 +24,6 @@ from opnet.cli import build_parser
 
 EVALUATE_DROPS = r"\b1 dropped for labels that are not finite"
 """What evaluate says when it drops the samples whose labels are not finite."""
-EVALUATE_PENDING = "evaluate's own count and reason for labels that are not finite (issue 16, item 5)"
 AUGMENT3D_DROPS = r"\b1 faces dropped"
 
 
@@ -46,8 +45,6 @@ class Case:
         marks = []
         if (self.drops is not None and self.command == "augment3d") or self.after_notes:
             marks.append(pytest.mark.slow)  # the work runs: faces are rendered, steps trained
-        if self.drops is not None and self.command == "evaluate":
-            marks.append(pytest.mark.xfail(reason=EVALUATE_PENDING, strict=False))
         return marks
 
     @property

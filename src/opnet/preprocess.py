@@ -17,6 +17,7 @@ sizes relative to half the patch side. :class:`Patch` converts them to image pix
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -26,6 +27,22 @@ from opnet.geometry import Float64Array
 from opnet.normalization import InputNorm, normalize_input
 
 INPUT_SIZE = 129
+
+
+class CropFrame(Protocol):
+    """A region an input was cut from, converting network outputs to image pixels (:class:`Patch`,
+    or :class:`opnet.original_crop.CropBox` of the original's crop)."""
+
+    @property
+    def half(self) -> float:
+        """Pixels per network unit of a head size."""
+        ...
+
+    def decode_pos_size(self, pos_size: ArrayLike) -> Float64Array: ...
+
+    def decode_box(self, box: ArrayLike) -> Float64Array: ...
+
+    def decode_points(self, points: ArrayLike) -> Float64Array: ...
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ SUBCOMMANDS = (
     "train",
     "evaluate",
     "export",
+    "convert",
     "predict",
     "track",
     "augment3d",

@@ -2,8 +2,10 @@
 
 Prints a markdown table, one row per model and face-box choice: Pitch/Yaw/Roll/Mean absolute Euler
 errors and the geodesic error (degrees), head centre and size errors (% of the ROI width) and, for
-models and data with landmarks, NME (%). The protocol is AFLW2000-3D's (samples beyond +-99 deg
-dropped, square crop around the 68-landmark box x 1.1); BIWI adds --alignment perspective or opal23.
+models and data with landmarks, NME (%). Samples beyond +-99 deg are dropped (AFLW2000-3D's
+filter). --protocol original (default) reproduces the original evaluation input for input (its crop
+and normalisation, the head box x 1.1); --protocol opentrack cuts and normalises as OpenTrack's
+tracker does, around the 68-landmark box. BIWI adds --alignment perspective or opal23.
 See docs/evaluation.md.
 """
 
@@ -35,9 +37,17 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--data", required=True, help="dataset file, or a name (aflw2k3d, biwi, ...) found in $DATADIR"
     )
     p.add_argument(
+        "--protocol",
+        choices=("original", "opentrack"),
+        default="original",
+        help="how inputs are cut and normalised: the original evaluation's (default) or OpenTrack's",
+    )
+    p.add_argument(
         "--roi",
-        choices=("auto", "stored", "landmarks"),
-        help="face box: the file's 'rois' or the 68-landmark box (default auto: landmarks if present)",
+        choices=("auto", "head", "landmarks", "stored"),
+        help="face box: the posed mean head from forehead to chin (needs quats and coords), the "
+        "68-landmark box, or the file's 'rois' (default auto: head for --protocol original, "
+        "else landmarks, whichever the file allows)",
     )
     p.add_argument(
         "--roi-expansion", type=float, help="crop side = max(w, h) of the box x this (default 1.1)"
@@ -45,7 +55,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument(
         "--comprehensive-roi",
         action="store_true",
-        help="evaluate every box source x expansions 1.0, 1.1, 1.2",
+        help="evaluate the box sources x expansions 1.2, 1.1, 1.0 (original: head and landmarks, its "
+        "six rows; opentrack: landmarks and stored)",
+    )
+    p.add_argument(
+        "--face-model",
+        type=Path,
+        metavar="FILE",
+        help="3DDFA face model (bfm_noneck_v3.pkl, `opnet download 3ddfa-bfm`) for the head box, as "
+        "the original makes it; default: OpNet's own face mask",
     )
     p.add_argument(
         "--alignment",
@@ -100,7 +118,11 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202 - imported lazily
         raise OpNetError("--roi-expansion and --batch-size must be positive")
     if args.fov is not None and not 0 < args.fov < 180:
         raise OpNetError(f"--fov {args.fov:g}: expected degrees between 0 and 180")
+    if args.face_model is not None and not args.face_model.is_file():
+        raise OpNetError(f"--face-model {args.face_model}: no such file")
     return EvaluationSettings(
+        protocol=args.protocol,
+        face_model=args.face_model,
         roi_source=args.roi or "auto",
         roi_expansion=args.roi_expansion or 1.1,
         comprehensive_roi=args.comprehensive_roi,
@@ -119,9 +141,9 @@ def run(args: argparse.Namespace) -> int:
     from opnet.data import open_dataset
     from opnet.data.checks import check_evaluation_labels
     from opnet.evaluate import evaluate_models
+    from opnet.evaluate.models import load_evaluation_model
     from opnet.evaluate.report import result_to_json, text_report, write_per_sample_csv
     from opnet.fileio import check_writable
-    from opnet.runtime import load_pose_model
 
     settings = _settings(args)
     json_file = Path(args.json) if args.json not in (None, JSON_STDOUT) else None
@@ -130,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         check_writable(path, args.force)
     data = resolve_dataset(args.data, "--data")
     threads = max(1, args.threads if args.threads is not None else num_workers())
-    models = [load_pose_model(path, threads) for path in args.models]
+    models = [load_evaluation_model(path, threads, settings.protocol) for path in args.models]
     if args.describe or args.verbose:
         print("\n".join(m.describe() for m in models) + "\n")
     with open_dataset(data) as ds:

@@ -201,6 +201,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("--force", action="store_true", help="replace a run already in --outdir")
     p.add_argument(
+        "--init",
+        type=Path,
+        metavar="CKPT",
+        help="start from the weights of CKPT (an OpNet checkpoint or one of the original code, e.g. the "
+        "paper's models), with its architecture; heads it lacks start as usual",
+    )
+    p.add_argument(
         "--workers",
         type=int,
         metavar="N",
@@ -310,13 +317,28 @@ def _workers(args: argparse.Namespace, config: Any) -> int:
     return suggested_workers(config, len(os.sched_getaffinity(0)))
 
 
+def _init(args: argparse.Namespace, config: Any, resume: bool) -> tuple[Any, Any]:
+    """(config, InitWeights or None) for --init; the model settings given explicitly are checked."""
+    from opnet.errors import OpNetError
+    from opnet.train.config import read_config_file
+    from opnet.train.init import init_from_checkpoint
+
+    if not hasattr(args, "init"):
+        return config, None
+    if resume:
+        raise OpNetError("--init starts a new run from a checkpoint; --resume continues a run")
+    from_file = read_config_file(args.config).get("model", {}) if getattr(args, "config", None) else {}
+    explicit = {**from_file, **setting_overrides(args).get("model", {})}
+    return init_from_checkpoint(config, args.init, explicit)
+
+
 def run(args: argparse.Namespace) -> int:
     from opnet.train import train
 
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
         quiet_lightning()
     outdir, resume = _run_folder(args)
-    config = _config(args, outdir, resume)
+    config, init = _init(args, _config(args, outdir, resume), resume)
     workers = _workers(args, config)
     train(
         config,
@@ -325,5 +347,6 @@ def run(args: argparse.Namespace) -> int:
         overwrite=getattr(args, "force", False),
         workers=workers,
         dry_run=getattr(args, "dry_run", False),
+        init=init,
     )
     return 0

@@ -1,8 +1,9 @@
 """What a pose network returns: raw outputs in patch units, and the same decoded into the image.
 
 :class:`PoseOutputs` is the network's answer for B input patches in *patch units* (see
-:mod:`opnet.preprocess`). :func:`decode_outputs` turns it, with the :class:`~opnet.preprocess.Patch`
-each input was cut from, into a :class:`PosePrediction` in image pixels.
+:mod:`opnet.preprocess`). :func:`decode_outputs` turns it, with the region each input was cut from
+(a :class:`~opnet.preprocess.Patch`, or the original's :class:`~opnet.original_crop.CropBox`), into a
+:class:`PosePrediction` in image pixels.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from opnet.geometry import canonical_quat
-from opnet.preprocess import Patch
+from opnet.preprocess import CropFrame
 
 _SHAPES = {
     "quat": (4,),
@@ -106,7 +107,7 @@ class PosePrediction:
         return len(self.quat)
 
 
-def decode_outputs(outputs: PoseOutputs, patches: Sequence[Patch]) -> PosePrediction:
+def decode_outputs(outputs: PoseOutputs, patches: Sequence[CropFrame]) -> PosePrediction:
     """Raw outputs -> image pixels, ``patches[k]`` being the region input k was cut from.
 
     Positions, sizes, boxes, landmarks and the position uncertainty scale with the patch (as
