@@ -14,11 +14,11 @@ from test_runtime_onnx import IDENTITY_OUTPUTS, make_pose_onnx
 from opnet.data import DatasetWriter, open_dataset
 from opnet.errors import DataError
 from opnet.evaluate import EvaluationSettings, evaluate_models
-from opnet.evaluate.models import load_evaluation_model
 from opnet.evaluate.protocol import RoiChoice, RoiSource, dataset_rois, roi_choices
 from opnet.geometry import roi_from_points
 from opnet.normalization import normalize_input
 from opnet.original_crop import CropBox, crop_box, cut_region, original_crop
+from opnet.runtime import load_pose_model
 
 ORIGINAL_INPUTS = SHARED / "original" / "inputs-aflw2kmini-0-7.npz"
 
@@ -87,10 +87,9 @@ def test_evaluation_feeds_a_model_without_a_normalisation_the_original_inputs():
 @needs_shared(POSE_MODEL)
 @needs_shared(AFLW_MINI)
 def test_landmark_rows_match_the_original_evaluator():
-    """OpenTrack's int8 model: identical inputs give predictions that depend on onnxruntime's int8
-    arithmetic (float simulation vs exact integers moves single samples by 0.4 deg on average), so
-    rows agree within 0.1 deg and 0.2 % rather than to the last digit."""
-    model = load_evaluation_model(POSE_MODEL, 2, "original")
+    """OpenTrack's int8 model, computed exactly (opnet.runtime.exact_int8), gives the original
+    evaluator's rows to the second decimal."""
+    model = load_pose_model(POSE_MODEL, 2)
     with open_dataset(AFLW_MINI) as ds:
         result = evaluate_models([model], ds, EvaluationSettings(comprehensive_roi=True, **QUIET))
     rows = {r.roi.label: r.metrics for r in result.rows}
@@ -98,8 +97,8 @@ def test_landmark_rows_match_the_original_evaluator():
     for expansion, expected in ORIGINAL_ROWS.items():
         m = rows[f"landmarks x{expansion:.1f}"]
         angles = (m.pitch_deg, m.yaw_deg, m.roll_deg, m.mean_deg, m.geodesic_deg)
-        assert np.allclose(angles, expected[:5], atol=0.1), (expansion, angles)
-        assert np.allclose((m.xy_pct, m.size_pct), expected[5:], atol=0.2), (expansion, m.xy_pct, m.size_pct)
+        assert np.allclose(angles, expected[:5], atol=0.01), (expansion, angles)
+        assert np.allclose((m.xy_pct, m.size_pct), expected[5:], atol=0.01), (expansion, m.xy_pct, m.size_pct)
 
 
 def test_original_protocol_defaults_to_the_head_box_and_gives_the_originals_six_rows(small_dataset):

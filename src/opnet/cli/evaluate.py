@@ -141,9 +141,9 @@ def run(args: argparse.Namespace) -> int:
     from opnet.data import open_dataset
     from opnet.data.checks import check_evaluation_labels
     from opnet.evaluate import evaluate_models
-    from opnet.evaluate.models import load_evaluation_model
     from opnet.evaluate.report import result_to_json, text_report, write_per_sample_csv
     from opnet.fileio import check_writable
+    from opnet.runtime import load_pose_model
 
     settings = _settings(args)
     json_file = Path(args.json) if args.json not in (None, JSON_STDOUT) else None
@@ -152,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         check_writable(path, args.force)
     data = resolve_dataset(args.data, "--data")
     threads = max(1, args.threads if args.threads is not None else num_workers())
-    models = [load_evaluation_model(path, threads, settings.protocol) for path in args.models]
+    models = [load_pose_model(path, threads) for path in args.models]
     if args.describe or args.verbose:
         print("\n".join(m.describe() for m in models) + "\n")
     with open_dataset(data) as ds:

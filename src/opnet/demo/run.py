@@ -181,11 +181,12 @@ def train_network(
 def evaluate_model(
     model_path: Path, datasets: list[tuple[str, str, Path]], threads: int | None, progress: bool
 ) -> list[Evaluation]:
-    """The model file under the evaluation protocol on each (key, label, file) of ``datasets``."""
+    """The model file on each (key, label, file) of ``datasets``, cropped and normalised as OpenTrack
+    will run it (the ``opentrack`` protocol: the demo's model is made for the tracker)."""
     from opnet.runtime import load_pose_model
 
     model = load_pose_model(model_path, threads)
-    settings = EvaluationSettings(threads=threads, progress=progress)
+    settings = EvaluationSettings(protocol="opentrack", threads=threads, progress=progress)
     evaluations = []
     for key, label, path in datasets:
         with open_dataset(path) as ds:
