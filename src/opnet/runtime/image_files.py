@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from opnet.data.images import ImageTooLarge, check_image_size
 from opnet.errors import OpNetError
-from opnet.fileio import atomic_output
+from opnet.fileio import atomic_output, check_folder_creatable
 from opnet.runtime.annotate import angles_label, draw_face
 from opnet.runtime.detection import FACE_SCORE_THRESHOLD, FaceDetector
 from opnet.runtime.faces import FacePose, estimate_faces
@@ -109,8 +109,10 @@ def output_paths(
             raise OpNetError(f"-o {output}: expected a picture name ending in {', '.join(IMAGE_SUFFIXES)}")
         if len(inputs) != 1:
             raise OpNetError(f"-o {output}: one output picture for {len(inputs)} images; use --outdir DIR")
+        check_folder_creatable(Path(output).parent)
         return list(_checked_targets(inputs, [Path(output)], overwrite))
     if outdir is not None:
+        check_folder_creatable(Path(outdir))
         return list(annotated_paths(inputs, Path(outdir), overwrite))
     return [None] * len(inputs)
 
