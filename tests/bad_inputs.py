@@ -24,10 +24,9 @@ import cv2
 import h5py
 import numpy as np
 import pytest
-from conftest import face_image, random_sample
+from conftest import face_image, random_sample, run_cli
 from prepare_fixtures import aflw_members, image_bytes, random_fit, write_zip
 
-from opnet.cli import main
 from opnet.data import DatasetWriter
 from opnet.data.fields import ImageStorage, image_spec
 
@@ -379,9 +378,12 @@ def screen_lines(text: str) -> list[str]:
     return lines
 
 
-def run_cli(argv: list[str], capfd: pytest.CaptureFixture[str]) -> tuple[int, str, list[str]]:
-    """Runs ``opnet ARGV`` in this process as the console script would: (exit code, stdout, stderr
-    lines), Python warnings counted as stderr lines. Logging goes to stderr as ``main`` sets it up."""
+def run_on_screen(
+    command: str, args: list[object], capfd: pytest.CaptureFixture[str]
+) -> tuple[int, str, list[str]]:
+    """:func:`conftest.run_cli` as a terminal shows it: (exit code, stdout, stderr lines). Python
+    warnings count as stderr lines, logging goes to stderr as ``main`` sets it up, and argparse's own
+    refusals give their exit code."""
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     root.handlers = []
@@ -389,15 +391,16 @@ def run_cli(argv: list[str], capfd: pytest.CaptureFixture[str]) -> tuple[int, st
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                code = main(argv)
+                code, out, err = run_cli(command, args, capfd)
             except SystemExit as e:  # argparse's own errors
                 code = e.code if isinstance(e.code, int) else 1
+                out, err = capfd.readouterr()
     finally:
         for handler in root.handlers:
             handler.flush()
         root.handlers, root.level = saved[0], saved[1]
         sys.stderr.flush()
-    out, err = capfd.readouterr()
-    lines = screen_lines(err)
+    more_out, more_err = capfd.readouterr()
+    lines = screen_lines(err + more_err)
     lines += [f"warning: {w.category.__name__}: {w.message}" for w in caught]
-    return code, out, lines
+    return code, out + more_out, lines

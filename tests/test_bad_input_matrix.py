@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bad_inputs import PWNED, archive_files, dataset_files, image_files, model_files, run_cli
+from bad_inputs import PWNED, archive_files, dataset_files, image_files, model_files, run_on_screen
+from conftest import one_line_error
 
 from opnet.cli import build_parser
 
@@ -30,8 +31,8 @@ AUGMENT3D_DROPS = r"\b1 faces dropped"
 
 @dataclass(frozen=True)
 class Case:
-    """``opnet ARGV`` must be refused; or, with ``drops`` (a regex), it may instead succeed if it drops
-    the one bad sample of the file and says so (``drops`` found in its output). See ``after_notes``."""
+    """``opnet COMMAND ARGV`` must be refused; or, with ``drops`` (a regex), it may instead succeed if it
+    drops the one bad sample of the file and says so (``drops`` found in its output). See ``after_notes``."""
 
     command: str
     name: str
@@ -229,11 +230,11 @@ def _cases() -> list[Case]:
     cases: list[Case] = []
 
     def add(command: str, name: str, argv: str, **expect: Any) -> None:
-        cases.append(Case(command, name, (command, *argv.split()), **expect))
+        cases.append(Case(command, name, tuple(argv.split()), **expect))
 
     for group in (_data_cases, _model_cases, _other_cases, _landing_cases):
         group(add)
-    cases.append(Case("track", "udp-empty", ("track", "{img:good_video}", *GOOD.split(), "--udp", "")))
+    cases.append(Case("track", "udp-empty", ("{img:good_video}", *GOOD.split(), "--udp", "")))
     return cases
 
 
@@ -316,7 +317,7 @@ def test_bad_input(case: Case, inputs, unwritable, tmp_path: Path, capfd, monkey
     before_inputs, before_ro = _tree(inputs["root"][""]), sorted(os.listdir(unwritable))
     capfd.readouterr()
 
-    code, stdout, err = run_cli(_argv(case, inputs, out, unwritable), capfd)
+    code, stdout, err = run_on_screen(case.command, _argv(case, inputs, out, unwritable), capfd)
 
     assert not (work / PWNED).exists(), "a pickle ran code"
     assert _tree(inputs["root"][""]) == before_inputs, "an input file was changed"
@@ -339,5 +340,5 @@ def test_bad_input(case: Case, inputs, unwritable, tmp_path: Path, capfd, monkey
         assert not notes, "problems reported before the error:\n" + "\n".join(notes)
         err = err[-1:]
     assert len(err) == 1, "expected one line on stderr, got:\n" + "\n".join(err)
-    assert err[0].startswith(f"opnet {case.command}: error: "), err[0]
-    assert "Traceback" not in err[0] and "weights_only" not in err[0]
+    assert one_line_error(case.command, code, err[0]), err[0]
+    assert "weights_only" not in err[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from bad_inputs import run_cli, tiny_checkpoint, wrong_onnx
+from bad_inputs import run_on_screen, tiny_checkpoint, wrong_onnx
 
 from opnet.errors import summarise_indices
 
@@ -23,8 +23,8 @@ def test_index_lists_are_summarised(indices, text: str) -> None:
 
 
 def test_show_with_a_long_list_of_bad_indices(small_dataset, tmp_path, capfd) -> None:
-    code, _, err = run_cli(
-        ["show", str(small_dataset), "--indices", "0-99999", "-o", str(tmp_path / "g.png")], capfd
+    code, _, err = run_on_screen(
+        "show", [small_dataset, "--indices", "0-99999", "-o", tmp_path / "g.png"], capfd
     )
     assert code == 2 and len(err) == 1, err
     assert err[0].endswith(f"--indices: 12-99999 (99988 in all) not in 0..11 ({small_dataset})")
@@ -32,7 +32,7 @@ def test_show_with_a_long_list_of_bad_indices(small_dataset, tmp_path, capfd) ->
 
 def test_export_of_an_onnx_file_says_so(tmp_path, capfd) -> None:
     model = wrong_onnx(tmp_path / "model.onnx")
-    code, _, err = run_cli(["export", str(model), "-o", str(tmp_path / "out.onnx")], capfd)
+    code, _, err = run_on_screen("export", [model, "-o", tmp_path / "out.onnx"], capfd)
     assert code == 2 and len(err) == 1, err
     assert (
         err[0]
@@ -43,5 +43,5 @@ def test_export_of_an_onnx_file_says_so(tmp_path, capfd) -> None:
 def test_no_library_warnings_before_the_error(tmp_path, capfd) -> None:
     """A checkpoint given where a dataset belongs: torch, Lightning and h5py stay quiet."""
     checkpoint = tiny_checkpoint(tmp_path / "net.ckpt")
-    code, _, err = run_cli(["evaluate", str(checkpoint), "--data", str(checkpoint)], capfd)
+    code, _, err = run_on_screen("evaluate", [checkpoint, "--data", checkpoint], capfd)
     assert code == 2 and len(err) == 1 and err[0].startswith("opnet evaluate: error: "), err

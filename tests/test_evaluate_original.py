@@ -6,8 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import AFLW_MINI, POSE_MODEL, SHARED, needs_shared, random_sample
-from test_evaluate_cli import one_line_error, run_cli
+from conftest import AFLW_MINI, POSE_MODEL, SHARED, needs_shared, one_line_error, random_sample, run_cli
 from test_evaluate_run import QUIET, FakeModel
 from test_runtime_onnx import IDENTITY_OUTPUTS, make_pose_onnx
 
@@ -137,8 +136,10 @@ def test_head_box_without_poses_or_sizes_names_the_missing_field(tmp_path, rng, 
         assert roi_choices(ds, protocol="original") == [RoiChoice(RoiSource.LANDMARKS, 1.1)]
         with pytest.raises(DataError, match="--roi head needs the field 'coords'"):
             roi_choices(ds, "head", protocol="original")
-    code, _, err = run_cli([model, "--data", path, "--protocol", "original", "--roi", "head"], capsys)
-    assert one_line_error(code, err, "no-coords.h5", "--roi head needs the field 'coords'")
+    code, _, err = run_cli(
+        "evaluate", [model, "--data", path, "--protocol", "original", "--roi", "head"], capsys
+    )
+    assert one_line_error("evaluate", code, err, "no-coords.h5", "--roi head needs the field 'coords'")
 
 
 def test_non_finite_labels_are_dropped_with_their_own_count(tmp_path, rng, capsys):
@@ -159,7 +160,7 @@ def test_non_finite_labels_are_dropped_with_their_own_count(tmp_path, rng, capsy
     assert np.isfinite(result.rows[0].metrics.size_pct) and np.isfinite(result.rows[0].metrics.xy_pct)
     model = make_pose_onnx(tmp_path / "id.onnx", IDENTITY_OUTPUTS, size=32)
     out_json = tmp_path / "r.json"
-    code, out, err = run_cli([model, "--data", path, "--json", out_json], capsys)
+    code, out, err = run_cli("evaluate", [model, "--data", path, "--json", out_json], capsys)
     assert code == 0, err
     assert (
         "0 dropped by the pose filter" in out

@@ -7,10 +7,10 @@ import json
 import cv2
 import numpy as np
 import pytest
+from conftest import run_cli
 from test_localizer_detect import make_localizer_onnx
 from test_runtime_onnx import constant, make_pose_onnx, tril
 
-from opnet.cli import main
 from opnet.errors import OpNetError
 from opnet.geometry import euler_to_quat
 from opnet.runtime import load_pose_model
@@ -153,15 +153,10 @@ def test_json_document(pose_model, tmp_path):
     assert doc["images"][0]["width"] == 160 and doc["images"][0]["annotated"] is None
 
 
-def run_cli(args, capsys):
-    code = main(["predict", *map(str, args)])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_cli_prints_a_table_or_json_and_writes_pictures(pose_model, localizer, tmp_path, capsys):
     image = write_picture(tmp_path / "face.jpg")
     code, out, err = run_cli(
+        "predict",
         [
             image,
             "--model",
@@ -180,22 +175,27 @@ def test_cli_prints_a_table_or_json_and_writes_pictures(pose_model, localizer, t
     assert (tmp_path / "ann" / "face.jpg").is_file()
     one = tmp_path / "new" / "one.png"  # -o: one picture, its folder made
     code, out, err = run_cli(
-        [image, "--model", pose_model, "--detector", "localizer", "--localizer", localizer, "-o", one], capsys
+        "predict",
+        [image, "--model", pose_model, "--detector", "localizer", "--localizer", localizer, "-o", one],
+        capsys,
     )
     assert code == 0 and cv2.imread(str(one)).shape == (120, 160, 3)
     code, out, err = run_cli(
+        "predict",
         [image, image, "--model", pose_model, "--detector", "localizer", "--localizer", localizer, "-o", one],
         capsys,
     )
     assert code == 2 and "one output picture for 2 images; use --outdir" in err
-    code, out, err = run_cli([image, "--model", pose_model, "--localizer", localizer, "--json"], capsys)
+    code, out, err = run_cli(
+        "predict", [image, "--model", pose_model, "--localizer", localizer, "--json"], capsys
+    )
     doc = json.loads(out)  # --localizer alone picks the localizer
     assert (
         code == 0
         and doc["detector"] == "localizer"
         and doc["images"][0]["faces"][0]["score"] == pytest.approx(1 / (1 + np.exp(-3.0)), rel=1e-6)
     )
-    code, out, err = run_cli([image, "--model", pose_model, "--detector", "haar"], capsys)
+    code, out, err = run_cli("predict", [image, "--model", pose_model, "--detector", "haar"], capsys)
     assert code == 0 and "no face found" in out
 
 
@@ -203,15 +203,15 @@ def test_cli_errors_are_one_line(pose_model, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no ../shared/models here
     image = write_picture(tmp_path / "face.jpg")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # nothing downloaded
-    code, _, err = run_cli([image], capsys)
+    code, _, err = run_cli("predict", [image], capsys)
     assert code == 2 and "Traceback" not in err
     assert (
         "opnet predict: error: no model given (--model) and none downloaded; fetch OpenTrack's with " in err
     )
     assert "`opnet download head-pose-0.4-small-int8`" in err
-    code, _, err = run_cli([image, "--model", pose_model, "--detector", "localizer"], capsys)
+    code, _, err = run_cli("predict", [image, "--model", pose_model, "--detector", "localizer"], capsys)
     assert code == 2 and "--localizer head-localizer: not downloaded yet" in err
-    code, _, err = run_cli([tmp_path / "movie.mp4", "--model", pose_model], capsys)
+    code, _, err = run_cli("predict", [tmp_path / "movie.mp4", "--model", pose_model], capsys)
     assert code == 2 and "movie.mp4: not an image file" in err
 
 

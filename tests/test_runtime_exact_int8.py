@@ -8,8 +8,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from conftest import POSE_MODEL, SHARED, needs_shared
-from export_fixtures import crops_file, small_net
+from conftest import POSE_MODEL, SHARED, crops_file, needs_shared, small_net
 
 from opnet.export import ExportOptions, export_model
 from opnet.export.samples import dataset_inputs

@@ -14,7 +14,7 @@ from bad_inputs import (
     PWNED,
     good_dataset,
     malicious_checkpoint,
-    run_cli,
+    run_on_screen,
     truncated_copy,
     zero_length_dataset,
 )
@@ -32,7 +32,7 @@ def train_cli(*argv: object) -> int:
 
 def train_lines(capfd: pytest.CaptureFixture[str], *argv: object) -> tuple[int, list[str]]:
     """(exit code, stderr lines as a terminal shows them, log records included)."""
-    code, _, err = run_cli(["train", *map(str, argv)], capfd)
+    code, _, err = run_on_screen("train", list(argv), capfd)
     return code, err
 
 

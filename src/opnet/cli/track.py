@@ -15,9 +15,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from opnet.cli.common import add_json_option
+from opnet.cli.defaults import LazyChoices
 from opnet.cli.predict import add_model_arguments
+
+
+def _smoothing() -> Any:
+    from opnet.track.filters import SMOOTHING
+
+    return SMOOTHING
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -69,7 +77,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     smooth = p.add_argument_group("smoothing")
     smooth.add_argument(
         "--smooth",
-        choices=("none", "deadzone", "one-euro"),
+        choices=LazyChoices(_smoothing),
+        metavar="FILTER",
         default="none",
         help="none (default), OpenTrack's deadzone filter, or a One-Euro filter",
     )

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opnet.data import open_dataset
 from opnet.demo.budget import planned_epochs
 from opnet.demo.config import DemoConfig, train_config
+from opnet.demo.result import DemoPaths, DemoResult, Evaluation
 from opnet.demo.steps import StepClock
 from opnet.errors import OpNetError
-from opnet.evaluate import EvaluationResult, EvaluationSettings, evaluate_models
+from opnet.evaluate import EvaluationSettings, evaluate_models
 from opnet.fileio import remove_path
 from opnet.synth import generate_dataset
 
@@ -34,54 +35,6 @@ log = logging.getLogger(__name__)
 DEMO_ENTRIES = ("data", "train", "report")
 """What a demo folder holds; ``overwrite`` removes these and refuses a folder with anything else."""
 MIN_TRAINING_S = 30.0
-
-
-@dataclass(frozen=True)
-class DemoPaths:
-    outdir: Path
-
-    @property
-    def data(self) -> Path:
-        return self.outdir / "data"
-
-    @property
-    def train_file(self) -> Path:
-        return self.data / "train.h5"
-
-    @property
-    def heldout_file(self) -> Path:
-        return self.data / "heldout.h5"
-
-    @property
-    def run(self) -> Path:
-        return self.outdir / "train"
-
-    @property
-    def report(self) -> Path:
-        return self.outdir / "report"
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """The evaluation of the model on one dataset: ``key`` in metrics.json, ``label`` for people."""
-
-    key: str
-    label: str
-    result: EvaluationResult
-
-
-@dataclass(frozen=True)
-class DemoResult:
-    """What a demo run did: its settings, the training, the model file evaluated, the evaluations,
-    the time of each step (seconds) and the report folder."""
-
-    paths: DemoPaths
-    config: DemoConfig
-    training: TrainResult
-    model: Path
-    evaluations: list[Evaluation]
-    seconds: dict[str, float]
-    total_s: float
 
 
 def dry_run_config(config: DemoConfig) -> DemoConfig:
