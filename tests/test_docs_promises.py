@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import fnmatch
 import re
 from pathlib import Path
 
@@ -17,3 +18,15 @@ def test_every_test_named_in_the_promises_exists() -> None:
         tree = ast.parse((ROOT / "tests" / file).read_text(encoding="utf-8"))
         tests = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
         assert test in tests, f"docs/promises.md names {file}::{test}, which does not exist"
+
+
+def test_every_matrix_row_named_in_the_promises_exists() -> None:
+    """Names like `prepare-*-zip_slip` are rows (or patterns of rows) of the bad-input matrix."""
+    from test_bad_input_matrix import CASES
+
+    page = (ROOT / "docs" / "promises.md").read_text(encoding="utf-8")
+    rows = {pattern for pattern in re.findall(r"`([\w*]+-[\w*-]+)`", page) if not pattern.startswith("-")}
+    assert len(rows) >= 10
+    ids = [case.id for case in CASES]
+    for pattern in sorted(rows):
+        assert fnmatch.filter(ids, pattern), f"docs/promises.md names matrix rows {pattern}: there are none"
