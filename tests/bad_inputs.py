@@ -17,7 +17,7 @@ import sys
 import warnings
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import cv2
@@ -129,9 +129,7 @@ def _filename_dataset(path: Path, names: list[str]) -> Path:
     spec = image_spec(storage=ImageStorage.FILENAME)
     with DatasetWriter(path, specs={"images": spec}) as w:
         for name in names:
-            sample = random_sample(rng)
-            sample["images"] = name
-            w.append(sample)
+            w.append({**random_sample(rng), "images": name})
     return path
 
 
@@ -341,7 +339,7 @@ def image_files(folder: Path) -> dict[str, Path]:
     good.write_bytes(image_bytes(rng, 96, 96))
     (folder / "huge.png").write_bytes(huge_png_header())
     (folder / "huge.jpg").write_bytes(huge_jpeg_header())
-    video = cv2.VideoWriter(str(folder / "clip.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10, (96, 96))
+    video = cv2.VideoWriter(str(folder / "clip.avi"), cv2.VideoWriter.fourcc(*"MJPG"), 10, (96, 96))
     for k in range(3):
         video.write(cv2.cvtColor(face_image(np.random.default_rng(k)), cv2.COLOR_GRAY2BGR))
     video.release()
@@ -379,7 +377,7 @@ def screen_lines(text: str) -> list[str]:
 
 
 def run_on_screen(
-    command: str, args: list[object], capfd: pytest.CaptureFixture[str]
+    command: str, args: Iterable[object], capfd: pytest.CaptureFixture[str]
 ) -> tuple[int, str, list[str]]:
     """:func:`conftest.run_cli` as a terminal shows it: (exit code, stdout, stderr lines). Python
     warnings count as stderr lines, logging goes to stderr as ``main`` sets it up, and argparse's own
