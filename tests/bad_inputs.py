@@ -25,7 +25,7 @@ import h5py
 import numpy as np
 import pytest
 from conftest import face_image, random_sample, run_cli
-from prepare_fixtures import aflw_members, image_bytes, random_fit, write_zip
+from prepare_fixtures import aflw_members, image_bytes, random_fit, w300lp_members, write_zip
 
 from opnet.data import DatasetWriter
 from opnet.data.fields import ImageStorage, image_spec
@@ -236,6 +236,15 @@ def aflw_zip_with(path: Path, mat: bytes) -> Path:
     return write_zip(path, members, compression=zipfile.ZIP_STORED)
 
 
+def w300lp_zip_with(path: Path, mat: bytes) -> Path:
+    """A 300W-LP.zip of one face whose fit (.mat) is ``mat``, stored uncompressed (ratio 1:1)."""
+    rng = np.random.default_rng(0)
+    landmarks = {("AFW", "face", 0): rng.uniform(100, 350, size=(68, 2))}
+    members = w300lp_members(rng, {("AFW", "face"): {0: random_fit(rng)}}, landmarks)
+    members["300W_LP/AFW/face_0.mat"] = mat
+    return write_zip(path, members, compression=zipfile.ZIP_STORED)
+
+
 def zip_bomb(path: Path, size: int = 48 << 20) -> Path:
     """A zip member of ``size`` zero bytes, compressed about 1000:1 (beyond the archive reader's 200:1)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("AFLW2000/image00002.jpg", "w") as f:
@@ -258,6 +267,7 @@ def archive_files(folder: Path) -> dict[str, Path]:
         "zip_slip": write_zip(folder / "zip_slip.zip", escape),
         "zip_bomb": zip_bomb(folder / "zip_bomb.zip"),
         "mat_bomb": aflw_zip_with(folder / "mat_bomb.zip", mat_bomb(200 << 20)),
+        "mat_bomb_300wlp": w300lp_zip_with(folder / "mat_bomb_300wlp.zip", mat_bomb(200 << 20)),
         "empty_folder": folder / "empty_folder",
     }
     files["empty_folder"].mkdir()

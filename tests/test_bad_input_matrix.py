@@ -160,6 +160,7 @@ def _other_cases(add: Callable[..., None]) -> None:
         for kind in ARCHIVES:
             add("prepare", f"{dataset}-{kind}", f"{dataset} {{arc:{kind}}} {{out}}/x.h5 --workers 1")
     add("prepare", "aflw2k3d-mat_bomb", "aflw2k3d {arc:mat_bomb} {out}/x.h5 --workers 1")
+    add("prepare", "300wlp-mat_bomb", "300wlp {arc:mat_bomb_300wlp} {out}/x.h5 --workers 1")
     add(
         "prepare",
         "300wlp-face-model",
