@@ -107,3 +107,26 @@ def test_damaged_resume_and_last_checkpoints_are_one_line(interrupted_run, capfd
     assert code == 2 and len(err) == 1 and err[0].startswith("opnet train: error: --resume "), err
     assert "resume.ckpt is damaged" in err[0] and "start the run again with --force" in err[0]
     assert "weights_only" not in err[0]
+
+
+def test_a_run_started_meanwhile_in_the_same_folder_is_not_replaced(
+    tmp_path, small_dataset, capfd, monkeypatch
+):
+    """Two starts into one new folder: the one that writes config.yaml second fails and removes nothing."""
+    import opnet.train.run as run
+
+    out = tmp_path / "run"
+    theirs = "written by the other run\n"
+    fresh = run.start_fresh
+
+    def other_run_starts_meanwhile(paths, overwrite):  # noqa: ANN001 - start_fresh's signature
+        fresh(paths, overwrite)
+        (paths.outdir / "config.yaml").write_text(theirs)
+
+    monkeypatch.setattr(run, "start_fresh", other_run_starts_meanwhile)
+    code, err = train_lines(capfd, "--ds", small_dataset, "--outdir", out, *SMALL, "--dry-run")
+    assert code == 2 and err[-1].startswith("opnet train: error: "), err  # after the start-up notes
+    assert f"{out / 'config.yaml'}: already exists" in err[-1] and "--force" in err[-1], err
+    assert not [line for line in err[:-1] if "error" in line.lower()], err
+    assert sorted(p.name for p in out.iterdir()) == ["config.yaml"]
+    assert (out / "config.yaml").read_text() == theirs
