@@ -27,6 +27,17 @@ from opnet.cli import build_parser
 EVALUATE_DROPS = r"\b1 dropped for labels that are not finite"
 """What evaluate says when it drops the samples whose labels are not finite."""
 AUGMENT3D_DROPS = r"\b1 faces dropped"
+PSEUDOLABEL_COMPARES = r"\b1 of 6 samples left out of the comparison: no usable stored quaternion"
+"""pseudolabel --replace-labels compares its labels with the file's, leaving out the unusable one."""
+PSEUDOLABEL_WRITES = r"wrote \S+p\.h5"
+"""pseudolabel --replace-labels replaces quats and coords, and crops from landmarks before rois."""
+PSEUDOLABEL_SUCCEEDS = {
+    "nan_quats": PSEUDOLABEL_COMPARES,
+    "zero_quats": PSEUDOLABEL_COMPARES,
+    "nan_coords": PSEUDOLABEL_WRITES,
+    "inf_size": PSEUDOLABEL_WRITES,
+    "nan_rois": PSEUDOLABEL_WRITES,
+}
 
 
 @dataclass(frozen=True)
@@ -119,7 +130,12 @@ def _data_cases(add: Callable[..., None]) -> None:
             + (" --roi stored" if kind == "nan_rois" else ""),
             drops=EVALUATE_DROPS if evaluated else None,
         )
-        add("pseudolabel", kind, f"{data} {GOOD} -o {{out}}/p.h5")
+        add(
+            "pseudolabel",
+            kind,
+            f"{data} {GOOD} -o {{out}}/p.h5 --replace-labels",
+            drops=PSEUDOLABEL_SUCCEEDS.get(kind),
+        )
         if kind != "nan_rois":  # augment3d draws its own face boxes
             dropped = kind in LABELS or kind in IMAGES
             add(
@@ -145,7 +161,7 @@ def _model_cases(add: Callable[..., None]) -> None:
         add("evaluate", kind, f"{{model:{kind}}} --data {{ds:good}}")
         add("predict", kind, f"{{img:face}} {model} --detector haar")
         add("track", kind, f"{{img:good_video}} {model} --detector haar")
-        add("pseudolabel", kind, f"{{ds:good}} {model} -o {{out}}/p.h5")
+        add("pseudolabel", kind, f"{{ds:good}} {model} -o {{out}}/p.h5 --replace-labels")
     for kind in MODEL_FILES:
         add("export", kind, f"{{model:{kind}}} -o {{out}}/m.onnx")
     for kind, why in PREDICT_IMAGES.items():
@@ -179,7 +195,7 @@ def _other_cases(add: Callable[..., None]) -> None:
     add("demo", "minutes", "--dry-run --outdir {out}/demo --minutes -1")
     add("synth", "unwritable", "{ro}/s.h5 -n 2 --size 64 --workers 1")
     add("show", "unwritable", "{ds:good} -o {ro}/grid.png")
-    add("join", "unwritable", "{ds:good} -o {ro}/j.h5")
+    add("join", "unwritable", "{ds:good} {ds:good} -o {ro}/j.h5")
     add("filter", "unwritable", "{ds:good} -o {ro}/f.h5")
     add("split", "unwritable", "{ds:good} -o {ro}/a.h5 {ro}/b.h5 --fractions 0.5 0.5")
     add("evaluate", "unwritable", "{model:good_ckpt} --data {ds:good} --json {ro}/r.json")
@@ -189,7 +205,7 @@ def _other_cases(add: Callable[..., None]) -> None:
     add("export", "unwritable", "{model:good_ckpt} -o {ro}/m.onnx")
     add("train", "unwritable", f"--ds {{ds:good}} --outdir {{ro}}/run {TRAIN}")
     add("augment3d", "unwritable", "{ds:good} {ro}/a.h5 --workers 1")
-    add("pseudolabel", "unwritable", f"{{ds:good}} {GOOD} -o {{ro}}/p.h5")
+    add("pseudolabel", "unwritable", f"{{ds:good}} {GOOD} -o {{ro}}/p.h5 --replace-labels")
     add("track", "unwritable", f"{{img:good_video}} {GOOD} --csv {{ro}}/p.csv")
     add("demo", "unwritable", "--dry-run --outdir {ro}/demo --no-real-faces")
     add("download", "unwritable", "aflw2k3d --outdir {ro}")
@@ -304,6 +320,22 @@ def _argv(case: Case, inputs: dict[str, dict[str, Path]], out: Path, ro: Path) -
     return [fill(a) for a in case.argv]
 
 
+GOOD_INPUTS = ("{ds:good}", "{model:good_ckpt}", "{img:face}", "{img:good_video}")
+
+
+def _named(case: Case, inputs: dict[str, dict[str, Path]], ro: Path) -> tuple[str, ...]:
+    """What the error line must name: the folder that takes no new files (refused before any input
+    is read), else the bad input file (its name; the last one given); nothing for a flag value (the
+    message names the flag in its own words)."""
+    if any("{ro}" in arg for arg in case.argv):
+        return (str(ro),)
+    bad = [p for arg in case.argv for p in re.findall(r"\{\w+:\w+\}", arg) if p not in GOOD_INPUTS]
+    if not bad:
+        return ()
+    key, name = bad[-1][1:-1].split(":")
+    return (inputs[key][name].name,)
+
+
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=c.marks) for c in CASES])
 def test_bad_input(case: Case, inputs, unwritable, tmp_path: Path, capfd, monkeypatch) -> None:
     work, out, home = tmp_path / "cwd", tmp_path / "out", tmp_path / "home"
@@ -341,5 +373,5 @@ def test_bad_input(case: Case, inputs, unwritable, tmp_path: Path, capfd, monkey
         assert not notes, "problems reported before the error:\n" + "\n".join(notes)
         err = err[-1:]
     assert len(err) == 1, "expected one line on stderr, got:\n" + "\n".join(err)
-    assert one_line_error(case.command, code, err[0]), err[0]
+    assert one_line_error(case.command, code, err[0], *_named(case, inputs, unwritable)), err[0]
     assert "weights_only" not in err[0]
