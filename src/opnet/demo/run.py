@@ -24,7 +24,7 @@ from opnet.demo.result import DemoPaths, DemoResult, Evaluation
 from opnet.demo.steps import StepClock
 from opnet.errors import OpNetError
 from opnet.evaluate import EvaluationSettings, evaluate_models
-from opnet.fileio import remove_path
+from opnet.fileio import check_folder_creatable, remove_path
 from opnet.synth import generate_dataset
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ def prepare_outdir(paths: DemoPaths, overwrite: bool) -> None:
         raise OpNetError(
             f"{outdir}: holds {foreign[0]}, which is not part of a demo; choose another --outdir"
         )
+    check_folder_creatable(paths.data)
     for name in present:
         remove_path(outdir / name)
     paths.data.mkdir(parents=True, exist_ok=True)
