@@ -1,9 +1,10 @@
 """The bad-input matrix: every subcommand x the bad inputs it reads (tests/bad_inputs.py).
 
-The rule for each case: exit code 2, exactly one line on stderr starting with ``opnet CMD: error:``,
-no traceback and no warning, nothing new in the output folder or the current folder, and no input
-file changed. A few cases may legitimately succeed (evaluate drops samples whose labels are not
-finite and says how many); they are marked and checked for that instead.
+The rule for each case: exit code 2, exactly one line on stderr starting with ``opnet CMD: error:``
+and naming the bad file (or the folder that takes no new files), no traceback and no warning,
+nothing new in the output folder, the current folder or HOME, and no input file changed. A few cases
+may legitimately succeed (evaluate drops samples whose labels are not finite and says how many);
+they are marked and checked for that instead.
 
 A new subcommand fails :func:`test_every_subcommand_has_matrix_rows` until it has rows here.
 """
