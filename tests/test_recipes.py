@@ -69,7 +69,7 @@ def test_paper_validates_on_aflw2k3d_0_399_when_datadir_has_it(files, tmp_path, 
 
     from opnet.cli.common import KNOWN_DATASETS
 
-    caplog.set_level(logging.INFO, logger="opnet")
+    caplog.set_level(logging.DEBUG, logger="opnet")
     monkeypatch.setenv("DATADIR", str(tmp_path))
     out = tmp_path / "run"
     assert train_cli("--ds", files["a"], "--outdir", out, "--dry-run", SMALL) == 0

@@ -358,7 +358,7 @@ def _paper_validation(config: Any) -> Any:
     try:
         resolve_dataset(PAPER_VALIDATION, "--val")
     except OpNetError as e:
-        logging.getLogger(__name__).warning(
+        logging.getLogger(__name__).debug(
             "the paper recipe validates on AFLW2000-3D samples 0-399 (%s); validating on held-out "
             "sequences instead",
             e,
