@@ -72,7 +72,7 @@ def test_paper_validates_on_aflw2k3d_0_399_when_datadir_has_it(files, tmp_path, 
     caplog.set_level(logging.DEBUG, logger="opnet")
     monkeypatch.setenv("DATADIR", str(tmp_path))
     out = tmp_path / "run"
-    assert train_cli("--ds", files["a"], "--outdir", out, "--dry-run", SMALL) == 0
+    assert train_cli("--ds", files["a"], "--outdir", out, "--dry-run", "-v", SMALL) == 0
     assert yaml.safe_load((out / "config.yaml").read_text())["val"] is None
     assert "the paper recipe validates on AFLW2000-3D samples 0-399" in caplog.text
     write_dataset(tmp_path / KNOWN_DATASETS["aflw2k3d"], 6, 2, seed=5)
