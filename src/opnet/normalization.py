@@ -98,13 +98,14 @@ INPUT_OFFSET = 0.5
 def unit_intensities(crops: NDArray[np.uint8], norm: str | InputNorm) -> NDArray[np.float32]:
     """uint8 crops (B, H, W) -> float32 (B, H, W) on the 0..1 scale of ``norm`` (its input + 0.5)."""
     norm = input_norm(norm)
+    unit = crops.astype(np.float32)  # then in place: one batch-sized array, not three
     if norm is InputNorm.OPENTRACK:
-        scales = np.array([brightness_scale(c) for c in crops], np.float32)
-        return (crops.astype(np.float32) * scales[:, None, None]).astype(np.float32)
+        unit *= np.array([brightness_scale(c) for c in crops], np.float32)[:, None, None]
+        return unit
     scale, offset = _LINEAR[norm]
-    return (crops.astype(np.float32) * np.float32(scale) + np.float32(offset + INPUT_OFFSET)).astype(
-        np.float32
-    )
+    unit *= np.float32(scale)
+    unit += np.float32(offset + INPUT_OFFSET)
+    return unit
 
 
 def inputs_from_unit(unit: NDArray[np.float32]) -> NDArray[np.float32]:

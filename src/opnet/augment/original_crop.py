@@ -127,11 +127,16 @@ def original_crop(
     quarter_turns: int,
     out_size: int,
     border: str = "zero",
+    rotated_affine: ArrayLike | None = None,
 ) -> NDArray[np.uint8]:
-    """One sample's crop from its full-size gray image, as the original cuts it."""
+    """One sample's crop from its full-size gray image, as the original cuts it.
+
+    ``rotated_affine``: the window's :func:`rotated_window_affines` if already computed (for a batch
+    at once)."""
     if angle_rad != 0.0:
-        affine = rotated_window_affines(np.asarray(window)[None], [angle_rad], out_size)[0]
-        patch = warp_rotated(image, affine, out_size, border)
+        if rotated_affine is None:
+            rotated_affine = rotated_window_affines(np.asarray(window)[None], [angle_rad], out_size)[0]
+        patch = warp_rotated(image, rotated_affine, out_size, border)
     else:
         patch = cut_window(image, window, out_size, border)
     return turn_and_flip(patch, flip, quarter_turns)

@@ -54,16 +54,12 @@ def _original_crops(
 ) -> tuple[NDArray[np.uint8], FloatArray]:
     """The original's crops from the full-size images (:mod:`opnet.augment.original_crop`)."""
     windows, affines = original_crop.crop_affines(boxes, params, config.out_size, config.beyond_border)
+    rotated = original_crop.rotated_window_affines(windows, params.angle_rad, config.out_size)
     patches = np.empty((len(boxes), config.out_size, config.out_size), np.uint8)
-    for i, window in enumerate(windows):
+    rows = zip(params.angle_rad.tolist(), params.flip.tolist(), params.quarter_turns.tolist(), strict=True)
+    for i, (angle, flip, turns) in enumerate(rows):
         patches[i] = original_crop.original_crop(
-            decode(i, 1),
-            window,
-            float(params.angle_rad[i]),
-            bool(params.flip[i]),
-            int(params.quarter_turns[i]),
-            config.out_size,
-            config.border,
+            decode(i, 1), windows[i], angle, flip, turns, config.out_size, config.border, rotated[i]
         )
     return patches, affines
 

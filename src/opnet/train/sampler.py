@@ -34,14 +34,19 @@ class SampleKey(NamedTuple):
 
 
 def augment_rng(seed: int, epoch: int, position: int) -> np.random.Generator:
-    """The generator the augmentation of sample ``position`` of ``epoch`` draws from."""
-    return np.random.default_rng([seed, _STREAM_AUGMENT, epoch, position])
+    """The generator the augmentation of sample ``position`` of ``epoch`` draws from (``default_rng``'s,
+    built directly: a third faster)."""
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence([seed, _STREAM_AUGMENT, epoch, position]))
+    )
 
 
 def batch_rng(seed: int, epoch: int, first_position: int) -> np.random.Generator:
     """The generator of what the batch starting at ``first_position`` of ``epoch`` shares (the
     original's per-batch choice of intensity operations)."""
-    return np.random.default_rng([seed, _STREAM_BATCH, epoch, first_position])
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence([seed, _STREAM_BATCH, epoch, first_position]))
+    )
 
 
 def shard_positions(
