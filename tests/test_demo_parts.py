@@ -70,9 +70,9 @@ def test_settings_are_checked_with_the_flag_names():
 
 def test_training_config_keeps_opentracks_input_and_outputs():
     config = DemoConfig()
-    run = train_config(config, Path("t.h5"), epochs=7, max_minutes=3.0)
+    run = train_config(config, Path("t.h5"), epochs=7)
     assert run.model.input_size == 129 and run.model.uncertainty and run.swa and not run.onnx
-    assert (run.epochs, run.max_minutes, run.ds, run.seed) == (7, 3.0, "t.h5", 0)
+    assert (run.epochs, run.max_minutes, run.ds, run.seed) == (7, None, "t.h5", 0)
     assert run.model.width == config.model.width and run.lr == config.lr
     assert config.train_seed != config.heldout_seed
     assert {DemoConfig(seed=s).train_seed for s in range(4)}.isdisjoint(
@@ -126,7 +126,7 @@ def test_training_speed_is_measured_on_real_steps_without_touching_a_run(tmp_pat
     paths = DemoPaths(tmp_path)
     paths.data.mkdir(parents=True)
     generate_data(TINY, paths, workers=1, progress=False)
-    config = dataclasses.replace(train_config(TINY, paths.train_file, 1, None), batch_size=4)
+    config = dataclasses.replace(train_config(TINY, paths.train_file, 1), batch_size=4)
     rate = training_step_rate(config, prepare_training_data(config).mix, steps=2)
     assert math.isfinite(rate) and rate > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]

@@ -52,13 +52,34 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         default=60.0,
         help="roll uniform in +-this, degrees (default 60)",
     )
+    p.add_argument(
+        "--pose",
+        choices=("uniform", "frontal"),
+        default="uniform",
+        help="pose distribution: uniform in the ranges, or mostly frontal like photos of people "
+        "(default uniform)",
+    )
+    p.add_argument(
+        "--occluders",
+        default="none",
+        metavar="LIST",
+        help="things in front of faces, e.g. glasses,hats,hands or glasses=0.5 (share of persons / samples; "
+        "a name alone: glasses 0.3, hats 0.2, hands 0.2); default none",
+    )
+    p.add_argument(
+        "--realism",
+        default="none",
+        metavar="LIST",
+        help="realism levers: all, or some of hair,eyes,skin,light,camera,backgrounds,expressions,body "
+        "(default none)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite the output if it exists")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     from opnet.cli.common import num_workers
-    from opnet.synth.config import SynthConfig
+    from opnet.synth.config import SynthConfig, parse_occluders, parse_realism
     from opnet.synth.generate import generate_dataset
 
     config = SynthConfig(
@@ -67,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
         pitch_max_deg=args.pitch_max,
         roll_max_deg=args.roll_max,
         samples_per_identity=args.per_identity,
+        pose=args.pose,
+        occluders=parse_occluders(args.occluders),
+        realism=parse_realism(args.realism),
     )
     workers = args.workers if args.workers is not None else num_workers()
     generate_dataset(

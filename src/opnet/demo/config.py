@@ -102,7 +102,7 @@ class DemoConfig:
         return to_plain(self)
 
 
-def train_config(config: DemoConfig, train_file: Path, epochs: int, max_minutes: float | None) -> TrainConfig:
+def train_config(config: DemoConfig, train_file: Path, epochs: int) -> TrainConfig:
     """The training run of the demo: ``epochs`` epochs on ``train_file`` (whole persons of it held out
     for validation), uncertainty outputs on (OpenTrack's contract needs them), SWA, a PNG plot, and
     no ONNX export inside training (the demo exports and times it as a step of its own)."""
@@ -119,7 +119,6 @@ def train_config(config: DemoConfig, train_file: Path, epochs: int, max_minutes:
         seed=config.seed,
         save_plot=TRAINING_PLOT,
         onnx=False,
-        max_minutes=max_minutes,
         accelerator="cpu",
         model=dataclasses.replace(config.model, uncertainty=True),
         loss=config.loss,

@@ -26,7 +26,7 @@ from opnet.parallel import ordered_map
 from opnet.synth.config import SynthConfig
 from opnet.synth.labels import pose_labels
 from opnet.synth.person import Person, sample_person, scene_assets
-from opnet.synth.scene import Rendering, render_shot
+from opnet.synth.scene import Rendering, render_shot, shot_vertices
 from opnet.synth.shot import Shot, sample_shot
 
 log = logging.getLogger(__name__)
@@ -58,12 +58,13 @@ def render_sequence_samples(task: SequenceTask) -> Iterator[SynthSample]:
     """The samples of one sequence, in order."""
     assets = scene_assets()
     person_seed, *shot_seeds = np.random.SeedSequence([task.seed, task.sequence]).spawn(task.count + 1)
-    person = sample_person(np.random.default_rng(person_seed), assets)
-    landmarks = person.vertices[assets.model.landmark_indices]
+    config = task.config
+    person = sample_person(np.random.default_rng(person_seed), assets, config.realism, config.occluders)
     for shot_seed in shot_seeds:
         rng = np.random.default_rng(shot_seed)
-        shot = sample_shot(rng, task.config)
-        rendering = render_shot(assets, person, shot, task.config.image_size, rng)
+        shot = sample_shot(rng, config)
+        rendering = render_shot(assets, person, shot, config.image_size, rng)
+        landmarks = shot_vertices(person, shot)[assets.model.landmark_indices]
         yield SynthSample(person, shot, rendering, pose_labels(landmarks, shot.quat, shot.coords))
 
 
@@ -76,7 +77,8 @@ def render_sequence(task: SequenceTask) -> list[dict[str, Any]]:
 
 
 def sequence_tasks(num_samples: int, config: SynthConfig, seed: int) -> list[SequenceTask]:
-    """Tasks covering ``num_samples`` samples in sequences of ``config.samples_per_identity`` (the last may be shorter)."""
+    """Tasks covering ``num_samples`` samples in sequences of ``config.samples_per_identity`` (the last
+    may be shorter)."""
     per = config.samples_per_identity
     return [
         SequenceTask(seed, k, min(per, num_samples - k * per), config) for k in range(-(-num_samples // per))
@@ -110,22 +112,24 @@ def _rendered(tasks: list[SequenceTask], workers: int) -> Iterator[list[dict[str
 def generate_dataset(
     path: str | os.PathLike,
     num_samples: int,
-    config: SynthConfig = SynthConfig(),
+    config: SynthConfig | None = None,
     seed: int = 0,
     workers: int = 1,
     overwrite: bool = False,
     progress: bool = True,
 ) -> None:
-    """Writes ``num_samples`` synthetic samples (images, rois, coords, quats, pt3d_68, pt2d_68) to ``path``.
+    """Writes ``num_samples`` synthetic samples (images, rois, coords, quats, pt3d_68, pt2d_68) to
+    ``path``.
 
-    One sequence per synthetic person. ``workers`` processes render in parallel; the file is
-    the same for any number of them. The output is written atomically (opnet.data.DatasetWriter).
+    ``config``: the heads' settings (None: ``SynthConfig()``). One sequence per synthetic person.
+    ``workers`` processes render in parallel; the file is the same for any number of them. The
+    output is written atomically (opnet.data.DatasetWriter).
     """
     if num_samples < 1:
         raise OpNetError(f"-n {num_samples}: expected at least 1 sample")
     if seed < 0:
         raise OpNetError(f"--seed {seed}: expected a non-negative integer")
-    tasks = sequence_tasks(num_samples, config, seed)
+    tasks = sequence_tasks(num_samples, config or SynthConfig(), seed)
     with (
         DatasetWriter(path, overwrite=overwrite) as writer,
         tqdm(total=num_samples, unit="sample", desc="synth", disable=not progress) as bar,

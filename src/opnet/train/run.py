@@ -12,7 +12,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -179,6 +179,7 @@ class _Options:
     progress: bool
     on_epoch_end: EpochHook | None
     started: float
+    callbacks: tuple[pl.Callback, ...] = ()
 
 
 def train(
@@ -192,6 +193,7 @@ def train(
     dry_run: bool = False,
     progress: bool = True,
     on_epoch_end: EpochHook | None = None,
+    callbacks: Sequence[pl.Callback] = (),
 ) -> TrainResult:
     """Trains a pose network as ``config`` says and writes the run into ``outdir``.
 
@@ -200,11 +202,12 @@ def train(
     repeated from its start. ``overwrite``: replace a run already in ``outdir``. ``workers``: data
     loader processes (see :func:`suggested_workers`); ``threads``: torch threads (None: leave as is).
     ``dry_run``: one epoch of 2 steps and 2 validation batches. ``on_epoch_end(row)`` is called
-    with each epoch's metrics row (:mod:`opnet.train.history`). Ctrl-C or SIGTERM end the run with
-    KeyboardInterrupt after the current step (a second Ctrl-C at once, :mod:`opnet.train.interrupt`);
-    the files of the last completed epoch stay.
+    with each epoch's metrics row (:mod:`opnet.train.history`). ``callbacks``: more Lightning
+    callbacks, called after OpNet's own (e.g. to re-plan the run's length, opnet.demo.replan).
+    Ctrl-C or SIGTERM end the run with KeyboardInterrupt after the current step (a second Ctrl-C at
+    once, :mod:`opnet.train.interrupt`); the files of the last completed epoch stay.
     """
-    options = _Options(workers, threads, dry_run, progress, on_epoch_end, time.monotonic())
+    options = _Options(workers, threads, dry_run, progress, on_epoch_end, time.monotonic(), tuple(callbacks))
     config = dry_run_config(config) if dry_run else config
     paths = RunPaths.of(outdir, config)
     load_state = _prepare_folder(config, paths, resume, overwrite)
@@ -256,7 +259,8 @@ def _fit(
     budget = TimeBudget(config.max_minutes, options.started) if config.max_minutes else None
     recorder = RunRecorder(config, paths, swa, options.on_epoch_end)
     bar = EpochProgress(config.batch_size) if options.progress else None
-    trainer = _trainer(config, [c for c in (bar, swa, recorder, budget) if c is not None], options.dry_run)
+    own = [c for c in (bar, swa, recorder, budget) if c is not None]
+    trainer = _trainer(config, own + list(options.callbacks), options.dry_run)
     datamodule = PoseDataModule(data, config, options.workers, pin_memory=not is_cpu_run(config))
     try:
         with stop_after_step():
