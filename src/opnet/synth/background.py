@@ -58,13 +58,14 @@ def _stripes(rng: np.random.Generator, height: int, width: int) -> NDArray[np.fl
 
 def _fractal(rng: np.random.Generator, height: int, width: int) -> NDArray[np.float32]:
     """(height, width, 3) colour noise with a 1/f spectrum (foliage, fabric, walls, crowds), in [0, 1]."""
-    image = np.zeros((height, width, 3), np.float32)
+    grid = np.zeros((48, 48, 3), np.float32)
     amplitude, total = 1.0, 0.0
-    for cells in (3, 6, 12, 24, 48):
+    for cells in (3, 6, 12, 24, 48):  # octaves summed on a 48 x 48 grid, then enlarged once
         layer = rng.standard_normal((cells, cells, 3)).astype(np.float32)
-        image += amplitude * cv2.resize(layer, (width, height), interpolation=cv2.INTER_CUBIC)
+        grid += amplitude * cv2.resize(layer, (48, 48), interpolation=cv2.INTER_CUBIC)
         total += amplitude
         amplitude *= rng.uniform(0.45, 0.75)
+    image = cv2.resize(grid, (width, height), interpolation=cv2.INTER_CUBIC)
     chroma = rng.uniform(0.0, 0.6)
     gray = image.mean(axis=-1, keepdims=True)
     image = gray + chroma * (image - gray)

@@ -71,12 +71,14 @@ def apply_camera(
 ) -> NDArray[np.uint8]:
     """Float RGB (H, W, 3) in [0, 1] -> the uint8 photo: optics (exposure, colour, vignetting),
     defocus and motion blur, resolution, sensor noise (uniform, standard deviation ``noise_sigma``
-    of the full range, more in low light), tone curve, 8-bit quantisation, JPEG."""
+    of the full range, more in low light), 8-bit quantisation, tone curve, JPEG."""
     height, width = image.shape[:2]
     if camera is not None:
-        image = image * (camera.exposure * np.asarray(camera.white_balance, np.float32))
+        gain = camera.exposure * np.asarray(camera.white_balance, np.float32)
         if camera.vignetting > 0.0:
-            image = image * _vignette(height, width, camera.vignetting)[..., None]
+            image = image * (_vignette(height, width, camera.vignetting)[..., None] * gain)
+        else:
+            image = image * gain
     if blur_sigma > 0.2:
         image = cv2.GaussianBlur(image, (0, 0), blur_sigma)
     if camera is not None and camera.motion_px > 0.0:
@@ -89,9 +91,10 @@ def apply_camera(
     if noise_sigma > 0.0:
         noise = rng.integers(-128, 128, image.shape, dtype=np.int8).astype(np.float32)
         image = image + noise * (noise_sigma / _INT8_UNIFORM_STD)
-    if camera is not None and camera.gamma != 1.0:
-        image = np.maximum(image, 0.0) ** np.float32(camera.gamma)
     out = np.clip(image * 255.0 + 0.5, 0.0, 255.0).astype(np.uint8)
+    if camera is not None and camera.gamma != 1.0:
+        curve = 255.0 * (np.arange(256) / 255.0) ** camera.gamma
+        out = cv2.LUT(out, np.clip(curve + 0.5, 0, 255).astype(np.uint8))
     if camera is not None and camera.jpeg_quality is not None:
         ok, data = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, camera.jpeg_quality])
         out = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if ok else out
