@@ -70,6 +70,7 @@ ALL_DATA = _synth(pose="frontal", realism=Realism.all(), occluders=OCCLUDER_SHAR
 VARIANTS: dict[str, Variant] = {
     "base": lambda c: c,
     "all data levers": ALL_DATA,
+    "all data levers + intensity augmentation": lambda c: _augment(intensity=True)(ALL_DATA(c)),
     "pose: frontal": _synth(pose="frontal"),
     "realism: hair": _realism("hair"),
     "realism: light": _realism("light"),
@@ -85,7 +86,6 @@ VARIANTS: dict[str, Variant] = {
     "intensity augmentation (opnet train's)": _augment(intensity=True),
     "in-plane rotation augmentation (opnet train's)": _augment(rotation_prob=1.0 / 3.0),
     "input normalisation div256 instead of OpenTrack's": _model(input_norm="div256"),
-    "all data levers + intensity augmentation": lambda c: _augment(intensity=True)(ALL_DATA(c)),
 }
 WIDE = "width 0.5 (half the epochs: the same time)"
 

@@ -34,9 +34,11 @@ class Camera:
 def sample_camera(rng: np.random.Generator) -> Camera:
     """Mostly mild settings, sometimes low light, strong compression, motion or a small sensor."""
     low_light = rng.random() < 0.15
+    exposure = float(rng.uniform(0.2, 0.5) if low_light else rng.uniform(0.75, 1.35))
+    balance = np.exp(rng.normal(0.0, 0.07, 3))
     return Camera(
-        exposure=float(rng.uniform(0.2, 0.5) if low_light else rng.uniform(0.75, 1.35)),
-        white_balance=tuple(float(g) for g in np.exp(rng.normal(0.0, 0.07, 3))),
+        exposure=exposure,
+        white_balance=(float(balance[0]), float(balance[1]), float(balance[2])),
         vignetting=float(rng.uniform(0.0, 0.5)) if rng.random() < 0.4 else 0.0,
         motion_px=float(rng.uniform(1.0, 6.0)) if rng.random() < 0.15 else 0.0,
         motion_angle=float(rng.uniform(0.0, np.pi)),
@@ -54,12 +56,12 @@ def _motion_blur(image: NDArray[np.float32], length: float, angle: float) -> NDA
     cv2.line(
         kernel, (round(centre - dx), round(centre - dy)), (round(centre + dx), round(centre + dy)), 1.0, 1
     )
-    return cv2.filter2D(image, -1, kernel / kernel.sum())
+    return np.asarray(cv2.filter2D(image, -1, kernel / kernel.sum()), dtype=np.float32)
 
 
 def _vignette(height: int, width: int, strength: float) -> NDArray[np.float32]:
     ys, xs = np.ogrid[-1.0 : 1.0 : height * 1j, -1.0 : 1.0 : width * 1j]
-    return (1.0 - strength * 0.5 * (xs**2 + ys**2)).astype(np.float32)
+    return np.asarray(1.0 - strength * 0.5 * (xs**2 + ys**2), dtype=np.float32)
 
 
 def apply_camera(
@@ -80,12 +82,13 @@ def apply_camera(
         else:
             image = image * gain
     if blur_sigma > 0.2:
-        image = cv2.GaussianBlur(image, (0, 0), blur_sigma)
+        image = np.asarray(cv2.GaussianBlur(image, (0, 0), blur_sigma), dtype=np.float32)
     if camera is not None and camera.motion_px > 0.0:
         image = _motion_blur(image, camera.motion_px, camera.motion_angle)
     if camera is not None and camera.scale < 1.0:
         small = (max(8, round(width * camera.scale)), max(8, round(height * camera.scale)))
-        image = cv2.resize(cv2.resize(image, small, interpolation=cv2.INTER_AREA), (width, height))
+        smaller = cv2.resize(image, small, interpolation=cv2.INTER_AREA)
+        image = np.asarray(cv2.resize(smaller, (width, height)), dtype=np.float32)
     if camera is not None and camera.exposure < 0.5:
         noise_sigma += 0.02 * (0.5 - camera.exposure) / 0.35  # gain turned up in the dark
     if noise_sigma > 0.0:
