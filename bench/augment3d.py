@@ -78,7 +78,8 @@ def stages(source: Path, index: int) -> None:
     timings["JPEG"] = (time.perf_counter() - start) / len(images + closed)
     size = sample[ds.image_field].shape
     print(
-        f"stages, {source.name} sample {index} ({size[1]}x{size[0]}, head size {fit.params.coords[2]:.0f} px):"
+        f"stages, {source.name} sample {index} ({size[1]}x{size[0]}, "
+        f"head size {fit.params.coords[2]:.0f} px):"
     )
     for name, seconds in timings.items():
         print(f"  {name:32s} {1000 * seconds:7.1f} ms")

@@ -156,7 +156,9 @@ def time_localizer(path: Path, iterations: int, cores: int) -> None:
     frame = np.random.default_rng(1).integers(0, 255, (480, 640), dtype=np.uint8)
     for threads in sorted({1, cores}):
         localizer = Localizer(path, threads)
-        ms = time_round_robin({"localizer": lambda k: localizer.localize(frame)}, iterations)["localizer"]
+        ms = time_round_robin({"localizer": lambda k, loc=localizer: loc.localize(frame)}, iterations)[
+            "localizer"
+        ]
         print(
             f"localizer 640x480 frame, threads={threads}: p50 {np.median(ms):.2f} ms, "
             f"p90 {np.percentile(ms, 90):.2f} ms"

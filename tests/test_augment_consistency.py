@@ -212,7 +212,7 @@ def test_flipped_real_faces_keep_left_landmarks_on_the_left():
         buffer = ds.read_image_bytes(int(row))
         for flip in (False, True):
             out = augment_batch(
-                lambda i, r: decode_gray_reduced(buffer, r),
+                lambda i, r, buffer=buffer: decode_gray_reduced(buffer, r),
                 table.rows([row]),
                 params(flip=flip),
                 AugmentConfig(),

@@ -73,7 +73,9 @@ def test_transform_quat_is_in_plane_rotation_then_mirror(q, angle, scale, flip):
 def test_transform_quat_batches():
     rng = np.random.default_rng(2)
     q = g.canonical_quat(rng.normal(size=(6, 4)))
-    affines = np.stack([similarity(a, 1.3, f) for a, f in zip(rng.uniform(-3, 3, 6), [0, 1, 0, 1, 1, 0], strict=True)])
+    affines = np.stack(
+        [similarity(a, 1.3, f) for a, f in zip(rng.uniform(-3, 3, 6), [0, 1, 0, 1, 1, 0], strict=True)]
+    )
     got = g.transform_quat(affines, q)
     for i in range(6):
         assert np.allclose(got[i], g.transform_quat(affines[i], q[i]))

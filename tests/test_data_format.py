@@ -56,7 +56,9 @@ def test_round_trip_of_the_original_file_is_bit_exact(tmp_path):
             assert a[name].shape == b[name].shape, name
             assert attrs(a[name]) == attrs(b[name]), name
             if name == "images":
-                assert all(x.tobytes() == y.tobytes() for x, y in zip(a[name][...], b[name][...], strict=True))
+                assert all(
+                    x.tobytes() == y.tobytes() for x, y in zip(a[name][...], b[name][...], strict=True)
+                )
             else:
                 assert a[name][...].tobytes() == b[name][...].tobytes(), name
 

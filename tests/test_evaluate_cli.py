@@ -121,7 +121,9 @@ def test_real_model_results_are_consistent():
     model = load_pose_model(POSE_MODEL)
     with open_dataset(AFLW_MINI) as ds:
         result = evaluate_models(
-            [model], ds, EvaluationSettings(comprehensive_roi=True, ensemble=True, progress=False)
+            [model],
+            ds,
+            EvaluationSettings(comprehensive_roi=True, ensemble=True, protocol="opentrack", progress=False),
         )
     rows = {(r.model, r.roi.label): r for r in result.rows}
     assert len(rows) == 12

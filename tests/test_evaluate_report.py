@@ -31,7 +31,9 @@ def result(small_dataset):
         return evaluate_models(
             [FakeModel(yaw_gain=2.0), FakeModel(name="other", quat=(0, 0.1, 0, 1))],
             ds,
-            EvaluationSettings(ensemble=True, stability=STABILITY, comprehensive_roi=True, **QUIET),
+            EvaluationSettings(
+                ensemble=True, stability=STABILITY, comprehensive_roi=True, protocol="opentrack", **QUIET
+            ),
         )
 
 
@@ -54,7 +56,10 @@ def test_json_round_trip_and_schema(result, tmp_path):
         "samples": 12,
         "evaluated": 12,
         "dropped_by_filter": 0,
+        "dropped_not_finite": 0,
+        "not_finite": {},
     }
+    assert doc["protocol"]["name"] == "opentrack" and doc["protocol"]["face_model"] is None
     assert doc["protocol"]["alignment"] == "none" and doc["protocol"]["fov_deg"] is None
     assert len(doc["protocol"]["roi_choices"]) == 6 and doc["protocol"]["stability"]["noise_draws"] == 2
     assert [m["name"] for m in doc["models"]] == ["fake", "other"]

@@ -1,4 +1,5 @@
-"""evaluate_models end to end on tiny synthetic AFLW- and BIWI-like files, with models whose answers are known."""
+"""evaluate_models end to end on tiny synthetic AFLW- and BIWI-like files, with models whose answers are
+known."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ class FakeModel:
 
 def test_constant_model_errors_are_the_true_angles_and_the_offsets_of_the_crop_centre(small_dataset):
     with open_dataset(small_dataset) as ds:
-        result = evaluate_models([FakeModel()], ds, EvaluationSettings(**QUIET))
+        result = evaluate_models([FakeModel()], ds, EvaluationSettings(protocol="opentrack", **QUIET))
         true_q, coords = ds.read_field("quats"), ds.read_field("coords")
         rois = dataset_rois(ds, RoiSource.LANDMARKS)
     (row,) = result.rows
@@ -163,9 +164,15 @@ def test_opal23_alignment_removes_each_persons_constant_offset(tmp_path):
     path = biwi_like(tmp_path / "biwi.h5", [4, 3], lambda roi, person: per_person[person])
     model = FakeModel(quat=euler_to_quat(np.deg2rad([3, 4, 5])))
     with open_dataset(path) as ds:
-        plain = evaluate_models([model], ds, EvaluationSettings(**QUIET)).rows[0].metrics
+        plain = (
+            evaluate_models([model], ds, EvaluationSettings(protocol="opentrack", **QUIET)).rows[0].metrics
+        )
         aligned = (
-            evaluate_models([model], ds, EvaluationSettings(alignment="opal23", **QUIET)).rows[0].metrics
+            evaluate_models(
+                [model], ds, EvaluationSettings(alignment="opal23", protocol="opentrack", **QUIET)
+            )
+            .rows[0]
+            .metrics
         )
     assert plain.mean_deg > 5 and aligned.mean_deg < 1e-4 and aligned.geodesic_deg < 1e-4
     assert aligned.xy_pct == pytest.approx(0, abs=1e-4)  # the crop is centred on the labelled head
@@ -178,9 +185,9 @@ def test_perspective_correction_turns_a_frontal_prediction_into_the_camera_ray(t
 
     path = biwi_like(tmp_path / "biwi.h5", [6], ray)
     with open_dataset(path) as ds:
-        plain = evaluate_models([FakeModel()], ds, EvaluationSettings(**QUIET)).rows[0]
+        plain = evaluate_models([FakeModel()], ds, EvaluationSettings(protocol="opentrack", **QUIET)).rows[0]
         corrected = evaluate_models(
-            [FakeModel()], ds, EvaluationSettings(alignment="perspective", **QUIET)
+            [FakeModel()], ds, EvaluationSettings(alignment="perspective", protocol="opentrack", **QUIET)
         ).rows[0]
     assert plain.metrics.geodesic_deg > 5
     assert corrected.metrics.geodesic_deg < 1e-3

@@ -42,7 +42,9 @@ def test_families_and_variant_layout():
 
 def test_a_model_blind_to_its_input_has_no_angle_spread(uniform_faces):
     with open_dataset(uniform_faces) as ds:
-        result = evaluate_models([FakeModel()], ds, EvaluationSettings(stability=SETTINGS, **QUIET))
+        result = evaluate_models(
+            [FakeModel()], ds, EvaluationSettings(stability=SETTINGS, protocol="opentrack", **QUIET)
+        )
     spreads = {s.family: s for s in result.stability["fake"]}
     for s in spreads.values():
         assert (s.pitch_deg, s.yaw_deg, s.roll_deg) == (0, 0, 0) and s.geodesic_deg < 1e-6
@@ -55,7 +57,9 @@ def test_a_model_blind_to_its_input_has_no_angle_spread(uniform_faces):
 def test_on_a_uniform_image_only_noise_moves_an_input_dependent_model(uniform_faces):
     with open_dataset(uniform_faces) as ds:
         result = evaluate_models(
-            [FakeModel(yaw_gain=5.0)], ds, EvaluationSettings(stability=SETTINGS, **QUIET)
+            [FakeModel(yaw_gain=5.0)],
+            ds,
+            EvaluationSettings(stability=SETTINGS, protocol="opentrack", **QUIET),
         )
     spreads = {s.family: s for s in result.stability["fake"]}
     assert spreads["shift"].yaw_deg < 1e-9 and spreads["scale"].yaw_deg < 1e-9

@@ -159,3 +159,16 @@ def test_weights_of_another_architecture_are_refused(tmp_path, trained):
     torch.save(content, tmp_path / "swapped.ckpt")
     with pytest.raises(OpNetError, match="swapped.ckpt: weights do not match the stored config"):
         load_model(tmp_path / "swapped.ckpt")
+
+
+def test_checkpoints_from_before_the_shape_coefficient_scales_still_load(trained, tmp_path):
+    net, path = trained
+    content = torch.load(path, weights_only=True)
+    assert "uncertainty.shapeparams.raw" in content["state_dict"]
+    del content["state_dict"]["uncertainty.shapeparams.raw"]
+    older = tmp_path / "older.ckpt"
+    torch.save(content, older)
+    loaded = load_model(older)
+    with torch.no_grad():
+        scales = loaded(torch.randn(1, 1, 65, 65)).shapeparams_scales
+    assert torch.allclose(scales, torch.full((1, 7), 1.0), atol=1e-5)  # the head's starting value

@@ -53,9 +53,13 @@ def test_output_shapes(backbone, landmarks, uncertainty):
     assert (out.points is not None) == (out.shapeparams is not None) == landmarks
     assert (out.rotaxis_scales_tril is not None) == (out.pos_size_scales_tril is not None) == uncertainty
     assert (out.box_scales is not None) == uncertainty
-    assert (out.points_scales is not None) == (landmarks and uncertainty)
+    assert (
+        (out.points_scales is not None) == (out.shapeparams_scales is not None) == (landmarks and uncertainty)
+    )
     if landmarks:
         assert out.points.shape == (3, 68, 3) and out.shapeparams.shape == (3, K)
+    if landmarks and uncertainty:
+        assert out.shapeparams_scales.shape == (3, K) and (out.shapeparams_scales > 0).all()
     if uncertainty:
         assert out.rotaxis_scales_tril.shape == out.pos_size_scales_tril.shape == (3, 3, 3)
         assert out.box_scales.shape == (3, 4)
@@ -170,6 +174,10 @@ def test_a_short_training_run_fits_a_fixed_batch():
         losses["total"].backward()
         if step == 0:
             for name, p in net.named_parameters():
+                if name.startswith(
+                    "uncertainty.shapeparams"
+                ):  # only the shape NLL trains it (no labels here)
+                    continue
                 assert p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0, name
         opt.step()
         history.append({k: float(v.detach()) for k, v in losses.items()})

@@ -138,11 +138,18 @@ def run_cli(args, capsys):
 def test_cli_prints_a_table_or_json_and_writes_pictures(pose_model, localizer, tmp_path, capsys):
     image = write_picture(tmp_path / "face.jpg")
     code, out, err = run_cli(
-        [image, "--model", pose_model, "--localizer", localizer, "-o", tmp_path / "ann"], capsys
+        [image, "--model", pose_model, "--localizer", localizer, "--outdir", tmp_path / "ann"], capsys
     )
     assert code == 0, err
     assert "| image | face | yaw°" in out and f"| {image} | 0 | 20.0 |" in out
     assert (tmp_path / "ann" / "face.jpg").is_file()
+    one = tmp_path / "new" / "one.png"  # -o: one picture, its folder made
+    code, out, err = run_cli([image, "--model", pose_model, "--localizer", localizer, "-o", one], capsys)
+    assert code == 0 and cv2.imread(str(one)).shape == (120, 160, 3)
+    code, out, err = run_cli(
+        [image, image, "--model", pose_model, "--localizer", localizer, "-o", one], capsys
+    )
+    assert code == 2 and "one output picture for 2 images; use --outdir" in err
     code, out, err = run_cli([image, "--model", pose_model, "--localizer", localizer, "--json"], capsys)
     doc = json.loads(out)
     assert code == 0 and doc["images"][0]["faces"][0]["score"] == pytest.approx(

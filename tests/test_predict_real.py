@@ -32,7 +32,9 @@ def test_single_face_path_with_the_evaluation_crop_reproduces_opnet_evaluate():
         runner = predict_dataset(ds, range(len(ds)), rois, 1.1, [model], threads=2, progress=False).per_model[
             0
         ]
-        (row,) = evaluate_models([model], ds, EvaluationSettings(progress=False, threads=2)).rows
+        (row,) = evaluate_models(
+            [model], ds, EvaluationSettings(protocol="opentrack", progress=False, threads=2)
+        ).rows
         true_quat = ds.read_field("quats")
     for name in ("quat", "coords", "box", "rotaxis_scales_tril", "coords_scales_tril"):
         assert np.array_equal(getattr(single, name), getattr(runner, name)), name
@@ -61,7 +63,7 @@ def test_predict_on_a_jpeg_file_finds_the_face_and_its_pose(tmp_path, capsys):
             "--localizer",
             str(LOCALIZER_MODEL),
             "--json",
-            "-o",
+            "--outdir",
             str(tmp_path / "out"),
         ]
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import json
 import re
 import threading
 
@@ -147,3 +148,6 @@ def test_cli_lists_and_explains_manual_downloads(capsys):
     out = capsys.readouterr().out
     assert "licence:" in out and "kaggle.com" in out and "opnet prepare biwi" in out
     assert main(["download", "nope"]) == 2
+    assert main(["download", "--list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["datasets"]
+    assert {d["name"]: d["licence"] for d in listed}["aflw2k3d"] == DATASETS["aflw2k3d"].licence

@@ -23,7 +23,9 @@ def _contents(path) -> dict[str, list]:
 def _assert_same(a: dict, b: dict, count: int | None = None) -> None:
     for name in ("images", "quats", "coords", "pt3d_68", "pt2d_68", "rois"):
         left, right = a[name][:count], b[name][:count]
-        assert len(left) == len(right) and all(np.array_equal(x, y) for x, y in zip(left, right, strict=True)), name
+        assert len(left) == len(right) and all(
+            np.array_equal(x, y) for x, y in zip(left, right, strict=True)
+        ), name
 
 
 def test_output_depends_on_the_seed_only_not_on_the_workers(tmp_path):

@@ -83,7 +83,7 @@ def test_picture_shows_head_and_body_exactly_where_the_labels_put_them(rng):
     person = sample_person(rng, assets)
     green = np.zeros((CONFIG.image_size, CONFIG.image_size, 3), np.float32)
     green[..., 1] = 1.0
-    for k in range(3):
+    for _ in range(3):
         shot = dataclasses.replace(sample_shot(rng, CONFIG), blur_sigma=0.0, noise_sigma=0.0)
         image = render_shot(assets, person, shot, CONFIG.image_size, rng, background=green).image
         drawn = np.abs(image.astype(np.float32) / 255.0 - green).max(axis=-1) > 0.02

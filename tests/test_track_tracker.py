@@ -15,7 +15,8 @@ SAME_BOX = np.array([-1, -1, 1, 1]) / 1.05
 
 
 class FakeModel:
-    """Returns the box it was given (for square boxes of sides multiple of 20), moved by ``shift`` patch units."""
+    """Returns the box it was given (for square boxes of sides multiple of 20), moved by ``shift``
+    patch units."""
 
     name, input_size, max_batch, has_points, input_norm = "fake", 16, 1, False, None
 

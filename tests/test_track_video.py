@@ -1,8 +1,10 @@
-"""opnet track end to end: a generated video in, datagrams on a UDP socket on 127.0.0.1, CSV and preview out."""
+"""opnet track end to end: a generated video in, datagrams on a UDP socket on 127.0.0.1, CSV and
+preview out."""
 
 from __future__ import annotations
 
 import csv
+import json
 import socket
 
 import cv2
@@ -31,7 +33,8 @@ def write_video(path, frames):
 
 
 def moving_face(image, count, size=(480, 640), scale=0.7):
-    """Frames of ``image`` (BGR, square) turning in-plane by 10 sin(k / 5) deg and moving right by 4 px per frame."""
+    """Frames of ``image`` (BGR, square) turning in-plane by 10 sin(k / 5) deg and moving right by
+    4 px per frame."""
     side = image.shape[0]
     frames, angles, shifts = [], [], []
     for k in range(count):
@@ -141,6 +144,10 @@ def test_track_sends_one_datagram_per_frame_as_in_the_csv(tmp_path, capsys):
         ]
     )
     assert code == 2 and "poses.csv: already exists" in capsys.readouterr().err
+    code = main(["track", str(video), "--model", str(model), "--localizer", str(localizer), "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["frames"] == 12 and summary["faces"] == 12 and summary["fps"] > 0
+    assert summary["stages"][0]["stage"] == "read" and summary["stages"][0]["count"] == 12
 
 
 def test_track_arguments_are_checked(tmp_path, capsys):

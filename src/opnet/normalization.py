@@ -19,12 +19,11 @@ array([[-0.5      ,  0.       ,  0.4960938]], dtype=float32)
 
 from __future__ import annotations
 
-from enum import Enum
-
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from opnet.compat import StrEnum
 from opnet.errors import OpNetError
 
 BRIGHTNESS_PERCENTILE = 90.0
@@ -32,16 +31,13 @@ ONNX_METADATA_KEY = "opnet_input_norm"
 """ONNX metadata property that names the input normalisation of an exported model."""
 
 
-class InputNorm(str, Enum):
-    """The input normalisations a pose network may have been trained with (see the module table)."""
+class InputNorm(StrEnum):
+    """The input normalisations a pose network may have been trained with (see the module list)."""
 
     OPENTRACK = "opentrack"
     DIV256 = "div256"
     DIV256_CENTRED = "div256-centred"
     DIV255 = "div255"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 INPUT_NORMS: tuple[str, ...] = tuple(n.value for n in InputNorm)

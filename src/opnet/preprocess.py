@@ -17,15 +17,32 @@ sizes relative to half the patch side. :class:`Patch` converts them to image pix
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from opnet.geometry import FloatArray
+from opnet.geometry import Float64Array
 from opnet.normalization import InputNorm, normalize_input
 
 INPUT_SIZE = 129
+
+
+class CropFrame(Protocol):
+    """A region an input was cut from, converting network outputs to image pixels (:class:`Patch`,
+    or :class:`opnet.original_crop.CropBox` of the original's crop)."""
+
+    @property
+    def half(self) -> float:
+        """Pixels per network unit of a head size."""
+        ...
+
+    def decode_pos_size(self, pos_size: ArrayLike) -> Float64Array: ...
+
+    def decode_box(self, box: ArrayLike) -> Float64Array: ...
+
+    def decode_points(self, points: ArrayLike) -> Float64Array: ...
 
 
 @dataclass(frozen=True)
@@ -39,40 +56,40 @@ class Patch:
     def half(self) -> float:
         return 0.5 * self.side
 
-    def to_image(self, xy: ArrayLike) -> FloatArray:
+    def to_image(self, xy: ArrayLike) -> Float64Array:
         """(..., 2) patch units -> image pixels."""
         return np.asarray(self.centre) + self.half * np.asarray(xy, dtype=np.float64)
 
-    def from_image(self, xy: ArrayLike) -> FloatArray:
+    def from_image(self, xy: ArrayLike) -> Float64Array:
         """(..., 2) image pixels -> patch units."""
         return (np.asarray(xy, dtype=np.float64) - np.asarray(self.centre)) / self.half
 
-    def decode_pos_size(self, pos_size: ArrayLike) -> FloatArray:
+    def decode_pos_size(self, pos_size: ArrayLike) -> Float64Array:
         """(..., 3) network x, y, size -> image x, y, size in pixels."""
         pos_size = np.asarray(pos_size, dtype=np.float64)
         return np.concatenate([self.to_image(pos_size[..., :2]), self.half * pos_size[..., 2:3]], axis=-1)
 
-    def encode_pos_size(self, coords: ArrayLike) -> FloatArray:
+    def encode_pos_size(self, coords: ArrayLike) -> Float64Array:
         """(..., 3) image x, y, size in pixels -> network units."""
         coords = np.asarray(coords, dtype=np.float64)
         return np.concatenate([self.from_image(coords[..., :2]), coords[..., 2:3] / self.half], axis=-1)
 
-    def decode_box(self, box: ArrayLike) -> FloatArray:
+    def decode_box(self, box: ArrayLike) -> Float64Array:
         """(..., 4) network x0, y0, x1, y1 -> image pixels."""
         box = np.asarray(box, dtype=np.float64)
         return np.concatenate([self.to_image(box[..., :2]), self.to_image(box[..., 2:])], axis=-1)
 
-    def encode_box(self, box: ArrayLike) -> FloatArray:
+    def encode_box(self, box: ArrayLike) -> Float64Array:
         """(..., 4) image x0, y0, x1, y1 -> network units."""
         box = np.asarray(box, dtype=np.float64)
         return np.concatenate([self.from_image(box[..., :2]), self.from_image(box[..., 2:])], axis=-1)
 
-    def decode_points(self, points: ArrayLike) -> FloatArray:
+    def decode_points(self, points: ArrayLike) -> Float64Array:
         """(..., K, 3) network landmarks (all three axes in patch units) -> image pixels."""
         points = np.asarray(points, dtype=np.float64)
         return np.concatenate([self.to_image(points[..., :2]), self.half * points[..., 2:]], axis=-1)
 
-    def encode_points(self, points: ArrayLike) -> FloatArray:
+    def encode_points(self, points: ArrayLike) -> Float64Array:
         """(..., K, 2|3) image landmarks -> patch units (z scaled like x and y)."""
         points = np.asarray(points, dtype=np.float64)
         return np.concatenate([self.from_image(points[..., :2]), points[..., 2:] / self.half], axis=-1)

@@ -11,8 +11,8 @@ random order, each applied with its own probability; then Gaussian noise at seve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from opnet.compat import StrEnum
 from opnet.preprocess import INPUT_SIZE
 
 

@@ -55,7 +55,7 @@ class AugmentParams:
     def __len__(self) -> int:
         return len(self.scale)
 
-    def __getitem__(self, rows: ArrayLike) -> AugmentParams:
+    def __getitem__(self, rows: slice | Sequence[int] | NDArray[np.integer]) -> AugmentParams:
         """The parameters of some rows (a 1-D index array or a slice)."""
         picked = np.arange(len(self))[rows].reshape(-1)
         return AugmentParams(

@@ -169,6 +169,7 @@ def augment_face(task: FaceTask) -> FaceResult:
     fit = place_model(sample, model, task.mode)
     if not _acceptable(fit, task.config.max_residual_pct):
         return FaceResult(task.index, fit.residual_pct, [])
+    assert ds.image_field is not None  # open_dataset requires an image field
     photo = sample[ds.image_field]
     gray = _is_gray(photo)
     scene = build_scene(photo.astype(np.float32) / 255.0, mesh, fit.params)

@@ -61,7 +61,10 @@ def ellipsoid_mesh(centre: ArrayLike, radii: ArrayLike, rings: int, segments: in
     t, p = np.meshgrid(theta, phi, indexing="ij")
     ring = np.stack([np.sin(t) * np.sin(p), -np.cos(t), -np.sin(t) * np.cos(p)], axis=-1).reshape(-1, 3)
     unit = np.concatenate([[[0.0, -1.0, 0.0]], ring, [[0.0, 1.0, 0.0]]])
-    index = lambda i, j: 1 + i * segments + j % segments
+
+    def index(i: int, j: NDArray) -> NDArray:
+        return 1 + i * segments + j % segments
+
     j = np.arange(segments)
     tris = [np.stack([np.zeros(segments, int), index(0, j), index(0, j + 1)], -1)]
     for i in range(rings - 2):

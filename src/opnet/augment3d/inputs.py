@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import numpy as np
 
 from opnet.augment3d.fitting import (
@@ -25,8 +23,9 @@ from opnet.augment3d.fitting import (
     neutral_params,
     residual_pct,
 )
+from opnet.compat import StrEnum
 from opnet.data import PoseDataset
-from opnet.errors import DataError
+from opnet.errors import DataError, OpNetError
 from opnet.facemodel import FaceModel
 
 PSEUDO_LABEL_ATTR = "pseudo_label"
@@ -123,4 +122,7 @@ def place_model(sample: dict, model: FaceModel, mode: FitMode) -> LandmarkFit:
     start = None
     if "quats" in sample and "coords" in sample:
         start = neutral_params(model, sample["quats"], sample["coords"])
-    return fit_landmarks(model, _landmarks_2d(sample), start)
+    points = _landmarks_2d(sample)
+    if points is None:
+        raise OpNetError(f"fit mode {mode.value!r} needs landmarks (pt2d_68 or pt3d_68)")
+    return fit_landmarks(model, points, start)

@@ -111,7 +111,7 @@ def _copy_with_labels(
                 )
 
 
-def _column(ds: PoseDataset, name: str, lo: int, hi: int) -> Sequence:
+def _column(ds: PoseDataset, name: str, lo: int, hi: int) -> Sequence | np.ndarray:
     if name == ds.image_field and ds.fields[name].storage == ImageStorage.FILENAME:
         return [ds.read_image_bytes(i) for i in range(lo, hi)]
     return ds.read_field(name, slice(lo, hi), raw=True)

@@ -89,7 +89,8 @@ def build_scene(photo: NDArray[np.float32], mesh: HeadMesh, params: FaceParams) 
 
 
 def _motion(scene: Scene, quat: ArrayLike) -> tuple[NDArray, NDArray]:
-    """Rotation R (3, 3) and translation t of the rigid motion p -> R p + t taking the photo's head to ``quat``."""
+    """Rotation R (3, 3) and translation t of the rigid motion p -> R p + t taking the photo's head to
+    ``quat``."""
     rotation = quat_to_matrix(quat) @ quat_to_matrix(scene.params.quat).T
     return rotation, scene.centre - rotation @ scene.centre
 

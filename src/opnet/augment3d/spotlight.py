@@ -27,6 +27,5 @@ def sample_spotlight(rng: np.random.Generator, quat: ArrayLike) -> Lighting:
     direction /= np.linalg.norm(direction)
     ambient = float(rng.uniform(*AMBIENT))
     diffuse = float(rng.uniform(*DIFFUSE))
-    return Lighting(
-        direction=tuple(float(v) for v in direction), diffuse=(diffuse,) * 3, ambient=(ambient,) * 3
-    )
+    x, y, z = (float(v) for v in direction)
+    return Lighting(direction=(x, y, z), diffuse=(diffuse,) * 3, ambient=(ambient,) * 3)

@@ -23,7 +23,8 @@ from scipy.ndimage import distance_transform_edt
 
 DECAY_START = 0.1
 DECAY_RANGE = 0.6
-"""Head sizes (the ``coords`` size) over which a surrounding vertex's weight falls by 1/e, beyond DECAY_START."""
+"""Head sizes (the ``coords`` size) over which a surrounding vertex's weight falls by 1/e, beyond
+DECAY_START."""
 CELLS_PER_HEAD = 6.0
 """Grid spacing: this many cells per head size (at least MIN_CELL_PX pixels each)."""
 MIN_CELL_PX = 4.0

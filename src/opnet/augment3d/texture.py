@@ -73,7 +73,8 @@ def view_quality(
 def diffuse_colours(
     colours: NDArray, quality: NDArray, mesh: HeadMesh, iterations: int = FILL_ITERATIONS
 ) -> NDArray:
-    """(V, C) colours where well-seen vertices keep theirs and the rest take their neighbours' (harmonic fill)."""
+    """(V, C) colours where well-seen vertices keep theirs and the rest take their neighbours'
+    (harmonic fill)."""
     q = quality[:, None].astype(np.float64)
     fill = np.asarray(colours, dtype=np.float64).copy()
     weight = q.copy()

@@ -2,6 +2,9 @@
 
 Subcommand modules import heavy libraries inside ``run`` so that ``opnet --help`` stays fast.
 Only this package reads environment variables (``DATADIR``, ``NUM_WORKERS``).
+Flags follow one set of rules across subcommands (tests/test_cli_flags.py checks them): ``-o/--output``
+is a file, ``--outdir`` a folder, ``--json [FILE]`` prints without a file, ``--batch-size``, ``--roi``
+for the face-box choice, and ``-v/--verbose`` after any subcommand as well as before it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import logging
 import sys
 
 from opnet import __version__
+from opnet.cli.common import add_verbose_option, json_flag_argv
 from opnet.errors import OpNetError
 
 SUBCOMMANDS = (
@@ -26,6 +30,7 @@ SUBCOMMANDS = (
     "train",
     "evaluate",
     "export",
+    "convert",
     "predict",
     "track",
     "augment3d",
@@ -45,11 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"opnet.cli.{name.replace('-', '_')}")
         sub_parser = module.add_parser(sub)
         sub_parser.set_defaults(run=module.run)
+        add_verbose_option(sub_parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(json_flag_argv(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
     try:
         return int(args.run(args) or 0)

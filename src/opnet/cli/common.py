@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
 from opnet.errors import OpNetError
 
@@ -95,3 +96,63 @@ def model_or_default(given: Path | None, default: Path, flag: str) -> Path:
     if default.is_file():
         return default
     raise OpNetError(f"{flag} is required: no default {default} here (give the path of the .onnx file)")
+
+
+JSON_STDOUT = "-"
+"""The value of ``--json`` without a file: print the document instead of the table."""
+
+
+def add_json_option(p: argparse.ArgumentParser, what: str) -> None:
+    """``--json [FILE]``: ``what`` as JSON into FILE, or on standard output without one."""
+    p.add_argument(
+        "--json",
+        nargs="?",
+        const=JSON_STDOUT,
+        metavar="FILE",
+        help=f"{what} as JSON: into FILE, or printed instead of the table without one",
+    )
+
+
+def json_flag_argv(argv: list[str]) -> list[str]:
+    """``--json INPUT`` -> ``--json=- INPUT`` when INPUT is an existing file or folder not named *.json.
+
+    ``--json`` takes an optional FILE, so ``opnet predict --json photo.jpg`` would read the photo as
+    the JSON output; an existing input right after ``--json`` is left to the positionals instead.
+    """
+    out = list(argv)
+    for k, word in enumerate(out[:-1]):
+        following = out[k + 1]
+        if word == "--json" and not following.startswith("-") and not following.lower().endswith(".json"):
+            if Path(following).exists():
+                out[k] = f"--json={JSON_STDOUT}"
+    return out
+
+
+def write_json_output(document: Any, target: str, overwrite: bool) -> Path | None:
+    """``--json``'s document: printed for ``-``, else written atomically to the file; returns the file."""
+    import json
+
+    from opnet.fileio import atomic_output
+
+    text = json.dumps(document, indent=2, allow_nan=False)
+    if target == JSON_STDOUT:
+        print(text)
+        return None
+    with atomic_output(target, overwrite) as tmp:
+        tmp.write_text(text + "\n")
+    return Path(target)
+
+
+def add_verbose_option(parser: argparse.ArgumentParser) -> None:
+    """``-v/--verbose`` on ``parser`` and every parser below it (``opnet CMD ... -v`` = ``opnet -v CMD ...``).
+
+    Unset unless given (``argparse.SUPPRESS``), so that a subcommand does not reset ``opnet -v``.
+    """
+    if "-v" not in parser._option_string_actions:
+        parser.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="more log output"
+        )
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                add_verbose_option(child)

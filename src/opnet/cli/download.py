@@ -9,6 +9,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from opnet.cli.common import add_json_option
+
 if TYPE_CHECKING:
     from opnet.prepare.download import Remote
 
@@ -17,9 +19,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("download", help="download a raw dataset (or show how to get it)", description=__doc__)
     p.add_argument("name", nargs="?", help="dataset name; see --list")
     p.add_argument(
-        "-o", "--output-dir", type=Path, default=Path("."), help="folder to save into (default: here)"
+        "--outdir", type=Path, default=Path("."), metavar="DIR", help="folder to save into (default: here)"
     )
     p.add_argument("--list", action="store_true", help="list the known datasets and exit")
+    add_json_option(p, "--list")
     p.add_argument("--force", action="store_true", help="download again even if the file exists")
     return p
 
@@ -32,10 +35,22 @@ def _describe(remote: Remote) -> str:
     return "\n".join(lines)
 
 
+def _fields(remote: Remote) -> dict[str, object]:
+    keys = ("title", "filename", "licence", "homepage", "prepare", "urls", "size", "sha256", "manual")
+    return {k: getattr(remote, k) for k in keys}
+
+
 def run(args: argparse.Namespace) -> int:
+    from opnet.cli.common import write_json_output
     from opnet.errors import OpNetError
     from opnet.prepare.download import DATASETS, download, file_sha256
 
+    if args.json and not args.list:
+        raise OpNetError("--json goes with --list")
+    if args.json:
+        document = [{"name": n, "downloadable": bool(r.urls), **_fields(r)} for n, r in DATASETS.items()]
+        write_json_output({"datasets": document}, args.json, args.force)
+        return 0
     if args.list or args.name is None:
         for name, remote in DATASETS.items():
             how = "download" if remote.urls else "by hand"
@@ -47,6 +62,6 @@ def run(args: argparse.Namespace) -> int:
     print(_describe(remote))
     if not remote.urls:
         return 1
-    path = download(remote, args.output_dir, force=args.force, progress=True)
+    path = download(remote, args.outdir, force=args.force, progress=True)
     print(f"saved {path} (sha256 {file_sha256(path)})")
     return 0

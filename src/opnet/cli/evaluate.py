@@ -1,9 +1,11 @@
 """opnet evaluate MODEL... --data FILE: head-pose accuracy (and stability) on a labelled dataset.
 
-Prints a markdown table, one row per model and face-box choice: Pitch/Yaw/Roll/Mean absolute Euler errors and the geodesic error
-(degrees), head centre and size errors (% of the ROI width) and, for models and data with
-landmarks, NME (%). The protocol is AFLW2000-3D's (samples beyond +-99 deg dropped, square crop
-around the 68-landmark box x 1.1); BIWI adds --alignment perspective or opal23.
+Prints a markdown table, one row per model and face-box choice: Pitch/Yaw/Roll/Mean absolute Euler
+errors and the geodesic error (degrees), head centre and size errors (% of the ROI width) and, for
+models and data with landmarks, NME (%). Samples beyond +-99 deg are dropped (AFLW2000-3D's
+filter). --protocol original (default) reproduces the original evaluation input for input (its crop
+and normalisation, the head box x 1.1); --protocol opentrack cuts and normalises as OpenTrack's
+tracker does, around the 68-landmark box. BIWI adds --alignment perspective or opal23.
 See docs/evaluation.md.
 """
 
@@ -12,6 +14,8 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+
+from opnet.cli.common import add_json_option
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +37,17 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--data", required=True, help="dataset file, or a name (aflw2k3d, biwi, ...) found in $DATADIR"
     )
     p.add_argument(
+        "--protocol",
+        choices=("original", "opentrack"),
+        default="original",
+        help="how inputs are cut and normalised: the original evaluation's (default) or OpenTrack's",
+    )
+    p.add_argument(
         "--roi",
-        choices=("auto", "stored", "landmarks"),
-        help="face box: the file's 'rois' or the 68-landmark box (default auto: landmarks if present)",
+        choices=("auto", "head", "landmarks", "stored"),
+        help="face box: the posed mean head from forehead to chin (needs quats and coords), the "
+        "68-landmark box, or the file's 'rois' (default auto: head for --protocol original, "
+        "else landmarks, whichever the file allows)",
     )
     p.add_argument(
         "--roi-expansion", type=float, help="crop side = max(w, h) of the box x this (default 1.1)"
@@ -43,7 +55,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument(
         "--comprehensive-roi",
         action="store_true",
-        help="evaluate every box source x expansions 1.0, 1.1, 1.2",
+        help="evaluate the box sources x expansions 1.2, 1.1, 1.0 (original: head and landmarks, its "
+        "six rows; opentrack: landmarks and stored)",
+    )
+    p.add_argument(
+        "--face-model",
+        type=Path,
+        metavar="FILE",
+        help="3DDFA face model (bfm_noneck_v3.pkl, `opnet download 3ddfa-bfm`) for the head box, as "
+        "the original makes it; default: OpNet's own face mask",
     )
     p.add_argument(
         "--alignment",
@@ -65,7 +85,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         action="store_true",
         help="also measure the spread of predictions under crop shifts, crop scaling and pixel noise",
     )
-    p.add_argument("--json", type=Path, metavar="OUT.json", help="write the results as JSON")
+    add_json_option(p, "the results")
     p.add_argument(
         "--per-sample", type=Path, metavar="OUT.csv", help="write per-sample angles and errors as CSV"
     )
@@ -76,10 +96,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="CPU threads (default: $NUM_WORKERS or all cores)")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument(
-        "-v",
         "--describe",
         action="store_true",
-        help="also print each model's inputs, outputs and version (as does opnet -v)",
+        help="also print each model's inputs, outputs and version (as does -v)",
     )
     return p
 
@@ -99,7 +118,11 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202 - imported lazily
         raise OpNetError("--roi-expansion and --batch-size must be positive")
     if args.fov is not None and not 0 < args.fov < 180:
         raise OpNetError(f"--fov {args.fov:g}: expected degrees between 0 and 180")
+    if args.face_model is not None and not args.face_model.is_file():
+        raise OpNetError(f"--face-model {args.face_model}: no such file")
     return EvaluationSettings(
+        protocol=args.protocol,
+        face_model=args.face_model,
         roi_source=args.roi or "auto",
         roi_expansion=args.roi_expansion or 1.1,
         comprehensive_roi=args.comprehensive_roi,
@@ -114,27 +137,31 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202 - imported lazily
 
 
 def run(args: argparse.Namespace) -> int:
-    from opnet.cli.common import num_workers, resolve_dataset
+    from opnet.cli.common import JSON_STDOUT, num_workers, resolve_dataset, write_json_output
     from opnet.data import open_dataset
     from opnet.evaluate import evaluate_models
-    from opnet.evaluate.report import text_report, write_json, write_per_sample_csv
+    from opnet.evaluate.models import load_evaluation_model
+    from opnet.evaluate.report import result_to_json, text_report, write_per_sample_csv
     from opnet.fileio import check_writable
-    from opnet.runtime import load_pose_model
 
     settings = _settings(args)
-    outputs = [p for p in (args.json, args.per_sample, args.plot) if p is not None]
+    json_file = Path(args.json) if args.json not in (None, JSON_STDOUT) else None
+    outputs = [p for p in (json_file, args.per_sample, args.plot) if p is not None]
     for path in outputs:
         check_writable(path, args.force)
     data = resolve_dataset(args.data, "--data")
     threads = max(1, args.threads if args.threads is not None else num_workers())
-    models = [load_pose_model(path, threads) for path in args.models]
+    models = [load_evaluation_model(path, threads, settings.protocol) for path in args.models]
     if args.describe or args.verbose:
         print("\n".join(m.describe() for m in models) + "\n")
     with open_dataset(data) as ds:
         result = evaluate_models(models, ds, settings)
-    print(text_report(result))
+    if args.json != JSON_STDOUT:
+        print(text_report(result))
     if args.json:
-        log.info("wrote %s", write_json(result, args.json, args.force))
+        written = write_json_output(result_to_json(result), args.json, args.force)
+        if written is not None:
+            log.info("wrote %s", written)
     if args.per_sample:
         log.info("wrote %s", write_per_sample_csv(result, args.per_sample, args.force))
     if args.plot:

@@ -11,8 +11,9 @@ See docs/opentrack.md.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+
+from opnet.cli.common import add_json_option
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -25,18 +26,23 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("images", nargs="+", metavar="IMAGE", help="JPEG or PNG files")
     add_model_arguments(p)
     p.add_argument(
+        "--outdir",
+        type=Path,
+        metavar="DIR",
+        help="folder for annotated copies of the images (boxes, head circles, pose axes, angles; "
+        "created if missing)",
+    )
+    p.add_argument(
         "-o",
         "--output",
         type=Path,
-        metavar="DIR",
-        help="write each image with its faces' boxes, head circles, pose axes and angles into DIR",
+        metavar="FILE",
+        help="annotated copy of the one image given (.jpg, .png)",
     )
-    p.add_argument(
-        "--json", action="store_true", help="print JSON (schema opnet-predict/1) instead of the table"
-    )
+    add_json_option(p, "the faces (schema opnet-predict/1)")
     p.add_argument("--min-score", type=float, default=0.5, help="detector score a face needs (default 0.5)")
     p.add_argument("--threads", type=int, help="CPU threads (default: $NUM_WORKERS or all cores)")
-    p.add_argument("--force", action="store_true", help="overwrite existing annotated images")
+    p.add_argument("--force", action="store_true", help="overwrite existing annotated images and --json FILE")
     return p
 
 
@@ -75,14 +81,22 @@ def load_models(args: argparse.Namespace, threads: int):  # noqa: ANN201 - impor
 
 
 def run(args: argparse.Namespace) -> int:
-    from opnet.cli.common import num_workers
+    from opnet.cli.common import JSON_STDOUT, num_workers, write_json_output
     from opnet.errors import OpNetError
+    from opnet.fileio import check_writable
     from opnet.runtime.image_files import check_image_paths, faces_json, faces_table, predict_images
 
     if args.threads is not None and args.threads < 1:
         raise OpNetError(f"--threads {args.threads}: expected a positive number")
     check_image_paths(args.images)
+    if args.json not in (None, JSON_STDOUT):
+        check_writable(Path(args.json), args.force)
     model, detector = load_models(args, args.threads or num_workers())
-    results = predict_images(args.images, model, detector, args.output, args.force, args.min_score)
-    print(json.dumps(faces_json(results, model, detector), indent=2) if args.json else faces_table(results))
+    results = predict_images(
+        args.images, model, detector, args.outdir, args.force, args.min_score, output=args.output
+    )
+    if args.json != JSON_STDOUT:
+        print(faces_table(results))
+    if args.json:
+        write_json_output(faces_json(results, model, detector), args.json, args.force)
     return 0

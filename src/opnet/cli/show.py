@@ -38,7 +38,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--raug", type=float, default=30.0, metavar="DEG", help="in-plane rotation in degrees (0: none)"
     )
     aug.add_argument(
+        "--roi",
         "--roi-override",
+        dest="roi",
         choices=("original", "landmarks", "extent_to_forehead"),
         default="original",
         help="face box that frames the crop (default: original)",
@@ -75,6 +77,6 @@ def _augmented_grid(args: argparse.Namespace, indices: list[int]):
     from opnet.train.data import augmented_examples
     from opnet.viz.grid import pose_batch_grid
 
-    config = AugmentConfig(rotation_deg=args.raug, roi_mode=args.roi_override, intensity=not args.no_imgaug)
+    config = AugmentConfig(rotation_deg=args.raug, roi_mode=args.roi, intensity=not args.no_imgaug)
     batch = augmented_examples(args.file, indices, config, args.seed)
     return pose_batch_grid(batch, [f"#{i}" for i in indices], args.columns)

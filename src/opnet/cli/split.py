@@ -28,7 +28,17 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("input", help="dataset file")
-    p.add_argument("-o", "--outputs", type=Path, nargs="+", required=True, help="one dataset file per part")
+    p.add_argument(
+        "-o",
+        "--output",
+        "--outputs",
+        dest="outputs",
+        type=Path,
+        nargs="+",
+        required=True,
+        metavar="FILE",
+        help="one dataset file per part",
+    )
     sizes = p.add_mutually_exclusive_group(required=True)
     sizes.add_argument(
         "--fractions", type=float, nargs="+", help="share of the samples per part, summing to 1"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from opnet.cli.common import add_json_option
 from opnet.cli.predict import add_model_arguments
 
 
@@ -35,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     out.add_argument(
         "--preview", type=Path, metavar="OUT.mp4", help="write the annotated frames (.mp4 or .avi)"
     )
+    add_json_option(out, "the run's counts, frames/s and stage latencies")
     out.add_argument("--force", action="store_true", help="overwrite existing output files")
     pose = p.add_argument_group("pose (OpenTrack's settings)")
     pose.add_argument(
@@ -114,13 +116,15 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202 - imported lazily
 
 
 def run(args: argparse.Namespace) -> int:
+    from opnet.cli.common import JSON_STDOUT, write_json_output
     from opnet.cli.predict import load_models
     from opnet.fileio import check_writable
     from opnet.track import FaceTracker, FrameSource, Outputs, parse_address, track
     from opnet.track.timing import stats_table
 
     tracker_settings, settings = _settings(args)
-    for path in (args.csv, args.preview):
+    json_file = Path(args.json) if args.json not in (None, JSON_STDOUT) else None
+    for path in (args.csv, args.preview, json_file):
         if path is not None:
             check_writable(path, args.force)
     udp = parse_address(args.udp) if args.udp else None
@@ -129,10 +133,13 @@ def run(args: argparse.Namespace) -> int:
     outputs = Outputs(csv=args.csv, udp=udp, preview=args.preview, overwrite=args.force)
     with source:
         summary = track(source, FaceTracker(model, detector, tracker_settings), settings, outputs)
-    print(
-        f"{summary.source}: {summary.frames} frames, face in {summary.faces}, "
-        f"detector ran {summary.detector_runs} times, {summary.datagrams} datagrams sent; "
-        f"{summary.fps:.1f} frames/s"
-    )
-    print(stats_table(summary.stages))
+    if args.json != JSON_STDOUT:
+        print(
+            f"{summary.source}: {summary.frames} frames, face in {summary.faces}, "
+            f"detector ran {summary.detector_runs} times, {summary.datagrams} datagrams sent; "
+            f"{summary.fps:.1f} frames/s"
+        )
+        print(stats_table(summary.stages))
+    if args.json:
+        write_json_output(summary.to_json(), args.json, args.force)
     return 0

@@ -66,6 +66,7 @@ def _augmentation_flags(p: argparse.ArgumentParser) -> None:
         help="in-plane rotation augmentation in degrees (default 30; 0: none)",
     )
     aug.add_argument(
+        "--roi",
         "--roi-override",
         dest="cfg.augment.roi_mode",
         choices=("original", "landmarks", "extent_to_forehead"),
@@ -129,7 +130,12 @@ def _optimisation_flags(p: argparse.ArgumentParser) -> None:
     opt.add_argument("--epochs", dest="cfg.epochs", type=int, metavar="N", help="epochs (default 200)")
     opt.add_argument("--lr", dest="cfg.lr", type=float, metavar="LR", help="learning rate (default 1e-3)")
     opt.add_argument(
-        "--batchsize", dest="cfg.batch_size", type=int, metavar="B", help="batch size per device (default 64)"
+        "--batch-size",
+        "--batchsize",
+        dest="cfg.batch_size",
+        type=int,
+        metavar="B",
+        help="batch size per device (default 64)",
     )
     opt.add_argument(
         "--with-swa",
@@ -182,7 +188,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "train", help="train a pose network", description=__doc__, argument_default=argparse.SUPPRESS
     )
-    p.add_argument("--outdir", type=Path, metavar="OUT", help="run folder (checkpoints, metrics, config)")
+    p.add_argument("--outdir", type=Path, metavar="DIR", help="run folder (checkpoints, metrics, config)")
     p.add_argument(
         "--config", type=Path, metavar="YAML", help="settings file (e.g. an earlier run's config.yaml)"
     )
@@ -194,6 +200,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="continue the run in OUT (default --outdir) from its last completed epoch",
     )
     p.add_argument("--force", action="store_true", help="replace a run already in --outdir")
+    p.add_argument(
+        "--init",
+        type=Path,
+        metavar="CKPT",
+        help="start from the weights of CKPT (an OpNet checkpoint or one of the original code, e.g. the "
+        "paper's models), with its architecture; heads it lacks start as usual",
+    )
     p.add_argument(
         "--workers",
         type=int,
@@ -304,13 +317,28 @@ def _workers(args: argparse.Namespace, config: Any) -> int:
     return suggested_workers(config, len(os.sched_getaffinity(0)))
 
 
+def _init(args: argparse.Namespace, config: Any, resume: bool) -> tuple[Any, Any]:
+    """(config, InitWeights or None) for --init; the model settings given explicitly are checked."""
+    from opnet.errors import OpNetError
+    from opnet.train.config import read_config_file
+    from opnet.train.init import init_from_checkpoint
+
+    if not hasattr(args, "init"):
+        return config, None
+    if resume:
+        raise OpNetError("--init starts a new run from a checkpoint; --resume continues a run")
+    from_file = read_config_file(args.config).get("model", {}) if getattr(args, "config", None) else {}
+    explicit = {**from_file, **setting_overrides(args).get("model", {})}
+    return init_from_checkpoint(config, args.init, explicit)
+
+
 def run(args: argparse.Namespace) -> int:
     from opnet.train import train
 
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
         quiet_lightning()
     outdir, resume = _run_folder(args)
-    config = _config(args, outdir, resume)
+    config, init = _init(args, _config(args, outdir, resume), resume)
     workers = _workers(args, config)
     train(
         config,
@@ -319,5 +347,6 @@ def run(args: argparse.Namespace) -> int:
         overwrite=getattr(args, "force", False),
         workers=workers,
         dry_run=getattr(args, "dry_run", False),
+        init=init,
     )
     return 0

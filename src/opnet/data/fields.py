@@ -7,11 +7,12 @@ sample index, except ``sequence_starts``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import h5py
 import numpy as np
+
+from opnet.compat import StrEnum
 
 SEQUENCE_STARTS = "sequence_starts"
 

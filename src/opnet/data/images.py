@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+
+from opnet.compat import StrEnum
 
 # Labels refer to the stored pixel grid, so EXIF orientation must never be applied.
 _GRAY = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION
@@ -21,7 +21,7 @@ class ImageFormat(StrEnum):
 
 def image_format(buffer: bytes | NDArray[np.uint8]) -> ImageFormat | None:
     """The format of an encoded image from its magic bytes, or None if it is neither JPEG nor PNG."""
-    head = bytes(memoryview(buffer)[:8])
+    head = bytes(buffer[:8])
     if head[:3] == b"\xff\xd8\xff":
         return ImageFormat.JPEG
     if head == b"\x89PNG\r\n\x1a\n":

@@ -261,7 +261,7 @@ class PoseDataset(Sequence[dict[str, Any]]):
         if spec is None or spec.storage != ImageStorage.BUFFER or not rows:
             return [self.read_image_bytes(i) for i in rows]
         unique, inverse = np.unique(rows, return_inverse=True)
-        buffers = self._field(self.image_field)[unique]
+        buffers = self._field(spec.name)[unique]
         return [buffers[j].tobytes() for j in inverse.reshape(-1)]
 
     def read_image(self, index: int, color: bool | None = None) -> np.ndarray:

@@ -60,7 +60,7 @@ def _range_stats(values: np.ndarray) -> dict[str, float]:
 
 def _image_sizes(ds: PoseDataset) -> dict[str, Any]:
     n = min(len(ds), IMAGE_SIZE_SAMPLES)
-    indices = np.unique(np.linspace(0, len(ds) - 1, n).astype(int)) if n else []
+    indices = np.unique(np.linspace(0, len(ds) - 1, n).astype(int)) if n else np.zeros(0, int)
     sizes = []
     for i in indices:
         with Image.open(io.BytesIO(ds.read_image_bytes(int(i)))) as im:

@@ -56,7 +56,7 @@ def check_same_fields(datasets: Sequence[PoseDataset]) -> None:
                 )
 
 
-def _rows(ds: PoseDataset, name: str, start: int, end: int) -> Sequence[Any]:
+def _rows(ds: PoseDataset, name: str, start: int, end: int) -> Sequence[Any] | np.ndarray:
     spec = ds.fields[name]
     if name == ds.image_field and spec.storage == ImageStorage.FILENAME:
         return [ds.read_image_bytes(i) for i in range(start, end)]
@@ -70,7 +70,7 @@ def _rows(ds: PoseDataset, name: str, start: int, end: int) -> Sequence[Any]:
 def _runs(indices: NDArray[np.int64]) -> list[tuple[int, int]]:
     """[lo, hi) positions in ``indices`` of runs of consecutive sample indices, at most BLOCK_ROWS long."""
     breaks = np.flatnonzero(np.diff(indices) != 1) + 1
-    runs = []
+    runs: list[tuple[int, int]] = []
     for lo, hi in zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(indices)]]), strict=True):
         runs.extend((a, min(a + BLOCK_ROWS, int(hi))) for a in range(int(lo), int(hi), BLOCK_ROWS))
     return runs

@@ -26,6 +26,7 @@ def sample_targets(
         if np.any(f < 0) or abs(f.sum() - 1.0) > 1e-6:
             raise OpNetError(f"--fractions {list(fractions)}: must be >= 0 and sum to 1")
         return f * count
+    assert counts is not None  # exactly one of fractions and counts is given
     rest = [i for i, c in enumerate(counts) if c is None]
     fixed = sum(c for c in counts if c is not None)
     if len(rest) > 1 or any(c is not None and c < 0 for c in counts):

@@ -40,7 +40,8 @@ def camera_ray_rotation(xy: ArrayLike, image_wh: ArrayLike, fov_deg: float) -> N
 def perspective_corrected(
     quat: ArrayLike, xy: ArrayLike, image_wh: ArrayLike, fov_deg: float
 ) -> NDArray[np.float64]:
-    """(N, 4) predicted rotations moved from the frame of the ray to the head (at xy) into the camera frame."""
+    """(N, 4) predicted rotations moved from the frame of the ray to the head (at xy) into the camera
+    frame."""
     return quat_multiply(matrix_to_quat(camera_ray_rotation(xy, image_wh, fov_deg)), quat)
 
 

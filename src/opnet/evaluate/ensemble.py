@@ -30,9 +30,8 @@ def average_predictions(predictions: Sequence[PosePrediction]) -> PosePrediction
         raise ValueError("an ensemble needs at least one prediction")
     if len({len(p) for p in predictions}) != 1:
         raise ValueError(f"predictions differ in length: {[len(p) for p in predictions]}")
-    points = None
-    if all(p.points is not None for p in predictions):
-        points = np.mean([p.points for p in predictions], axis=0)
+    point_sets = [p.points for p in predictions if p.points is not None]
+    points = np.mean(point_sets, axis=0) if len(point_sets) == len(predictions) else None
     return PosePrediction(
         quat=average_rotations(np.stack([p.quat for p in predictions])),
         coords=np.mean([p.coords for p in predictions], axis=0),

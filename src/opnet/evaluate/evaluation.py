@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,7 +14,15 @@ from opnet.errors import DataError, OpNetError
 from opnet.evaluate import metrics
 from opnet.evaluate.alignment import opal23_aligned, perspective_corrected
 from opnet.evaluate.ensemble import average_predictions
-from opnet.evaluate.protocol import RoiChoice, dataset_rois, keep_mask, landmark_field, roi_choices
+from opnet.evaluate.protocol import (
+    RoiChoice,
+    RoiSource,
+    dataset_rois,
+    keep_mask,
+    landmark_field,
+    roi_choices,
+    source_fields,
+)
 from opnet.evaluate.results import (
     ENSEMBLE,
     EvaluationResult,
@@ -32,34 +40,70 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Labels:
-    """The labels of the kept samples: true rotations, head centre/size, landmarks, person ids."""
+    """The labels of the kept samples: true rotations, head centre/size, landmarks, person ids.
+
+    ``not_finite`` counts, per field, the samples dropped because that field is not finite (NaN or
+    infinite); ``dropped_not_finite`` is how many samples that is in all.
+    """
 
     indices: NDArray[np.int64]
     quat: NDArray[np.float64]
     coords: NDArray[np.float64] | None
     points: NDArray[np.float64] | None
     groups: NDArray[np.int64] | None
+    not_finite: dict[str, int] = field(default_factory=dict)
+    dropped_not_finite: int = 0
 
 
-def read_labels(ds: PoseDataset, limit_deg: float | None) -> tuple[Labels, int]:
-    """Labels of the samples inside the pose filter, and the total sample count."""
+def _finite_rows(values: NDArray) -> NDArray[np.bool_]:
+    return np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+
+
+def read_labels(
+    ds: PoseDataset, limit_deg: float | None, box_fields: Sequence[str] = ()
+) -> tuple[Labels, int]:
+    """Labels of the samples inside the pose filter, and the total sample count.
+
+    Samples whose head centre/size, landmarks or ``box_fields`` (the fields the face boxes come
+    from) are not finite are dropped first, and counted per field in ``Labels.not_finite``.
+    """
     if not ds.has("quats"):
         raise DataError(ds.path, "has no field 'quats'; evaluation needs the true head rotations")
     quat = ds.read_field("quats").astype(np.float64)
     coords = ds.read_field("coords").astype(np.float64) if ds.has("coords") else None
-    keep = keep_mask(quat, coords, limit_deg)
+    field_name = landmark_field(ds)
+    points = ds.read_field(field_name).astype(np.float64) if field_name else None
+    checked = {"coords": coords, **({field_name: points} if field_name else {})}
+    checked.update(
+        {name: ds.read_field(name) for name in box_fields if name not in checked and name != "quats"}
+    )
+    finite = np.ones(len(quat), dtype=bool)
+    not_finite = {}
+    for name, values in checked.items():
+        if values is not None and not (ok := _finite_rows(values)).all():
+            not_finite[name] = int(np.count_nonzero(~ok))
+            finite &= ok
+    keep = finite & keep_mask(
+        quat, None if coords is None else np.where(finite[:, None], coords, 0.0), limit_deg
+    )
     if not keep.any():
         reason = (
             "holds no samples"
             if limit_deg is None
             else f"has no samples within the +-{limit_deg:g} deg pose filter"
         )
+        if not finite.any():
+            reason = f"has no sample whose labels are all finite ({', '.join(not_finite)})"
         raise OpNetError(f"{ds.path}: {reason}")
-    field = landmark_field(ds)
-    points = ds.read_field(field)[keep].astype(np.float64) if field else None
     groups = ds.sequence_ids[keep] if ds.sequence_starts is not None else None
     labels = Labels(
-        np.flatnonzero(keep), quat[keep], None if coords is None else coords[keep], points, groups
+        np.flatnonzero(keep),
+        quat[keep],
+        None if coords is None else coords[keep],
+        None if points is None else points[keep],
+        groups,
+        not_finite,
+        int(np.count_nonzero(~finite)),
     )
     return labels, len(quat)
 
@@ -69,7 +113,7 @@ def _aligned(
 ) -> NDArray:
     if settings.alignment == "perspective":
         return perspective_corrected(pred.quat, pred.coords[:, :2], image_wh, settings.fov_deg)
-    if settings.alignment == "opal23":
+    if settings.alignment == "opal23" and labels.groups is not None:  # groups checked by evaluate_models
         return opal23_aligned(pred.quat, labels.quat, labels.groups)
     return pred.quat
 
@@ -117,6 +161,16 @@ def display_names(models: Sequence[PoseModel]) -> list[str]:
     return names
 
 
+def _head_hull(settings: EvaluationSettings) -> NDArray | None:
+    """The face-mask points of head boxes: the given 3DDFA model's mean mesh, or None (OpNet's own)."""
+    if settings.face_model is None:
+        return None
+    from opnet.facemodel.bfm import load_3ddfa
+    from opnet.facemodel.head_box import model_mask_hull
+
+    return model_mask_hull(load_3ddfa(settings.face_model))
+
+
 def _evaluate_choice(
     ds: PoseDataset,
     models: Sequence[PoseModel],
@@ -124,8 +178,9 @@ def _evaluate_choice(
     labels: Labels,
     choice: RoiChoice,
     settings: EvaluationSettings,
+    head_hull: NDArray | None,
 ) -> list[Row]:
-    rois = dataset_rois(ds, choice.source)[labels.indices]
+    rois = dataset_rois(ds, choice.source, labels.indices, head_hull)
     preds = predict_dataset(
         ds,
         labels.indices,
@@ -136,6 +191,7 @@ def _evaluate_choice(
         batch_size=settings.batch_size,
         progress=settings.progress,
         desc=choice.label,
+        protocol=settings.protocol,
     )
     runs = list(zip(names, preds.per_model, strict=True))
     if settings.ensemble:
@@ -153,15 +209,21 @@ def _check_settings(ds: PoseDataset, settings: EvaluationSettings, labels: Label
 
 
 def evaluate_models(
-    models: Sequence[PoseModel], ds: PoseDataset, settings: EvaluationSettings = EvaluationSettings()
+    models: Sequence[PoseModel], ds: PoseDataset, settings: EvaluationSettings | None = None
 ) -> EvaluationResult:
-    """Runs the protocol of ``settings`` for ``models`` on dataset ``ds``; see docs/evaluation.md."""
+    """Runs the protocol of ``settings`` (default :class:`EvaluationSettings`) for ``models`` on
+    dataset ``ds``; see docs/evaluation.md."""
+    settings = EvaluationSettings() if settings is None else settings
     if not models:
         raise ValueError("no models to evaluate")
-    labels, total = read_labels(ds, settings.filter_limit_deg)
+    choices = roi_choices(
+        ds, settings.roi_source, settings.roi_expansion, settings.comprehensive_roi, settings.protocol
+    )
+    box_fields = sorted({name for c in choices for name in source_fields(ds, c.source)})
+    labels, total = read_labels(ds, settings.filter_limit_deg, box_fields)
     _check_settings(ds, settings, labels)
-    choices = roi_choices(ds, settings.roi_source, settings.roi_expansion, settings.comprehensive_roi)
     names = display_names(models)
+    head_hull = _head_hull(settings) if any(c.source == RoiSource.HEAD for c in choices) else None
     log.debug("%s: %d samples, %d kept by the pose filter", ds.path, total, len(labels.indices))
     result = EvaluationResult(
         ds.path,
@@ -173,11 +235,13 @@ def evaluate_models(
             for n, m in zip(names, models, strict=True)
         ],
         choices,
+        dropped_not_finite=labels.dropped_not_finite,
+        not_finite=labels.not_finite,
     )
     for choice in choices:
-        result.rows.extend(_evaluate_choice(ds, models, names, labels, choice, settings))
+        result.rows.extend(_evaluate_choice(ds, models, names, labels, choice, settings, head_hull))
     if settings.stability is not None:
-        result.stability = _stability(ds, models, names, labels, choices[0], settings)
+        result.stability = _stability(ds, models, names, labels, choices[0], settings, head_hull)
     return result
 
 
@@ -188,9 +252,10 @@ def _stability(
     labels: Labels,
     choice: RoiChoice,
     settings: EvaluationSettings,
+    head_hull: NDArray | None,
 ) -> dict:
     assert settings.stability is not None
-    rois = dataset_rois(ds, choice.source)[labels.indices]
+    rois = dataset_rois(ds, choice.source, labels.indices, head_hull)
     preds = predict_dataset(
         ds,
         labels.indices,
@@ -203,7 +268,9 @@ def _stability(
         seed=settings.stability.seed,
         progress=settings.progress,
         desc="stability",
+        protocol=settings.protocol,
     )
     return {
-        name: stability_spreads(pred, rois, settings.stability) for name, pred in zip(names, preds.per_model, strict=True)
+        name: stability_spreads(pred, rois, settings.stability)
+        for name, pred in zip(names, preds.per_model, strict=True)
     }

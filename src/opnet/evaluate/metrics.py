@@ -125,7 +125,7 @@ def summarize(
     if position_err is not None:
         values.update(xy_pct=_pct(xy_rms(position_err)), size_pct=_pct(size_rms(position_err)))
     if nme3d is not None:
-        values["nme3d_pct"] = _pct(float(np.mean(nme3d)))
+        values["nme3d_pct"] = _pct(float(np.mean(np.asarray(nme3d, dtype=np.float64))))
     if nme2d is not None and yaw_masks is not None:
         bins = mean_by_bins(nme2d, yaw_masks)
         keys = ("nme2d_0_30_pct", "nme2d_30_60_pct", "nme2d_60_90_pct", "nme2d_avg_pct")
@@ -136,6 +136,6 @@ def summarize(
         yaw_deg=float(pyr[1]),
         roll_deg=float(pyr[2]),
         mean_deg=float(pyr.mean()),
-        geodesic_deg=float(np.rad2deg(np.mean(geodesic_err))),
+        geodesic_deg=float(np.rad2deg(np.mean(np.asarray(geodesic_err, dtype=np.float64)))),
         **values,
     )

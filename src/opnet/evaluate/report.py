@@ -1,4 +1,5 @@
-"""The outputs of an evaluation: GitHub-markdown tables, JSON (schema in docs/evaluation.md), per-sample CSV."""
+"""The outputs of an evaluation: GitHub-markdown tables, JSON (schema in docs/evaluation.md),
+per-sample CSV."""
 
 from __future__ import annotations
 
@@ -56,7 +57,10 @@ def _markdown(header: list[str], rows: list[list[str]]) -> str:
     def line(cells: list[str]) -> str:
         return (
             "| "
-            + " | ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+            + " | ".join(
+                c.rjust(w) if i > 1 else c.ljust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            )
             + " |"
         )
 
@@ -88,6 +92,12 @@ def stability_table(result: EvaluationResult) -> str:
     return _markdown(["Model", "Perturbation", "Variants", *(name for name, _ in _SPREAD_COLUMNS)], body)
 
 
+_PROTOCOLS = {
+    "original": "original (its crop; models without a normalisation of their own get u8 / 256 - 0.5)",
+    "opentrack": "opentrack (OpenTrack's crop and brightness normalisation)",
+}
+
+
 def text_report(result: EvaluationResult) -> str:
     """What ``opnet evaluate`` prints: the counts, the protocol, the tables."""
     s = result.settings
@@ -101,10 +111,13 @@ def text_report(result: EvaluationResult) -> str:
         "opal23": "OPAL23 per-person Karcher mean",
         "perspective": f"perspective (horizontal FOV {s.fov_deg:g}°)",
     }[s.alignment]
+    dropped = f"{result.dropped_samples} dropped by the pose filter ({limit})"
+    if result.dropped_not_finite:
+        fields = ", ".join(f"{name}: {count}" for name, count in result.not_finite.items())
+        dropped += f", {result.dropped_not_finite} dropped for labels that are not finite ({fields})"
     lines = [
-        f"{result.dataset}: {result.total_samples} samples, {result.kept_samples} evaluated, "
-        f"{result.dropped_samples} dropped by the pose filter ({limit})",
-        f"alignment: {align}",
+        f"{result.dataset}: {result.total_samples} samples, {result.kept_samples} evaluated, {dropped}",
+        f"protocol: {_PROTOCOLS[s.protocol]}; alignment: {align}",
         "",
         metrics_table(result.rows),
     ]
@@ -151,8 +164,12 @@ def result_to_json(result: EvaluationResult) -> dict[str, Any]:
                 "samples": result.total_samples,
                 "evaluated": result.kept_samples,
                 "dropped_by_filter": result.dropped_samples,
+                "dropped_not_finite": result.dropped_not_finite,
+                "not_finite": dict(result.not_finite),
             },
             "protocol": {
+                "name": str(s.protocol),
+                "face_model": None if s.face_model is None else str(s.face_model),
                 "filter_limit_deg": s.filter_limit_deg,
                 "alignment": s.alignment,
                 "fov_deg": s.fov_deg if s.alignment == "perspective" else None,

@@ -18,8 +18,10 @@ from numpy.typing import NDArray
 from tqdm import tqdm
 
 from opnet.data import PoseDataset
+from opnet.evaluate.protocol import DEFAULT_NORMS, Protocol
 from opnet.normalization import InputNorm, normalize_input
-from opnet.preprocess import Patch, crop_patch, patch_around
+from opnet.original_crop import CropBox, crop_box, cut_region, resize_region
+from opnet.preprocess import CropFrame, Patch, crop_patch, patch_around
 from opnet.runtime import PoseModel, PosePrediction, concatenate, decode_outputs, input_norm_of
 
 NOISE_MARGIN_PX = 2
@@ -61,31 +63,62 @@ class Predictions:
 
 
 def _noisy_window(
-    image: NDArray[np.uint8], patch: Patch, std: float, rng: np.random.Generator
-) -> tuple[NDArray[np.uint8], Patch, tuple[int, int]]:
-    """The part of ``image`` the patch reads, with noise added; the patch in its coordinates; its offset."""
+    image: NDArray[np.uint8], bounds: tuple[int, int, int, int], std: float, rng: np.random.Generator
+) -> tuple[NDArray[np.uint8], tuple[int, int]]:
+    """The part x0, y0, x1, y1 (clipped to the image) of ``image`` with noise added, and its offset."""
     h, w = image.shape
-    x0 = max(0, math.floor(patch.centre[0] - patch.half) - NOISE_MARGIN_PX)
-    y0 = max(0, math.floor(patch.centre[1] - patch.half) - NOISE_MARGIN_PX)
-    x1 = min(w, math.ceil(patch.centre[0] + patch.half) + NOISE_MARGIN_PX)
-    y1 = min(h, math.ceil(patch.centre[1] + patch.half) + NOISE_MARGIN_PX)
-    x0, y0 = min(x0, max(w - 1, 0)), min(y0, max(h - 1, 0))
-    x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
+    x0, y0 = min(max(0, bounds[0]), max(w - 1, 0)), min(max(0, bounds[1]), max(h - 1, 0))
+    x1, y1 = max(min(w, bounds[2]), x0 + 1), max(min(h, bounds[3]), y0 + 1)
     window = image[y0:y1, x0:x1].astype(np.float32)
     window += rng.standard_normal(window.shape, dtype=np.float32) * np.float32(std)
-    noisy = np.clip(np.rint(window), 0, 255).astype(np.uint8)
-    return noisy, Patch((patch.centre[0] - x0, patch.centre[1] - y0), patch.side), (x0, y0)
+    return np.clip(np.rint(window), 0, 255).astype(np.uint8), (x0, y0)
 
 
-def _cut(
-    image: NDArray[np.uint8], patch: Patch, variant: Variant, size: int, rng: np.random.Generator | None
-) -> tuple[NDArray[np.uint8], Patch]:
-    """One uint8 crop for ``patch`` (in image coordinates) and the patch actually cut."""
+def _cut_opentrack(
+    image: NDArray[np.uint8],
+    roi: NDArray,
+    expansion: float,
+    variant: Variant,
+    size: int,
+    rng: np.random.Generator | None,
+) -> tuple[NDArray[np.uint8], CropFrame]:
+    """OpenTrack's crop of the variant's patch; noise is added to the image part the patch reads."""
+    patch = variant.patch(patch_around(roi, expansion))
     if rng is None or variant.noise_std <= 0:
         return crop_patch(image, patch, size)
-    window, local, (ox, oy) = _noisy_window(image, patch, variant.noise_std, rng)
-    crop, cut = crop_patch(window, local, size)
+    bounds = (
+        math.floor(patch.centre[0] - patch.half) - NOISE_MARGIN_PX,
+        math.floor(patch.centre[1] - patch.half) - NOISE_MARGIN_PX,
+        math.ceil(patch.centre[0] + patch.half) + NOISE_MARGIN_PX,
+        math.ceil(patch.centre[1] + patch.half) + NOISE_MARGIN_PX,
+    )
+    window, (ox, oy) = _noisy_window(image, bounds, variant.noise_std, rng)
+    crop, cut = crop_patch(window, Patch((patch.centre[0] - ox, patch.centre[1] - oy), patch.side), size)
     return crop, Patch((cut.centre[0] + ox, cut.centre[1] + oy), cut.side)
+
+
+def _cut_original(
+    image: NDArray[np.uint8],
+    roi: NDArray,
+    expansion: float,
+    variant: Variant,
+    size: int,
+    rng: np.random.Generator | None,
+) -> tuple[NDArray[np.uint8], CropFrame]:
+    """The original's crop of the box moved by the variant's shift, its expansion times the variant's
+    scale; noise is added to the image part the crop reads."""
+    box = np.asarray(roi, dtype=np.float64) + np.tile(variant.shift_px, 2)
+    region = crop_box(box, expansion * variant.scale)
+    if rng is None or variant.noise_std <= 0:
+        return resize_region(cut_region(image, region), size), region
+    window, (ox, oy) = _noisy_window(
+        image, (region.x0, region.y0, region.x1, region.y1), variant.noise_std, rng
+    )
+    local = CropBox(region.x0 - ox, region.y0 - oy, region.x1 - ox, region.y1 - oy)
+    return resize_region(cut_region(window, local), size), region
+
+
+_CUTS = {Protocol.OPENTRACK: _cut_opentrack, Protocol.ORIGINAL: _cut_original}
 
 
 InputKey = tuple[int, InputNorm]
@@ -100,23 +133,23 @@ def _prepare(
     keys: Sequence[InputKey],
     variants: Sequence[Variant],
     seed: int,
-) -> tuple[dict[InputKey, list], list[Patch], tuple[int, int]]:
+    protocol: Protocol,
+) -> tuple[dict[InputKey, list], list[CropFrame], tuple[int, int]]:
     """Decodes one sample's image and cuts every variant's input for every input size and normalisation."""
     image = ds.read_image(index)
-    base = patch_around(roi, expansion)
+    cut = _CUTS[protocol]
     inputs: dict[InputKey, list] = {key: [] for key in keys}
-    patches: list[Patch] = []
+    frames: list[CropFrame] = []
     for k, variant in enumerate(variants):
-        patch = variant.patch(base)
         for size in sorted({size for size, _ in keys}):
             # The same noise for every input size: a fresh generator seeded by sample and variant.
             rng = np.random.default_rng([seed, index, k]) if variant.noise_std > 0 else None
-            crop, cut = _cut(image, patch, variant, size, rng)
+            crop, frame = cut(image, roi, expansion, variant, size, rng)
             for key in keys:
                 if key[0] == size:
                     inputs[key].append(normalize_input(crop, key[1]))
-        patches.append(cut)
-    return inputs, patches, (image.shape[1], image.shape[0])
+        frames.append(frame)
+    return inputs, frames, (image.shape[1], image.shape[0])
 
 
 def _chunks(n: int, size: int) -> Iterator[range]:
@@ -126,7 +159,7 @@ def _chunks(n: int, size: int) -> Iterator[range]:
 
 def predict_dataset(
     ds: PoseDataset,
-    indices: Sequence[int],
+    indices: Sequence[int] | NDArray[np.integer],
     rois: NDArray[np.float64],
     expansion: float,
     models: Sequence[PoseModel],
@@ -136,14 +169,18 @@ def predict_dataset(
     seed: int = 0,
     progress: bool = True,
     desc: str = "evaluating",
-    default_norm: InputNorm = InputNorm.OPENTRACK,
+    protocol: str = Protocol.OPENTRACK,
+    default_norm: InputNorm | None = None,
 ) -> Predictions:
     """Predictions of every model for samples ``indices`` with face boxes ``rois`` (N, 4).
 
-    Each model gets its own input normalisation; ``default_norm`` for models whose file names none.
+    Inputs are cut as ``protocol`` cuts them (:mod:`opnet.evaluate.protocol`). Each model gets its
+    own input normalisation; ``default_norm`` (default: the protocol's) for models whose file names none.
     """
+    protocol = Protocol(protocol)
     threads = max(1, threads or len(os.sched_getaffinity(0)))
-    model_keys = [(m.input_size, input_norm_of(m, default_norm)) for m in models]
+    fallback = DEFAULT_NORMS[protocol] if default_norm is None else default_norm
+    model_keys = [(m.input_size, input_norm_of(m, fallback)) for m in models]
     keys = sorted(set(model_keys))
     variants = tuple(variants)
     outputs: list[list[PosePrediction]] = [[] for _ in models]
@@ -151,7 +188,7 @@ def predict_dataset(
 
     def submit(chunk: range) -> list[Future]:
         return [
-            pool.submit(_prepare, ds, int(indices[i]), rois[i], expansion, keys, variants, seed)
+            pool.submit(_prepare, ds, int(indices[i]), rois[i], expansion, keys, variants, seed, protocol)
             for i in chunk
         ]
 

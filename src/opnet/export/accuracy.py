@@ -60,7 +60,7 @@ def _subset(labels: Labels, max_samples: int | None) -> Labels:
         return labels
     keep = spread_indices(len(labels.indices), max_samples)
     values = {f.name: getattr(labels, f.name) for f in dataclasses.fields(labels)}
-    return Labels(**{name: None if v is None else v[keep] for name, v in values.items()})
+    return dataclasses.replace(labels, **{name: v[keep] for name, v in values.items() if v is not None})
 
 
 def compare_accuracy(

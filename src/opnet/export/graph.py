@@ -45,7 +45,7 @@ def export_graph(net: PoseNet, full: bool = False) -> onnx.ModelProto:
         torch.onnx.export(
             wrapper,
             (torch.zeros(1, 1, size, size),),
-            buffer,
+            buffer,  # type: ignore[arg-type]  # the TorchScript exporter writes to file objects too
             dynamo=False,
             opset_version=OPSET,
             input_names=[INPUT_NAME],

@@ -25,6 +25,10 @@ CONTRACT_OUTPUTS: dict[str, str] = {
 }
 """ONNX output name -> :class:`~opnet.models.PoseNetOutput` field, in OpenTrack's order."""
 
+ORIGINAL_CONTRACT_EXTRA: dict[str, str] = {"box_scales": "box_scales"}
+"""Networks imported from the original code (``style`` original-*) keep the extra output of the
+original's own OpenTrack export (OpenTrack ignores it)."""
+
 FULL_EXTRA_OUTPUTS: dict[str, str] = {
     "pt3d_68": "points",
     "shapeparams": "shapeparams",
@@ -63,7 +67,8 @@ def predicted_fields(config: ModelConfig) -> set[str]:
 
 def output_names(config: ModelConfig, full: bool) -> dict[str, str]:
     """ONNX name -> PoseNetOutput field of every output exported for ``config``, in file order."""
-    names = {**CONTRACT_OUTPUTS, **(FULL_EXTRA_OUTPUTS if full else {})}
+    original = ORIGINAL_CONTRACT_EXTRA if config.style != "opnet" else {}
+    names = {**CONTRACT_OUTPUTS, **original, **(FULL_EXTRA_OUTPUTS if full else {})}
     present = predicted_fields(config)
     return {name: field for name, field in names.items() if field in present}
 

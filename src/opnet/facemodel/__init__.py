@@ -50,11 +50,11 @@ class FaceModel:
         v = self.mean.astype(np.float64)
         # einsum mixes float32 bases with float64 coefficients without converting the whole basis
         if shape is not None:
-            v = v + np.einsum("s,svc->vc", np.asarray(shape, np.float64), self.shape_basis[: len(shape)])
+            s = np.asarray(shape, np.float64)
+            v = v + np.einsum("s,svc->vc", s, self.shape_basis[: len(s)])
         if expression is not None:
-            v = v + np.einsum(
-                "e,evc->vc", np.asarray(expression, np.float64), self.expression_basis[: len(expression)]
-            )
+            e = np.asarray(expression, np.float64)
+            v = v + np.einsum("e,evc->vc", e, self.expression_basis[: len(e)])
         return v
 
     def landmarks(

@@ -93,7 +93,8 @@ class RadialGrid:
         return self._triangles(self.vertex_index, lambda j: 0, lambda j: self.num_vertices - 1)
 
     def uv(self) -> FloatArray:
-        """(A, 2) texture coordinates in grid units: the ring (R x (C + 1)), then C top and C bottom pole copies."""
+        """(A, 2) texture coordinates in grid units: the ring (R x (C + 1)), then C top and C bottom
+        pole copies."""
         v, u = np.meshgrid(np.arange(1, self.rows + 1), np.arange(self.columns + 1), indexing="ij")
         ring = np.stack([u, v], axis=-1).reshape(-1, 2)
         centres = np.arange(self.columns) + 0.5
@@ -111,7 +112,8 @@ class RadialGrid:
         )
 
     def _triangles(self, ring: Callable, top: Callable, bottom: Callable) -> NDArray[np.int32]:
-        """Triangles with vertex ids from ``ring(row, column)`` (column C allowed), ``top(col)``, ``bottom(col)``."""
+        """Triangles with vertex ids from ``ring(row, column)`` (column C allowed), ``top(col)``,
+        ``bottom(col)``."""
         c = self.columns
         j = np.arange(c)
         # Seen from outside at the front, columns run to the right and rows downwards, like an image.

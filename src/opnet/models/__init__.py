@@ -4,7 +4,7 @@ See docs/model.md for the outputs, their units and conventions.
 """
 
 from opnet.models.backbones import Backbone, backbone_names, create_backbone, register_backbone
-from opnet.models.checkpoint import load_checkpoint, load_model, save_checkpoint
+from opnet.models.checkpoint import convert_original_checkpoint, load_checkpoint, load_model, save_checkpoint
 from opnet.models.config import ModelConfig
 from opnet.models.keypoint_fit import (
     fit_keypoint_model,
@@ -24,6 +24,7 @@ __all__ = [
     "PoseNetOutput",
     "backbone_names",
     "create_backbone",
+    "convert_original_checkpoint",
     "create_model",
     "fit_keypoint_model",
     "fit_shape_params",

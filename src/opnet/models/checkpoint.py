@@ -6,6 +6,7 @@ The file is a ``torch.save`` of plain dicts, tensors and primitives, so it loads
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,14 @@ from torch import Tensor
 
 from opnet import __version__
 from opnet.errors import OpNetError
-from opnet.fileio import atomic_output
+from opnet.fileio import atomic_output, check_writable
 from opnet.models.config import ModelConfig
 from opnet.models.keypoints import KeypointModel
+from opnet.models.original import OriginalSpec, import_original, is_original
 from opnet.models.posenet import PoseNet, create_model
+from opnet.models.torchfile import read_torch_file
+
+log = logging.getLogger(__name__)
 
 FORMAT = "opnet-posenet"
 FORMAT_VERSION = 1
@@ -61,16 +66,12 @@ def save_checkpoint(
     return path
 
 
-def _read(path: Path, map_location: str | torch.device) -> dict[str, Any]:
-    if not path.is_file():
-        raise OpNetError(f"{path}: no such file")
-    try:
-        content = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:  # noqa: BLE001  (any unreadable file is the user's input error)
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise OpNetError(f"{path}: not a readable PyTorch checkpoint ({reason})") from None
+def _check_opnet(path: Path, content: Any) -> dict[str, Any]:
     if not isinstance(content, dict) or content.get("format") != FORMAT:
-        raise OpNetError(f"{path}: not an OpNet pose-network checkpoint (no 'format': '{FORMAT}' entry)")
+        raise OpNetError(
+            f"{path}: not an OpNet pose-network checkpoint (no 'format': '{FORMAT}' entry), "
+            "nor one of the original code's"
+        )
     if content.get("format_version") != FORMAT_VERSION:
         raise OpNetError(
             f"{path}: checkpoint format version {content.get('format_version')!r}; "
@@ -85,9 +86,18 @@ def _read(path: Path, map_location: str | torch.device) -> dict[str, Any]:
 def load_checkpoint(
     path: str | os.PathLike, map_location: str | torch.device = "cpu"
 ) -> tuple[PoseNet, dict[str, Any]]:
-    """The network stored in ``path`` (in training mode) and the ``extra`` dict saved with it."""
+    """The network stored in ``path`` (in training mode) and the ``extra`` dict saved with it.
+
+    A checkpoint of the original code (opnet.models.original: the paper's released files) is
+    converted in memory; its ``extra`` is empty.
+    """
     path = Path(path)
-    content = _read(path, map_location)
+    content = read_torch_file(path, map_location)
+    if is_original(content):
+        model, spec = import_original(content, str(path))
+        log.info("%s: original-code checkpoint, converted in memory: %s", path, spec.describe())
+        return model.to(map_location), {}
+    content = _check_opnet(path, content)
     config = ModelConfig.from_dict(content["config"], source=str(path))
     keypoints = KeypointModel.empty(config.num_shape_params) if config.landmarks else None
     model = create_model(config, keypoints)
@@ -103,3 +113,20 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
     """The network stored in ``path``, in evaluation mode, on ``map_location``."""
     model, _ = load_checkpoint(path, map_location)
     return model.eval()
+
+
+def convert_original_checkpoint(
+    path: str | os.PathLike, output: str | os.PathLike, overwrite: bool = False
+) -> OriginalSpec:
+    """Writes the original-code checkpoint ``path`` as an OpNet checkpoint ``output`` (same outputs);
+    returns what was inferred. Nothing is written if ``path`` does not fit."""
+    path, output = Path(path), Path(output)
+    check_writable(output, overwrite)
+    content = read_torch_file(path)
+    if not is_original(content):
+        _check_opnet(path, content)
+        raise OpNetError(f"{path}: already an OpNet checkpoint; nothing to convert")
+    net, spec = import_original(content, str(path))
+    extra = {"converted_from": str(path), "original": {"branch": spec.branch, "notes": list(spec.notes)}}
+    save_checkpoint(output, net, extra=extra, overwrite=overwrite)
+    return spec

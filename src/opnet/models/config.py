@@ -14,6 +14,12 @@ from opnet.preprocess import INPUT_SIZE
 MIN_INPUT_SIZE = 32
 MAX_SHAPE_PARAMS = 200
 
+STYLES: tuple[str, ...] = ("opnet", "original-paper", "original-master")
+"""Layer layouts (``ModelConfig.style``): OpNet's own, or the original code's ``paper`` / ``master``
+branch (networks imported by :mod:`opnet.models.original`; docs/paper-models.md)."""
+ORIGINAL_BACKBONES: tuple[str, ...] = ("mobilenetv1", "resnet18")
+"""Backbones that have an original-code layout."""
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -26,6 +32,11 @@ class ModelConfig:
     Cholesky factors and scales for the NLL losses and OpenTrack's filter; dropout: probability
     on the pooled features; input_norm: how uint8 crops become the network's input (an
     :class:`opnet.normalization.InputNorm` name: what it is trained with and run with).
+
+    style: the layer layout, one of :data:`STYLES`. ``opnet`` is OpNet's own. ``original-paper``
+    and ``original-master`` reproduce the original code's networks exactly (its channel rounding,
+    ResNet-18 BlurPool placement, uncertainty heads, landmark posing); pose_offset: the ``master``
+    branch's learned pose offsets (``local_pose_offset``), only with ``original-master``.
     """
 
     backbone: str = "mobilenetv1"
@@ -37,6 +48,8 @@ class ModelConfig:
     num_shape_params: int = 50
     dropout: float = 0.5
     input_norm: str = InputNorm.OPENTRACK.value
+    style: str = "opnet"
+    pose_offset: bool = False
 
     def __post_init__(self) -> None:
         if self.backbone not in backbone_names():
@@ -56,6 +69,18 @@ class ModelConfig:
         if not 0.0 <= self.dropout < 1.0:
             raise OpNetError(f"model dropout {self.dropout}: expected 0 <= dropout < 1")
         object.__setattr__(self, "input_norm", input_norm(self.input_norm, "model input_norm").value)
+        self._check_style()
+
+    def _check_style(self) -> None:
+        if self.style not in STYLES:
+            raise OpNetError(f"model style {self.style!r} is unknown; expected one of {', '.join(STYLES)}")
+        if self.style != "opnet" and self.backbone not in ORIGINAL_BACKBONES:
+            raise OpNetError(
+                f"model style {self.style!r} needs backbone {' or '.join(ORIGINAL_BACKBONES)}, "
+                f"not {self.backbone!r}"
+            )
+        if self.pose_offset and self.style != "original-master":
+            raise OpNetError(f"model pose_offset needs style 'original-master', not {self.style!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values only (safe for ``torch.load(weights_only=True)`` and JSON)."""

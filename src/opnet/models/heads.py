@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from opnet.models.keypoints import KeypointModel, pose_keypoints
+from opnet.models.keypoints import KeypointModel, pose_keypoints, pose_keypoints_uncentred
 
 QUAT_NORM_EPS = 1e-6
 
@@ -61,15 +61,18 @@ class LandmarkHead(nn.Module):
     """Features -> keypoint-model coefficients (B, K) -> 68 landmarks posed by the predicted pose.
 
     The coefficients start at 0 (the mean shape). Gradients flow into the pose as well.
+    ``centred``: OpNet's posing (:func:`pose_keypoints`); else the original code's
+    (:func:`pose_keypoints_uncentred`).
     """
 
-    def __init__(self, num_features: int, keypoints: KeypointModel):
+    def __init__(self, num_features: int, keypoints: KeypointModel, centred: bool = True):
         super().__init__()
         self.linear = nn.Linear(num_features, keypoints.num_params)
         nn.init.zeros_(self.linear.weight)
         nn.init.zeros_(self.linear.bias)
         self.keypoints = keypoints
+        self.pose = pose_keypoints if centred else pose_keypoints_uncentred
 
     def forward(self, z: Tensor, quat: Tensor, pos_size: Tensor) -> tuple[Tensor, Tensor]:
         params = self.linear(z)
-        return pose_keypoints(self.keypoints(params), quat, pos_size), params
+        return self.pose(self.keypoints(params), quat, pos_size), params

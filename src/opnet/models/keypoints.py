@@ -63,3 +63,12 @@ def pose_keypoints(local: Tensor, quat: Tensor, pos_size: Tensor) -> Tensor:
     eye_depth = points[:, list(EYE_CORNERS), 2].mean(dim=1)
     offset = torch.stack([pos_size[:, 0], pos_size[:, 1], -eye_depth], dim=-1)
     return points + offset[:, None, :]
+
+
+def pose_keypoints_uncentred(local: Tensor, quat: Tensor, pos_size: Tensor) -> Tensor:
+    """Head-model points (B, P, 3) -> ``size * R(q) p + (x, y, 0)`` (B, P, 3): the original code's
+    posing (networks of style ``original-*``): no centring, the depth is the rotated model depth."""
+    rot = roma.unitquat_to_rotmat(quat)
+    points = pos_size[:, None, 2:3] * torch.einsum("bij,bpj->bpi", rot, local)
+    offset = torch.cat([pos_size[:, :2], torch.zeros_like(pos_size[:, :1])], dim=1)
+    return points + offset[:, None, :]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
@@ -18,6 +20,9 @@ class CholeskyHead(nn.Module):
     at ``init_scale``; the off-diagonal entries of U are free (they start at 0), so correlations
     do not depend on the scale. Built with a constant gather (exports to ONNX as Gather).
     """
+
+    index: Tensor
+    eye: Tensor
 
     def __init__(self, num_features: int, dim: int, init_scale: float):
         super().__init__()
@@ -58,17 +63,26 @@ ROTATION_INIT_SCALE = 0.5
 POS_SIZE_INIT_SCALE = 0.2
 BOX_INIT_SCALE = 0.1
 POINTS_INIT_SCALE = 0.1
+SHAPEPARAMS_INIT_SCALE = 1.0
+"""Shape coefficients: the datasets' ``shapeparams`` and learned bases both have about unit spread."""
 
 
 class UncertaintyHeads(nn.Module):
-    """All uncertainty outputs, named like the :class:`~opnet.models.PoseNetOutput` fields they fill."""
+    """All uncertainty outputs, named like the :class:`~opnet.models.PoseNetOutput` fields they fill.
 
-    def __init__(self, num_features: int, num_points: int | None):
+    ``num_points`` / ``num_shape_params``: landmark and shape-coefficient scales (None: none).
+    """
+
+    def __init__(self, num_features: int, num_points: int | None, num_shape_params: int | None = None):
         super().__init__()
         self.rotaxis = CholeskyHead(num_features, 3, ROTATION_INIT_SCALE)
         self.pos_size = CholeskyHead(num_features, 3, POS_SIZE_INIT_SCALE)
         self.box = ScaleParameter((4,), BOX_INIT_SCALE)
         self.points = ScaleParameter((num_points, 3), POINTS_INIT_SCALE) if num_points else None
+        self.shapeparams = (
+            ScaleParameter((num_shape_params,), SHAPEPARAMS_INIT_SCALE) if num_shape_params else None
+        )
+        self.register_load_state_dict_pre_hook(_start_missing_shapeparams_scales)
 
     def forward(self, z: Tensor) -> dict[str, Tensor]:
         out = {
@@ -78,4 +92,15 @@ class UncertaintyHeads(nn.Module):
         }
         if self.points is not None:
             out["points_scales"] = self.points(z)
+        if self.shapeparams is not None:
+            out["shapeparams_scales"] = self.shapeparams(z)
         return out
+
+
+def _start_missing_shapeparams_scales(
+    module: UncertaintyHeads, state_dict: dict[str, Any], prefix: str, *args: Any
+) -> None:
+    """Checkpoints written before the shape-coefficient scales existed load with them at their start."""
+    key = f"{prefix}shapeparams.raw"
+    if module.shapeparams is not None and key not in state_dict:
+        state_dict[key] = torch.zeros_like(module.shapeparams.raw)

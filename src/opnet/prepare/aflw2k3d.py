@@ -87,7 +87,7 @@ class Aflw2k3d:
             return skip_bad(task, ".mat file", ValueError("no pt3d_68"))
         params = shape_params(fit)
         pt3d = aflw_landmarks(fit.landmarks)
-        if self.roi == "head":
+        if self.roi == "head" and self.face_model is not None:  # checked in __post_init__
             roi = head_roi(self.face_model, fit.pose, params, height)
         else:
             roi = roi_from_points(pt3d)

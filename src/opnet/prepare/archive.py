@@ -103,7 +103,7 @@ class Archive:
         return [info.filename for info in self._handle().infolist() if not info.is_dir()]
 
     def _folder_names(self) -> list[str]:
-        names = []
+        names: list[str] = []
         for folder, dirs, files in os.walk(self.path):
             dirs.sort()
             rel = Path(folder).relative_to(self.path)

@@ -13,6 +13,7 @@ import os
 import re
 import urllib.error
 import urllib.request
+import urllib.response
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,16 @@ _FACESYNTH_LICENCE = (
     "(LICENSE.txt in https://github.com/microsoft/FaceSynthetics)"
 )
 _FACESYNTH_URL = "https://facesyntheticspubwedata.blob.core.windows.net/iccv-2021/{}"
+_PAPER_HOME = "https://github.com/opentrack/neuralnet-tracker-traincode"
+_PAPER_LICENCE = (
+    "Released with the original code (" + _PAPER_HOME + ") for its paper; no separate licence is "
+    "stated with the files: the repository's terms apply, cite the paper"
+)
+_PAPER_MANUAL = (
+    "Google Drive gives no direct link: open https://drive.google.com/file/d/{}/view in a browser, "
+    "download the archive and unpack it into {}. The files are the paper branch's PyTorch state_dicts; "
+    "OpNet reads them as they are (docs/paper-models.md)."
+)
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,33 @@ DATASETS: dict[str, Remote] = {
             manual="Download LaPa.tar.gz from the links in the repository above and unpack it "
             "(LaPa/train/...).",
         ),
+        Remote(
+            "paper-baseline",
+            "The paper's Baseline ensemble (original-code checkpoints)",
+            "paper-baseline/",
+            _PAPER_LICENCE,
+            _PAPER_HOME,
+            "opnet evaluate paper-baseline/*.ckpt --data aflw2k3d --ensemble",
+            manual=_PAPER_MANUAL.format("19LrssD36COWzKDp7akxtJFeVTcltNVlR", "paper-baseline/"),
+        ),
+        Remote(
+            "paper-bl-fs",
+            "The paper's BL+FS models, also trained on Face Synthetics (original-code checkpoints)",
+            "paper-bl-fs/",
+            _PAPER_LICENCE,
+            _PAPER_HOME,
+            "opnet evaluate paper-bl-fs/*.ckpt --data aflw2k3d --ensemble",
+            manual=_PAPER_MANUAL.format("19zN8KICVEbLnGFGB5KkKuWrPjfet-jC8", "paper-bl-fs/"),
+        ),
+        Remote(
+            "paper-labeling",
+            "The paper's labelling ensemble, RA-300W-LP of its Table 3 (original-code checkpoints)",
+            "paper-labeling/",
+            _PAPER_LICENCE,
+            _PAPER_HOME,
+            "opnet pseudolabel DATA.h5 --model paper-labeling/*.ckpt -o DATA-labelled.h5",
+            manual=_PAPER_MANUAL.format("13LSi6J4zWSJnEzEXwZxr5UkWndFXdjcb", "paper-labeling/"),
+        ),
     )
 }
 """Known datasets by name (as on the command line)."""
@@ -173,7 +211,7 @@ class _NothingLeft(Exception):
         self.total = total
 
 
-def _open(url: str, offset: int, timeout: float) -> urllib.request.addinfourl:
+def _open(url: str, offset: int, timeout: float) -> urllib.response.addinfourl:
     """The response for ``url`` from byte ``offset``."""
     headers = {"User-Agent": f"opnet/{__version__}"}
     if offset:
@@ -189,7 +227,7 @@ def _open(url: str, offset: int, timeout: float) -> urllib.request.addinfourl:
         raise OpNetError(f"{url}: cannot connect ({getattr(e, 'reason', e)})") from None
 
 
-def _expected_total(response: urllib.request.addinfourl, offset: int) -> int | None:
+def _expected_total(response: urllib.response.addinfourl, offset: int) -> int | None:
     if response.status == 206:
         match = re.match(r"bytes (\d+)-\d+/(\d+|\*)", response.headers.get("Content-Range", ""))
         if match is None or int(match[1]) != offset:
@@ -200,7 +238,7 @@ def _expected_total(response: urllib.request.addinfourl, offset: int) -> int | N
 
 
 def _stream(
-    response: urllib.request.addinfourl, part: Path, offset: int, total: int | None, progress: bool
+    response: urllib.response.addinfourl, part: Path, offset: int, total: int | None, progress: bool
 ) -> None:
     mode = "ab" if response.status == 206 else "wb"
     if mode == "wb" and offset:

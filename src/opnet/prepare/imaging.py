@@ -6,7 +6,7 @@ import io
 
 import cv2
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from PIL import Image, UnidentifiedImageError
 
 from opnet.data.images import decode_image, encode_image
@@ -15,7 +15,7 @@ from opnet.prepare.archive import Archive
 from opnet.prepare.runner import Skipped
 
 
-def centre_to_corner(points: NDArray) -> NDArray[np.float64]:
+def centre_to_corner(points: ArrayLike) -> NDArray[np.float64]:
     """Points (..., 2|3) with pixel i's centre at i, as the raw datasets and the original's files give
     them -> OpNet's pixel-corner convention (centre at i + 0.5, docs/format.md); z is unchanged."""
     out = np.array(points, dtype=np.float64)

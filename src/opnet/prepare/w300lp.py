@@ -136,7 +136,7 @@ class W300lp:
         if self.face_model is not None:
             labels["pt3d_68"] = model_landmarks(self.face_model, fit.pose, params, height)
             roi = roi_from_points(labels["pt3d_68"])
-        if self.roi == "head":
+        if self.roi == "head" and self.face_model is not None:  # checked in __post_init__
             roi = head_roi(self.face_model, fit.pose, params, height)
         labels["rois"] = roi
         return {key: value.astype(np.float32) for key, value in labels.items()}

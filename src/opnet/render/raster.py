@@ -178,7 +178,7 @@ class _TriangleSetup:
             coef,
         )
 
-    def candidates(self) -> tuple[NDArray[np.int64], NDArray[np.float32], NDArray[np.float32]]:
+    def candidates(self) -> tuple[NDArray[np.int32], NDArray[np.float32], NDArray[np.float32]]:
         """Every (triangle, pixel) pair of the boxes: triangle row, dx and dy (float32)."""
         count = self.nx * self.ny
         tid = np.repeat(np.arange(len(self.ids), dtype=np.int32), count)

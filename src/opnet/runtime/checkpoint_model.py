@@ -63,16 +63,19 @@ class CheckpointPoseModel:
     def _run_chunk(self, x: NDArray[np.float32]) -> PoseOutputs:
         out = self.net(torch.from_numpy(x).contiguous(memory_format=torch.channels_last))
 
-        def array(value: torch.Tensor | None) -> NDArray[np.float32] | None:
-            return None if value is None else value.float().numpy()
+        def array(value: torch.Tensor) -> NDArray[np.float32]:
+            return value.float().numpy()
+
+        def optional(value: torch.Tensor | None) -> NDArray[np.float32] | None:
+            return None if value is None else array(value)
 
         return PoseOutputs(
             quat=array(out.quat),
             pos_size=array(out.pos_size),
             box=array(out.box),
-            rotaxis_scales_tril=array(out.rotaxis_scales_tril),
-            pos_size_scales_tril=array(out.pos_size_scales_tril),
-            points=array(out.points),
+            rotaxis_scales_tril=optional(out.rotaxis_scales_tril),
+            pos_size_scales_tril=optional(out.pos_size_scales_tril),
+            points=optional(out.points),
         )
 
     def run(self, x: NDArray[np.float32]) -> PoseOutputs:

@@ -55,7 +55,33 @@ def read_image_file(path: Path) -> NDArray[np.uint8]:
 
 def annotated_paths(paths: Sequence[Path], folder: Path, overwrite: bool) -> list[Path]:
     """Output names (same file names in ``folder``), checked before anything runs."""
-    targets = [folder / p.name for p in paths]
+    if folder.exists() and not folder.is_dir():
+        raise OpNetError(f"{folder}: exists and is not a folder")
+    return _checked_targets(paths, [folder / p.name for p in paths], overwrite)
+
+
+def output_paths(
+    paths: Sequence[Path],
+    outdir: str | os.PathLike | None = None,
+    output: str | os.PathLike | None = None,
+    overwrite: bool = False,
+) -> list[Path | None]:
+    """Where each image's annotated copy goes: ``output`` (one image only), the same names in
+    ``outdir``, or nowhere; checked before anything runs."""
+    if output is not None and outdir is not None:
+        raise OpNetError("-o/--output names one picture and --outdir a folder; give one of them")
+    if output is not None:
+        if Path(output).suffix.lower() not in IMAGE_SUFFIXES:
+            raise OpNetError(f"-o {output}: expected a picture name ending in {', '.join(IMAGE_SUFFIXES)}")
+        if len(paths) != 1:
+            raise OpNetError(f"-o {output}: one output picture for {len(paths)} images; use --outdir DIR")
+        return list(_checked_targets(paths, [Path(output)], overwrite))
+    if outdir is not None:
+        return list(annotated_paths(paths, Path(outdir), overwrite))
+    return [None] * len(paths)
+
+
+def _checked_targets(paths: Sequence[Path], targets: list[Path], overwrite: bool) -> list[Path]:
     seen: dict[Path, Path] = {}
     for source, target in zip(paths, targets, strict=True):
         if target in seen:
@@ -88,26 +114,21 @@ def predict_images(
     paths: Sequence[str | os.PathLike],
     model: PoseModel,
     detector: FaceDetector,
-    out_dir: str | os.PathLike | None = None,
+    outdir: str | os.PathLike | None = None,
     overwrite: bool = False,
     min_score: float = FACE_SCORE_THRESHOLD,
+    output: str | os.PathLike | None = None,
 ) -> list[ImageFaces]:
-    """Faces and poses in every image; with ``out_dir``, annotated copies there (same file names)."""
+    """Faces and poses in every image; annotated copies into ``outdir`` (same file names) or, for
+    one image, into the file ``output`` (folders are created)."""
     files = check_image_paths(paths)
-    targets: list[Path | None] = [None] * len(files)
-    if out_dir is not None:
-        folder = Path(out_dir)
-        if not folder.parent.is_dir():
-            raise OpNetError(f"{folder}: folder {folder.parent} does not exist")
-        if folder.exists() and not folder.is_dir():
-            raise OpNetError(f"{folder}: exists and is not a folder")
-        targets = list(annotated_paths(files, folder, overwrite))
-        folder.mkdir(exist_ok=True)
+    targets = output_paths(files, outdir, output, overwrite)
     results = []
     for path, target in zip(files, targets, strict=True):
         image = read_image_file(path)
         faces = estimate_faces(model, detector, cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), min_score)
         if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
             write_image(annotate(image, faces), target, overwrite)
         results.append(ImageFaces(path, image.shape[1], image.shape[0], faces, target))
     return results

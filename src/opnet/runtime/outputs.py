@@ -1,21 +1,22 @@
 """What a pose network returns: raw outputs in patch units, and the same decoded into the image.
 
 :class:`PoseOutputs` is the network's answer for B input patches in *patch units* (see
-:mod:`opnet.preprocess`). :func:`decode_outputs` turns it, with the :class:`~opnet.preprocess.Patch`
-each input was cut from, into a :class:`PosePrediction` in image pixels.
+:mod:`opnet.preprocess`). :func:`decode_outputs` turns it, with the region each input was cut from
+(a :class:`~opnet.preprocess.Patch`, or the original's :class:`~opnet.original_crop.CropBox`), into a
+:class:`PosePrediction` in image pixels.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
-from typing import TypeVar
+from dataclasses import dataclass, fields, replace
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from opnet.geometry import canonical_quat
-from opnet.preprocess import Patch
+from opnet.preprocess import CropFrame
 
 _SHAPES = {
     "quat": (4,),
@@ -29,10 +30,10 @@ _SHAPES = {
 }
 
 
-def _check_shapes(record: object) -> None:
+def _check_shapes(record: PoseOutputs | PosePrediction) -> None:
     """All array fields share the batch size B and have their documented per-sample shape."""
     batch = len(record.quat)
-    for f in fields(record):  # type: ignore[arg-type]
+    for f in fields(record):
         value = getattr(record, f.name)
         if value is None:
             continue
@@ -51,11 +52,11 @@ def concatenate(records: Sequence[_Record]) -> _Record:
     if not records:
         raise ValueError("nothing to concatenate")
     first = records[0]
-    values = {}
+    values: dict[str, Any] = {}
     for f in fields(first):
         parts = [getattr(r, f.name) for r in records]
         values[f.name] = None if any(p is None for p in parts) else np.concatenate(parts)
-    return type(first)(**values)
+    return replace(first, **values)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class PosePrediction:
         return len(self.quat)
 
 
-def decode_outputs(outputs: PoseOutputs, patches: Sequence[Patch]) -> PosePrediction:
+def decode_outputs(outputs: PoseOutputs, patches: Sequence[CropFrame]) -> PosePrediction:
     """Raw outputs -> image pixels, ``patches[k]`` being the region input k was cut from.
 
     Positions, sizes, boxes, landmarks and the position uncertainty scale with the patch (as
@@ -115,11 +116,15 @@ def decode_outputs(outputs: PoseOutputs, patches: Sequence[Patch]) -> PosePredic
     if len(patches) != len(outputs):
         raise ValueError(f"{len(outputs)} outputs but {len(patches)} patches")
     halves = np.array([p.half for p in patches], dtype=np.float64)
-    coords = np.stack([p.decode_pos_size(v) for p, v in zip(patches, outputs.pos_size, strict=True)]).reshape(-1, 3)
+    coords = np.stack([p.decode_pos_size(v) for p, v in zip(patches, outputs.pos_size, strict=True)]).reshape(
+        -1, 3
+    )
     box = np.stack([p.decode_box(v) for p, v in zip(patches, outputs.box, strict=True)]).reshape(-1, 4)
     points = None
     if outputs.points is not None:
-        points = np.stack([p.decode_points(v) for p, v in zip(patches, outputs.points, strict=True)]).reshape(-1, 68, 3)
+        points = np.stack([p.decode_points(v) for p, v in zip(patches, outputs.points, strict=True)]).reshape(
+            -1, 68, 3
+        )
     coords_tril = None
     if outputs.pos_size_scales_tril is not None:
         coords_tril = outputs.pos_size_scales_tril.astype(np.float64) * halves[:, None, None]

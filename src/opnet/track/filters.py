@@ -100,9 +100,12 @@ class DeadzoneFilter:
         self.previous: WorldPose | None = None
         self._sigma = SigmaPoints()
 
-    def _sample_poses(self, face: PosePrediction, to_world: ToWorld) -> WorldPose:
-        """World poses of the 13 sigma points of the face's uncertainty (image offsets / 200, rotvec)."""
-        tril = block_diag(face.coords_scales_tril[0] / self.IMAGE_SCALE, face.rotaxis_scales_tril[0])
+    def _sample_poses(
+        self, face: PosePrediction, coords_tril: NDArray, rot_tril: NDArray, to_world: ToWorld
+    ) -> WorldPose:
+        """World poses of the 13 sigma points of the face's uncertainty (image offsets / 200, rotvec);
+        ``coords_tril`` and ``rot_tril``: the face's (1, 3, 3) Cholesky factors."""
+        tril = block_diag(coords_tril[0] / self.IMAGE_SCALE, rot_tril[0])
         offsets = self._sigma.points(tril)
         x, y, size = face.coords[0]
         quat = quat_multiply(face.quat[0], rotvec_to_quat(offsets[:, 3:]))
@@ -123,7 +126,7 @@ class DeadzoneFilter:
             self.previous = NoFilter().update(face, to_world, time_s)
             return self.previous
         prev_pos = self.previous.position_mm / self.WORLD_SCALE
-        samples = self._sample_poses(face, to_world)
+        samples = self._sample_poses(face, face.coords_scales_tril, face.rotaxis_scales_tril, to_world)
         turns = quat_to_rotvec(matrix_to_quat(self.previous.rotation.T @ samples.rotation))
         moves = samples.position_mm / self.WORLD_SCALE - prev_pos
         mean, cov = self._sigma.statistics(np.concatenate([moves, turns], axis=1))

@@ -119,7 +119,7 @@ def preview_video(path: str | os.PathLike, fps: float, overwrite: bool = False) 
             frame = annotated_frame(record)
             if not writer:
                 size = (frame.shape[1], frame.shape[0])
-                writer.append(cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*codec), fps, size))
+                writer.append(cv2.VideoWriter(str(tmp), cv2.VideoWriter.fourcc(*codec), fps, size))
                 if not writer[0].isOpened():
                     raise OpNetError(f"--preview {path}: OpenCV cannot write {codec} video")
             writer[0].write(frame)

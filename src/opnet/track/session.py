@@ -13,8 +13,11 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from tqdm import tqdm
 
 from opnet.errors import OpNetError
@@ -29,6 +32,7 @@ from opnet.track.world import (
     NECK_OFFSET_MM,
     OPENTRACK_FOV_DEG,
     Camera,
+    WorldPose,
     opentrack_pose,
     world_pose,
 )
@@ -82,6 +86,11 @@ class TrackingSummary:
     def fps(self) -> float:
         return self.frames / self.wall_s if self.wall_s > 0 else 0.0
 
+    def to_json(self) -> dict[str, Any]:
+        """The summary as plain JSON values (``opnet track --json``): the fields, ``fps`` and the
+        stage latencies in milliseconds."""
+        return {"schema": "opnet-track/1", **asdict(self), "fps": self.fps}
+
 
 @dataclass(frozen=True)
 class Outputs:
@@ -108,7 +117,10 @@ class _Loop:
         self.camera: Camera | None = None
         self.timer = StageTimer()
 
-    def to_world(self, quat, x, y, size):  # noqa: ANN001, ANN201 - filters.ToWorld
+    def to_world(self, quat: NDArray[np.float64], x: ArrayLike, y: ArrayLike, size: ArrayLike) -> WorldPose:
+        """The filters' :data:`~opnet.track.filters.ToWorld` for the camera of the current frame."""
+        if self.camera is None:
+            raise RuntimeError("no camera before the first frame")
         s = self.settings
         return world_pose(self.camera, quat, x, y, size, s.offset_mm, s.head_size_mm)
 

@@ -110,10 +110,11 @@ class FaceTracker:
         found = self.detector.detect(image)
         best = found[0] if found else None
         s = self.settings
-        is_face = best is not None and best.score > s.score_threshold
-        if is_face and self.roi is not None and float(box_iou(best.box, self.roi)) >= s.iou_threshold:
+        if best is None or not best.score > s.score_threshold:
+            self.reset()
+        elif self.roi is not None and float(box_iou(best.box, self.roi)) >= s.iou_threshold:
             self.detector_box = best.box
-        elif is_face and best.width > s.min_face_px and best.height > s.min_face_px:
+        elif best.width > s.min_face_px and best.height > s.min_face_px:
             self.detector_box = self.roi = best.box
         else:
             self.reset()
@@ -126,8 +127,7 @@ class FaceTracker:
             start = time.perf_counter()
             detection = self._run_detector(image)
             detector_s = time.perf_counter() - start
-        roi = None if self.roi is None else whole_pixel_box(self.roi)
-        if roi is None or not _usable(roi):
+        if self.roi is None or not _usable(roi := whole_pixel_box(self.roi)):
             self.roi = None
             return TrackStep(None, None, self.detector_box, detection, detector_s, None)
         start = time.perf_counter()

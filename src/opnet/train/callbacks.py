@@ -95,7 +95,7 @@ class RunRecorder(pl.Callback):
         }
         return {
             "epoch": epoch + 1,
-            "lr": self.config.lr * epoch_lr_factor(self.config, epoch, trainer.num_training_batches),
+            "lr": self.config.lr * epoch_lr_factor(self.config, epoch, int(trainer.num_training_batches)),
             "samples": samples,
             "train_s": train_s,
             "images_per_s": samples / train_s,
@@ -176,7 +176,7 @@ class TimeBudget(pl.Callback):
         now = time.monotonic()
         self._epoch_times.append(now - self._epoch_start)
         mean = sum(self._epoch_times) / len(self._epoch_times)
-        last = trainer.current_epoch + 1 >= trainer.max_epochs
+        last = trainer.max_epochs is not None and trainer.current_epoch + 1 >= trainer.max_epochs
         stop = not last and now - self.started + mean > self.seconds
         if trainer.strategy.reduce_boolean_decision(stop, all=False):
             trainer.should_stop = True

@@ -157,7 +157,9 @@ def _convert(kind: Any, value: Any, where: str) -> Any:
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_convert(args[0], v, f"{where}[{k}]") for k, v in enumerate(value))
         if len(value) == len(args):
-            return tuple(_convert(a, v, f"{where}[{k}]") for k, (a, v) in enumerate(zip(args, value, strict=True)))
+            return tuple(
+                _convert(a, v, f"{where}[{k}]") for k, (a, v) in enumerate(zip(args, value, strict=True))
+            )
     if origin is dict and isinstance(value, dict):
         return {_convert(args[0], k, where): _convert(args[1], v, f"{where}.{k}") for k, v in value.items()}
     if isinstance(kind, type) and issubclass(kind, enum.Enum):

@@ -88,7 +88,7 @@ class MixDataset(Dataset[PoseBatch]):
         self.seed = int(seed)
         self.norm = InputNorm(norm)
 
-    def __getitem__(self, key: SampleKey) -> PoseBatch:  # type: ignore[override]
+    def __getitem__(self, key: SampleKey) -> PoseBatch:
         return self.__getitems__([key])
 
     def _read(
@@ -143,7 +143,7 @@ class EvalDataset(Dataset[PoseBatch]):
     def __init__(
         self,
         path: str | os.PathLike,
-        indices: Sequence[int] | None = None,
+        indices: Sequence[int] | NDArray[np.integer] | None = None,
         roi_mode: RoiMode = RoiMode.ORIGINAL,
         expansion: float = EVAL_EXPANSION,
         out_size: int = INPUT_SIZE,
@@ -163,7 +163,7 @@ class EvalDataset(Dataset[PoseBatch]):
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, index: int) -> PoseBatch:  # type: ignore[override]
+    def __getitem__(self, index: int) -> PoseBatch:
         return self.__getitems__([index])
 
     def __getitems__(self, indices: Sequence[int]) -> PoseBatch:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import islice
+from typing import cast
 
 import lightning.pytorch as pl
 from torch import Tensor
@@ -13,6 +14,7 @@ from opnet.normalization import InputNorm
 from opnet.train.config import TrainConfig
 from opnet.train.inputs import TrainingData
 from opnet.train.loader import make_eval_loader, make_train_loader
+from opnet.train.sampler import MixSampler
 
 VAL_WORKERS = 2
 """At most this many worker processes prepare validation crops (no augmentation: cheap)."""
@@ -33,6 +35,8 @@ class PoseDataModule(pl.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         c = self.config
+        trainer = self.trainer
+        assert trainer is not None  # Lightning attaches the trainer before it asks for loaders
         self._train = make_train_loader(
             self.data.mix,
             c.augment,
@@ -41,13 +45,14 @@ class PoseDataModule(pl.LightningDataModule):
             self.workers,
             self.pin_memory,
             c.samples_per_epoch,
-            self.trainer.global_rank,
-            self.trainer.world_size,
+            trainer.global_rank,
+            trainer.world_size,
             InputNorm(c.model.input_norm),
         )
         # Lightning creates the first iterator of a resumed run before it calls set_epoch: start at
         # the epoch that comes next (the count Lightning passes to set_epoch), not at 0.
-        self._train.sampler.set_epoch(self.trainer.fit_loop.epoch_progress.current.processed)
+        epochs_done = trainer.fit_loop.epoch_progress.current.processed  # type: ignore[attr-defined]
+        cast(MixSampler, self._train.sampler).set_epoch(epochs_done)
         return self._train
 
     def val_dataloader(self) -> DataLoader:
@@ -58,5 +63,5 @@ class PoseDataModule(pl.LightningDataModule):
     def training_images(self, epoch: int, max_batches: int) -> Iterator[Tensor]:
         """Input images of the first ``max_batches`` training batches of ``epoch`` (batch-norm updates)."""
         loader = self._train if self._train is not None else self.train_dataloader()
-        loader.sampler.set_epoch(epoch)
+        cast(MixSampler, loader.sampler).set_epoch(epoch)
         return (batch.image for batch in islice(loader, max_batches))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -14,7 +16,7 @@ from opnet.train.mixing import DatasetMix
 from opnet.train.sampler import SAMPLES_PER_EPOCH, MixSampler
 
 
-def as_batch(batch: PoseBatch) -> PoseBatch:
+def as_batch(batch: Any) -> PoseBatch:
     """The collate function: the datasets already return whole :class:`PoseBatch` es (``__getitems__``)."""
     return batch
 
@@ -25,9 +27,7 @@ def worker_init(worker_id: int) -> None:
     torch.set_num_threads(1)
 
 
-def _loader(
-    dataset: Dataset, batch_size: int, workers: int, pin_memory: bool, **kwargs: object
-) -> DataLoader:
+def _loader(dataset: Dataset, batch_size: int, workers: int, pin_memory: bool, **kwargs: Any) -> DataLoader:
     """A DataLoader whose worker processes are forked from this one.
 
     OpenCV's thread pool does not survive a fork (a worker can hang in it for good), so with

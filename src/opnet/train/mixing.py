@@ -42,7 +42,7 @@ class MixSource:
     name: str
     path: str | os.PathLike
     weight: float | None = None
-    indices: Sequence[int] | None = None
+    indices: Sequence[int] | NDArray[np.integer] | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import math
 import lightning.pytorch as pl
 import numpy as np
 import torch
+from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
 from torch import Tensor
 
 from opnet.errors import OpNetError
@@ -108,7 +109,7 @@ class PoseTrainingModule(pl.LightningModule):
     def on_validation_epoch_end(self) -> None:
         self.val_metrics = self.validation.result()
 
-    def configure_optimizers(self) -> dict:
+    def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
         optimizer = torch.optim.Adam(self.net.parameters(), lr=self.config.lr)
         scheduler = make_scheduler(
             optimizer, self.config, steps_per_epoch(self.config, self.trainer.world_size)

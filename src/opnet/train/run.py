@@ -29,6 +29,7 @@ from opnet.train.callbacks import EpochHook, EpochProgress, RunRecorder, TimeBud
 from opnet.train.config import TrainConfig, write_config_file
 from opnet.train.datamodule import PoseDataModule
 from opnet.train.history import Row
+from opnet.train.init import InitWeights
 from opnet.train.inputs import TrainingData, fit_training_keypoints, prepare_training_data
 from opnet.train.interrupt import stop_after_step
 from opnet.train.module import PoseTrainingModule
@@ -98,16 +99,19 @@ def dry_run_config(config: TrainConfig) -> TrainConfig:
 
 
 def _model_config(
-    config: TrainConfig, data: TrainingData, resume: bool
+    config: TrainConfig, data: TrainingData, resume: bool, init: InitWeights | None = None
 ) -> tuple[TrainConfig, KeypointModel | None]:
     """The config with the landmark head switched off if no training data has 3D landmarks, and the
-    keypoint model (empty when resuming: the weights come from the resume state)."""
+    keypoint model (empty when resuming: the weights come from the resume state; the checkpoint's
+    with ``init``)."""
     model = config.model
     if not model.landmarks:
         log.info("no landmark head (--no-pointhead)")
         return config, None
     if resume:
         return config, KeypointModel.empty(model.num_shape_params)
+    if init is not None and init.config.landmarks:
+        return config, init.keypoints()
     keypoints = fit_training_keypoints(data.mix, model.num_shape_params, config.seed)
     if keypoints is None:
         log.warning(
@@ -193,6 +197,7 @@ def train(
     dry_run: bool = False,
     progress: bool = True,
     on_epoch_end: EpochHook | None = None,
+    init: InitWeights | None = None,
     callbacks: Sequence[pl.Callback] = (),
 ) -> TrainResult:
     """Trains a pose network as ``config`` says and writes the run into ``outdir``.
@@ -202,19 +207,23 @@ def train(
     repeated from its start. ``overwrite``: replace a run already in ``outdir``. ``workers``: data
     loader processes (see :func:`suggested_workers`); ``threads``: torch threads (None: leave as is).
     ``dry_run``: one epoch of 2 steps and 2 validation batches. ``on_epoch_end(row)`` is called
-    with each epoch's metrics row (:mod:`opnet.train.history`). ``callbacks``: more Lightning
-    callbacks, called after OpNet's own (e.g. to re-plan the run's length, opnet.demo.replan).
-    Ctrl-C or SIGTERM end the run with KeyboardInterrupt after the current step (a second Ctrl-C at
-    once, :mod:`opnet.train.interrupt`); the files of the last completed epoch stay.
+    with each epoch's metrics row (:mod:`opnet.train.history`). ``init``: start from these weights
+    (:func:`opnet.train.init.init_from_checkpoint`, which also sets ``config.model``).
+    ``callbacks``: more Lightning callbacks, called after OpNet's own (e.g. to re-plan the run's
+    length, opnet.demo.replan). Ctrl-C or SIGTERM end the run with KeyboardInterrupt after the
+    current step (a second Ctrl-C at once, :mod:`opnet.train.interrupt`); the files of the last
+    completed epoch stay.
     """
     options = _Options(workers, threads, dry_run, progress, on_epoch_end, time.monotonic(), tuple(callbacks))
     config = dry_run_config(config) if dry_run else config
     paths = RunPaths.of(outdir, config)
     load_state = _prepare_folder(config, paths, resume, overwrite)
     data = prepare_training_data(config)
-    config, keypoints = _model_config(config, data, load_state)
+    config, keypoints = _model_config(config, data, load_state, init)
     torch.manual_seed(config.seed)
     net = create_model(config.model, keypoints)
+    if init is not None and not load_state:
+        init.load_into(net)
     if rank_zero_only.rank == 0:
         write_config_file(config, paths.config, overwrite=resume)
         _describe(config, data, net)

@@ -57,7 +57,9 @@ def shard_positions(
     return (first + np.arange(batch_size, dtype=np.int64)[None, :]).ravel()
 
 
-def draw_members(frequencies: Sequence[float], seed: int, epoch: int, length: int) -> NDArray[np.int64]:
+def draw_members(
+    frequencies: Sequence[float] | NDArray[np.floating], seed: int, epoch: int, length: int
+) -> NDArray[np.int64]:
     """(length,) the mix member each sample of ``epoch`` comes from."""
     rng = np.random.default_rng([seed, _STREAM_DATASETS, epoch])
     return rng.choice(len(frequencies), size=length, p=np.asarray(frequencies, dtype=np.float64))
@@ -73,8 +75,8 @@ class MixSampler(Sampler[SampleKey]):
 
     def __init__(
         self,
-        frequencies: Sequence[float],
-        sizes: Sequence[int],
+        frequencies: Sequence[float] | NDArray[np.floating],
+        sizes: Sequence[int] | NDArray[np.integer],
         seed: int,
         samples_per_epoch: int = SAMPLES_PER_EPOCH,
         rank: int = 0,

@@ -139,14 +139,14 @@ def patch_tile(
     gray = np.clip(np.rint((np.asarray(image, np.float32) + 0.5) * 255.0), 0, 255).astype(np.uint8)
     tile = Patch((0.5 * size, 0.5 * size), float(size))
     sample: dict[str, Any] = {"images": cv2.resize(gray, (size, size), interpolation=cv2.INTER_LINEAR)}
-    if targets.get("box") is not None:
-        sample["rois"] = tile.decode_box(targets["box"])
-    if targets.get("pos_size") is not None:
-        sample["coords"] = tile.decode_pos_size(targets["pos_size"])
-    if targets.get("quat") is not None:
-        sample["quats"] = np.asarray(targets["quat"])
-    if targets.get("points") is not None:
-        sample["pt3d_68"] = tile.decode_points(targets["points"])
+    if (box := targets.get("box")) is not None:
+        sample["rois"] = tile.decode_box(box)
+    if (pos_size := targets.get("pos_size")) is not None:
+        sample["coords"] = tile.decode_pos_size(pos_size)
+    if (quat := targets.get("quat")) is not None:
+        sample["quats"] = np.asarray(quat)
+    if (points := targets.get("points")) is not None:
+        sample["pt3d_68"] = tile.decode_points(points)
     return render_tile(sample, title=title, size=size, window=(tile.centre, float(size)))
 
 

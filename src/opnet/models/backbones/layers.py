@@ -22,6 +22,8 @@ class BlurPool2d(nn.Module):
     The kernel is a constant, not part of the state dict.
     """
 
+    kernel: Tensor
+
     def __init__(self, channels: int, stride: int = 2):
         super().__init__()
         taps = torch.tensor([1.0, 2.0, 1.0])

@@ -4,6 +4,8 @@ A 5x5 stride-2 stem, then 13 depthwise-separable blocks up to 1024 channels (tim
 multiplier). Stride-1 blocks whose input and output widths match add their input (a residual,
 as in the original OpNet networks). With ``blurpool`` a stride-2 block low-passes and subsamples
 (:class:`BlurPool2d`) before its depthwise convolution instead of striding the convolution.
+This is the original code's MobileNetV1 too; its layout (``original_layout``) differs only in
+rounding channel counts down (``int(c * width)``) instead of to multiples of 8.
 """
 
 from __future__ import annotations
@@ -47,16 +49,20 @@ class DepthwiseSeparable(nn.Module):
 
 
 class MobileNetV1(Backbone):
-    def __init__(self, width: float = 1.0, blurpool: bool = True):
+    def __init__(self, width: float = 1.0, blurpool: bool = True, original_layout: bool = False):
         super().__init__()
-        in_ch = scaled_channels(_STEM_CHANNELS, width)
+
+        def channels_of(c: int) -> int:
+            return int(c * width) if original_layout else scaled_channels(c, width)
+
+        in_ch = channels_of(_STEM_CHANNELS)
         stages: list[nn.Module] = []
         for k, blocks in enumerate(_STAGES):
             layers: list[nn.Module] = []
             if k == 0:
                 layers += [*conv_bn(1, in_ch, 5, stride=2), nn.ReLU(inplace=True)]
             for channels, stride in blocks:
-                out_ch = scaled_channels(channels, width)
+                out_ch = channels_of(channels)
                 layers.append(DepthwiseSeparable(in_ch, out_ch, stride, blurpool))
                 in_ch = out_ch
             stages.append(nn.Sequential(*layers))
@@ -66,5 +72,5 @@ class MobileNetV1(Backbone):
 
 
 @register_backbone("mobilenetv1")
-def mobilenetv1(width: float, blurpool: bool) -> Backbone:
-    return MobileNetV1(width, blurpool)
+def mobilenetv1(width: float, blurpool: bool, original_layout: bool = False) -> Backbone:
+    return MobileNetV1(width, blurpool, original_layout)

@@ -1,4 +1,8 @@
-"""A plain registry of backbones: name -> factory(width, blurpool) -> :class:`Backbone`."""
+"""A plain registry of backbones: name -> factory(width, blurpool) -> :class:`Backbone`.
+
+Backbones that also exist in the original code's layout (``ModelConfig.style`` other than
+``opnet``) accept a third argument, ``original_layout=True``.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,8 @@ class Backbone(nn.Module):
         return x
 
 
-BackboneFactory = Callable[[float, bool], Backbone]
+BackboneFactory = Callable[..., Backbone]
+"""factory(width, blurpool) -> Backbone; built-in ones also take ``original_layout``."""
 _REGISTRY: dict[str, BackboneFactory] = {}
 
 
@@ -46,8 +51,16 @@ def backbone_names() -> tuple[str, ...]:
     return tuple(sorted(_REGISTRY))
 
 
-def create_backbone(name: str, width: float = 1.0, blurpool: bool = True) -> Backbone:
-    """A new, randomly initialised backbone of the given name and width multiplier."""
+def create_backbone(
+    name: str, width: float = 1.0, blurpool: bool = True, original_layout: bool = False
+) -> Backbone:
+    """A new, randomly initialised backbone of the given name and width multiplier.
+
+    ``original_layout``: the original code's layout of the same network (channel counts
+    ``int(c * width)``; ResNet-18's BlurPool placement), for imported networks.
+    """
     if name not in _REGISTRY:
         raise OpNetError(f"backbone {name!r} is unknown; expected one of {', '.join(backbone_names())}")
+    if original_layout:
+        return _REGISTRY[name](width, blurpool, original_layout=True)
     return _REGISTRY[name](width, blurpool)
