@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+import torch
+from torch import nn
+
+from opnet.cli import main
+from opnet.models import KeypointModel, ModelConfig, PoseNet, create_model
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 AFLW_MINI = SHARED / "data" / "aflw2kmini.h5"
@@ -72,3 +78,53 @@ def small_dataset(tmp_path: Path, rng: np.random.Generator) -> Path:
                 w.start_sequence()
             w.append(random_sample(rng))
     return path
+
+
+def run_cli(command: str, args: Iterable[object], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """``opnet COMMAND ARGS...`` run in this process: its exit status and what it printed (out, err)."""
+    code = main([command, *map(str, args)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(command: str, code: int, err: str, *fragments: str) -> bool:
+    """Whether ``opnet COMMAND`` failed as users should see it: status 2, no traceback, and exactly one
+    ``opnet COMMAND: error:`` line holding every fragment."""
+    lines = [line for line in err.splitlines() if line.startswith(f"opnet {command}: error:")]
+    return code == 2 and len(lines) == 1 and "Traceback" not in err and all(f in lines[0] for f in fragments)
+
+
+NUM_SHAPE_PARAMS = 6
+"""Shape coefficients of :func:`small_net`'s keypoint model."""
+
+
+def small_net(
+    seed: int = 0, width: float = 0.25, landmarks: bool = True, uncertainty: bool = True
+) -> PoseNet:
+    """A small MobileNetV1 in eval mode, with non-trivial batch-norm statistics and landmark head."""
+    torch.manual_seed(seed)
+    keypoints = KeypointModel(torch.randn(68, 3) * 0.3, torch.randn(NUM_SHAPE_PARAMS, 68, 3) * 0.05)
+    config = ModelConfig(
+        width=width, num_shape_params=NUM_SHAPE_PARAMS, landmarks=landmarks, uncertainty=uncertainty
+    )
+    net = create_model(config, keypoints)
+    with torch.no_grad():
+        net(torch.randn(16, 1, 129, 129) * 0.3)  # running statistics move away from 0 / 1
+        if net.landmark_head is not None:
+            nn.init.normal_(net.landmark_head.linear.weight, std=0.05)
+    return net.eval()
+
+
+def crops_file(folder: Path) -> Path:
+    """Real AFLW2000-3D samples if ../shared is there, else 12 rendered synthetic heads (labelled too)."""
+    if AFLW_MINI.is_file():
+        return AFLW_MINI
+    from opnet.export.samples import synthetic_dataset
+
+    return synthetic_dataset(folder / "synthetic.h5", 12)
+
+
+@pytest.fixture(scope="session")
+def crops_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Labelled faces to export and check networks on (:func:`crops_file`), made once per session."""
+    return crops_file(tmp_path_factory.mktemp("crops"))

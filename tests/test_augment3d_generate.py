@@ -8,6 +8,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from conftest import one_line_error, run_cli
 from test_augment3d_scene import photo_of, true_pt3d
 
 from opnet.augment3d import AugmentConfig, FitMode, augment_dataset
@@ -215,15 +216,14 @@ def test_a_3ddfa_model_is_closed_with_a_skull_and_takes_shapeparams(tmp_path):
         np.testing.assert_allclose(ds.read_field("pt3d_68")[i], expected, atol=0.05)
 
 
-def run_cli(*args: str) -> int:
-    return main(["augment3d", *args])
-
-
-def test_cli_writes_a_file_that_show_draws(frontal, tmp_path):
+def test_cli_writes_a_file_that_show_draws(frontal, tmp_path, capsys):
     out = tmp_path / "cli.h5"
-    assert run_cli(str(frontal), str(out), "--yaw-step", "30", "--limit", "1", "--workers", "1") == 0
-    assert len(open_dataset(out).sequences) == 1
-    assert run_cli(str(frontal), str(out), "--workers", "1") == 2  # exists, no --force
+    code, _, _ = run_cli(
+        "augment3d", [frontal, out, "--yaw-step", "30", "--limit", "1", "--workers", "1"], capsys
+    )
+    assert code == 0 and len(open_dataset(out).sequences) == 1
+    code, _, err = run_cli("augment3d", [frontal, out, "--workers", "1"], capsys)
+    assert one_line_error("augment3d", code, err, "cli.h5", "--force")
     assert main(["show", str(out), "-o", str(tmp_path / "grid.png")]) == 0
 
 
@@ -239,8 +239,8 @@ def test_cli_writes_a_file_that_show_draws(frontal, tmp_path):
     ],
 )
 def test_cli_errors_name_the_flag(frontal, tmp_path, capsys, args, message):
-    assert run_cli(str(frontal), str(tmp_path / "x.h5"), "--workers", "1", *args) == 2
-    assert message in capsys.readouterr().err
+    code, _, err = run_cli("augment3d", [frontal, tmp_path / "x.h5", "--workers", "1", *args], capsys)
+    assert one_line_error("augment3d", code, err, message)
     assert not (tmp_path / "x.h5").exists()
 
 
@@ -250,8 +250,8 @@ def test_cli_needs_landmarks_to_fit(frontal, tmp_path, capsys):
     with DatasetWriter(bare) as w:
         for i in range(len(ds)):
             w.append({"images": ds.read_image_bytes(i), "rois": ds.read_field("rois")[i]})
-    assert run_cli(str(bare), str(tmp_path / "y.h5"), "--workers", "1") == 2
-    assert "landmarks" in capsys.readouterr().err
+    code, _, err = run_cli("augment3d", [bare, tmp_path / "y.h5", "--workers", "1"], capsys)
+    assert one_line_error("augment3d", code, err, "landmarks")
     with h5py.File(bare, "r") as f:
         assert "quats" not in f
 

@@ -12,8 +12,16 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from conftest import AFLW_MINI, LOCALIZER_MODEL, SHARED, needs_shared, random_sample
-from export_fixtures import crops_file
+from conftest import (
+    AFLW_MINI,
+    LOCALIZER_MODEL,
+    SHARED,
+    crops_file,
+    needs_shared,
+    one_line_error,
+    random_sample,
+    run_cli,
+)
 from original_reference import OriginalPoseNet, master_checkpoint, randomised
 from test_train_run import train_cli, write_dataset
 
@@ -29,11 +37,6 @@ MASTER = ORIGINAL / "orig-mnv1-paper-master.ckpt"
 needs_paper = needs_shared(ORIGINAL / "orig-mnv1-paper.onnx.ref.npz")
 
 
-def one_line_error(capsys, *parts: str) -> None:
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and all(p in err for p in parts), err
-
-
 @needs_paper
 def test_convert_prints_what_it_inferred_and_reproduces_the_outputs(tmp_path, capsys):
     out = tmp_path / "net.ckpt"
@@ -47,8 +50,8 @@ def test_convert_prints_what_it_inferred_and_reproduces_the_outputs(tmp_path, ca
     with torch.no_grad():
         quat = net.eval()(torch.from_numpy(ref["x"])).quat.numpy()
     assert np.abs(quat - ref["pose"]).max() < 1e-4
-    assert main(["convert", str(PAPER), "-o", str(out)]) == 2
-    one_line_error(capsys, "already exists")
+    code, _, err = run_cli("convert", [PAPER, "-o", out], capsys)
+    assert one_line_error("convert", code, err, "already exists") and err.count("\n") == 1
 
 
 def test_convert_writes_nothing_for_a_bad_file(tmp_path, capsys):
@@ -59,8 +62,9 @@ def test_convert_writes_nothing_for_a_bad_file(tmp_path, capsys):
     truncated.write_bytes(truncated.read_bytes()[:5000])
     for source, message in ((bad, "convnet.conv1.weight"), (truncated, "not a readable PyTorch checkpoint")):
         out = tmp_path / f"{source.stem}-out.ckpt"
-        assert main(["convert", str(source), "-o", str(out)]) == 2
-        one_line_error(capsys, f"opnet convert: error: {source}", message)
+        code, _, err = run_cli("convert", [source, "-o", out], capsys)
+        assert one_line_error("convert", code, err, f"opnet convert: error: {source}", message), err
+        assert err.count("\n") == 1
         assert list(tmp_path.glob(f"*{source.stem}-out*")) == []
 
 
@@ -170,8 +174,10 @@ def test_train_init_reports_new_heads_and_refuses_other_architectures(
     assert (config.style, config.width, config.uncertainty) == ("original-paper", 0.25, True)
     assert (config.input_norm, config.input_size) == ("div256-centred", 64)
     flags = "--batchsize 2 --workers 0 --dry-run --width 0.5"
-    assert train_cli("--ds", data, "--outdir", tmp_path / "r2", "--init", small_original, flags) == 2
-    one_line_error(capsys, "--init", "width 0.25", "--width asks for 0.5")
+    code = train_cli("--ds", data, "--outdir", tmp_path / "r2", "--init", small_original, flags)
+    err = capsys.readouterr().err
+    assert one_line_error("train", code, err, "--init", "width 0.25", "--width asks for 0.5"), err
+    assert err.count("\n") == 1
     assert not (tmp_path / "r2").exists()
 
 

@@ -7,10 +7,9 @@ import json
 
 import numpy as np
 import pytest
-from conftest import AFLW_MINI, POSE_MODEL, needs_shared, random_sample
+from conftest import AFLW_MINI, POSE_MODEL, needs_shared, one_line_error, random_sample, run_cli
 from test_runtime_onnx import IDENTITY_OUTPUTS, constant, make_pose_onnx
 
-from opnet.cli import main
 from opnet.data import DatasetWriter, open_dataset
 from opnet.evaluate import EvaluationSettings, evaluate_models, metrics
 from opnet.geometry import roi_from_points
@@ -22,20 +21,10 @@ def onnx_model(tmp_path):
     return make_pose_onnx(tmp_path / "id.onnx", IDENTITY_OUTPUTS, size=32)
 
 
-def run_cli(args, capsys):
-    code = main(["evaluate", *map(str, args)])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_error(code, err, *fragments):
-    lines = [line for line in err.splitlines() if line.startswith("opnet evaluate: error:")]
-    return code == 2 and len(lines) == 1 and "Traceback" not in err and all(f in lines[0] for f in fragments)
-
-
 def test_evaluates_an_onnx_model_and_writes_outputs(onnx_model, small_dataset, tmp_path, capsys):
     out_json, out_csv = tmp_path / "r.json", tmp_path / "r.csv"
     code, out, err = run_cli(
+        "evaluate",
         [
             onnx_model,
             onnx_model,
@@ -57,38 +46,40 @@ def test_evaluates_an_onnx_model_and_writes_outputs(onnx_model, small_dataset, t
     doc = json.loads(out_json.read_text())
     assert [r["model"] for r in doc["results"]] == ["id.onnx", "id.onnx#2", "ensemble"]
     assert len(list(csv.DictReader(out_csv.open()))) == 3 * 12
-    code, _, err = run_cli([onnx_model, "--data", small_dataset, "--json", out_json], capsys)
-    assert one_line_error(code, err, "r.json: already exists; pass --force")
+    code, _, err = run_cli("evaluate", [onnx_model, "--data", small_dataset, "--json", out_json], capsys)
+    assert one_line_error("evaluate", code, err, "r.json: already exists; pass --force")
 
 
 def test_bad_inputs_give_one_line_errors(onnx_model, small_dataset, tmp_path, capsys, monkeypatch):
     unknown = make_pose_onnx(tmp_path / "unknown.onnx", {"logits": constant([1.0, 2.0])})
-    code, _, err = run_cli([unknown, "--data", small_dataset], capsys)
-    assert one_line_error(code, err, "unknown.onnx", "no output named quat")
+    code, _, err = run_cli("evaluate", [unknown, "--data", small_dataset], capsys)
+    assert one_line_error("evaluate", code, err, "unknown.onnx", "no output named quat")
     no_quats = tmp_path / "no-quats.h5"
     with DatasetWriter(no_quats) as w:
         w.append({k: v for k, v in random_sample(np.random.default_rng(0)).items() if k != "quats"})
-    code, _, err = run_cli([onnx_model, "--data", no_quats], capsys)
-    assert one_line_error(code, err, "no-quats.h5", "'quats'")
-    code, _, err = run_cli([onnx_model, "--data", "aflw2k4d"], capsys)
-    assert one_line_error(code, err, "--data aflw2k4d: no such file, and not a dataset name")
+    code, _, err = run_cli("evaluate", [onnx_model, "--data", no_quats], capsys)
+    assert one_line_error("evaluate", code, err, "no-quats.h5", "'quats'")
+    code, _, err = run_cli("evaluate", [onnx_model, "--data", "aflw2k4d"], capsys)
+    assert one_line_error("evaluate", code, err, "--data aflw2k4d: no such file, and not a dataset name")
     monkeypatch.delenv("DATADIR", raising=False)
-    code, _, err = run_cli([onnx_model, "--data", "biwi"], capsys)
-    assert one_line_error(code, err, "--data biwi: set DATADIR")
-    code, _, err = run_cli([tmp_path / "model.pt", "--data", small_dataset], capsys)
-    assert one_line_error(code, err, "model.pt: no such model file")
+    code, _, err = run_cli("evaluate", [onnx_model, "--data", "biwi"], capsys)
+    assert one_line_error("evaluate", code, err, "--data biwi: set DATADIR")
+    code, _, err = run_cli("evaluate", [tmp_path / "model.pt", "--data", small_dataset], capsys)
+    assert one_line_error("evaluate", code, err, "model.pt: no such model file")
     code, _, err = run_cli(
-        [onnx_model, "--data", small_dataset, "--comprehensive-roi", "--roi-expansion", "1.2"], capsys
+        "evaluate",
+        [onnx_model, "--data", small_dataset, "--comprehensive-roi", "--roi-expansion", "1.2"],
+        capsys,
     )
-    assert one_line_error(code, err, "--comprehensive-roi")
-    code, _, err = run_cli([onnx_model, "--data", small_dataset, "--fov", "60"], capsys)
-    assert one_line_error(code, err, "--fov only applies with --alignment perspective")
+    assert one_line_error("evaluate", code, err, "--comprehensive-roi")
+    code, _, err = run_cli("evaluate", [onnx_model, "--data", small_dataset, "--fov", "60"], capsys)
+    assert one_line_error("evaluate", code, err, "--fov only applies with --alignment perspective")
 
 
 def test_dataset_names_resolve_through_datadir(onnx_model, small_dataset, capsys, monkeypatch):
     monkeypatch.setenv("DATADIR", str(small_dataset.parent))
     small_dataset.rename(small_dataset.parent / "aflw2k.h5")
-    code, out, err = run_cli([onnx_model, "--data", "aflw2k3d", "--threads", "1"], capsys)
+    code, out, err = run_cli("evaluate", [onnx_model, "--data", "aflw2k3d", "--threads", "1"], capsys)
     assert code == 0, err
     assert "aflw2k.h5: 12 samples, 12 evaluated" in out
 
@@ -98,6 +89,7 @@ def test_dataset_names_resolve_through_datadir(onnx_model, small_dataset, capsys
 def test_real_model_on_real_aflw_samples(tmp_path, capsys):
     out_json, out_csv, out_png = tmp_path / "r.json", tmp_path / "r.csv", tmp_path / "r.png"
     code, out, err = run_cli(
+        "evaluate",
         [POSE_MODEL, "--data", AFLW_MINI, "--json", out_json, "--per-sample", out_csv, "--plot", out_png],
         capsys,
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from export_fixtures import crops_file, small_net
+from conftest import small_net
 
 import opnet
 from opnet.cli import main
@@ -29,26 +29,21 @@ POSE_METRICS = ("pitch_deg", "yaw_deg", "roll_deg", "mean_deg", "geodesic_deg", 
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return crops_file(tmp_path_factory.mktemp("data"))
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory, data):
+def files(tmp_path_factory, crops_data):
     """An untrained checkpoint and its two float32 exports."""
     folder = tmp_path_factory.mktemp("models")
     net = small_net(seed=7)
     ckpt = save_checkpoint(folder / "last.ckpt", net)
-    opts = dict(data=data, num_validation=4, progress=False, threads=1)
+    opts = dict(data=crops_data, num_validation=4, progress=False, threads=1)
     full = export_model(net, folder / "full.onnx", ExportOptions(full=True, **opts)).path
     contract = export_model(net, folder / "contract.onnx", ExportOptions(**opts)).path
     return ckpt, full, contract
 
 
-def test_checkpoint_and_its_exports_give_the_same_evaluation(files, data):
+def test_checkpoint_and_its_exports_give_the_same_evaluation(files, crops_data):
     models = [load_pose_model(path, threads=1) for path in files]
     assert isinstance(models[0], CheckpointPoseModel) and models[0].has_points and models[0].max_batch is None
-    with open_dataset(data) as ds:
+    with open_dataset(crops_data) as ds:
         result = evaluate_models(models, ds, EvaluationSettings(batch_size=5, threads=1, progress=False))
     ckpt, full, contract = (asdict(row.metrics) for row in result.rows)
     assert ckpt["samples"] == full["samples"] == contract["samples"] > 0
@@ -62,15 +57,18 @@ def test_checkpoint_and_its_exports_give_the_same_evaluation(files, data):
     assert np.abs(per_sample[0] - per_sample[1]).max() < 1e-5
 
 
-def test_opnet_evaluate_and_predict_accept_a_checkpoint(files, data, tmp_path, capsys):
+def test_opnet_evaluate_and_predict_accept_a_checkpoint(files, crops_data, tmp_path, capsys):
     ckpt = files[0]
     out = tmp_path / "r.json"
-    assert main(["evaluate", str(ckpt), "--data", str(data), "--json", str(out), "--threads", "1", "-v"]) == 0
+    assert (
+        main(["evaluate", str(ckpt), "--data", str(crops_data), "--json", str(out), "--threads", "1", "-v"])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "PyTorch checkpoint" in printed and "| last.ckpt " in printed
     assert json.loads(out.read_text())["results"][0]["model"] == "last.ckpt"
     model = load_pose_model(ckpt, threads=1)
-    with open_dataset(data) as ds:
+    with open_dataset(crops_data) as ds:
         image, box = ds.read_image(0), ds.read_field("rois")[0]
     prediction = predict_face(model, image, box)
     assert prediction.quat.shape == (1, 4) and prediction.points.shape == (1, 68, 3)

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import random_sample
-from export_fixtures import crops_file, small_net
+from conftest import one_line_error, random_sample, run_cli, small_net
 
 from opnet.cli import main
 from opnet.cli.export import default_output
@@ -22,22 +21,6 @@ def checkpoint(tmp_path_factory):
     return save_checkpoint(tmp_path_factory.mktemp("run") / "best.ckpt", small_net(seed=8))
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return crops_file(tmp_path_factory.mktemp("data"))
-
-
-def run_cli(args, capsys):
-    code = main(["export", *map(str, args)])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_error(code, err, *fragments):
-    lines = [line for line in err.splitlines() if line.startswith("opnet export: error:")]
-    return code == 2 and len(lines) == 1 and "Traceback" not in err and all(f in lines[0] for f in fragments)
-
-
 def test_default_output_names():
     run = Path("run")
     assert default_output(run / "best.ckpt", False, "float32") == run / "best.onnx"
@@ -45,8 +28,8 @@ def test_default_output_names():
     assert default_output(run / "swa.pt", True, "float16") == run / "swa-full-fp16.onnx"
 
 
-def test_export_writes_the_model_next_to_the_checkpoint_and_a_log(checkpoint, data, capsys):
-    code, out, err = run_cli([checkpoint, "--data", data, "--threads", "1"], capsys)
+def test_export_writes_the_model_next_to_the_checkpoint_and_a_log(checkpoint, crops_data, capsys):
+    code, out, err = run_cli("export", [checkpoint, "--data", crops_data, "--threads", "1"], capsys)
     assert code == 0, err
     model_path = checkpoint.with_name("best.onnx")
     assert f"wrote {model_path}" in out and "OpenTrack contract, model_version 4" in out and "| quat |" in out
@@ -55,19 +38,20 @@ def test_export_writes_the_model_next_to_the_checkpoint_and_a_log(checkpoint, da
     log = json.loads(checkpoint.with_name("best.export.json").read_text())
     assert log["source"] == str(checkpoint) and log["config"]["width"] == 0.25
     assert log["precision"] == "float32"
-    code, _, err = run_cli([checkpoint, "--data", data], capsys)
-    assert one_line_error(code, err, "best.onnx: already exists; pass --force")
+    code, _, err = run_cli("export", [checkpoint, "--data", crops_data], capsys)
+    assert one_line_error("export", code, err, "best.onnx: already exists; pass --force")
 
 
-def test_int8_export_prints_the_accuracy_change(checkpoint, data, tmp_path, capsys):
+def test_int8_export_prints_the_accuracy_change(checkpoint, crops_data, tmp_path, capsys):
     out_path = tmp_path / "q.onnx"
     code, out, err = run_cli(
+        "export",
         [
             checkpoint,
             "--quantize",
             "int8",
             "--data",
-            data,
+            crops_data,
             "--num-calibration",
             "8",
             "-o",
@@ -82,27 +66,30 @@ def test_int8_export_prints_the_accuracy_change(checkpoint, data, tmp_path, caps
     assert (tmp_path / "q.export.json").is_file()
 
 
-def test_bad_arguments_give_one_line_errors(checkpoint, data, tmp_path, capsys):
+def test_bad_arguments_give_one_line_errors(checkpoint, crops_data, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["export", str(checkpoint), "--quantize", "int8", "--fp16"])
     assert exit_info.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
-    code, _, err = run_cli([checkpoint, "-o", tmp_path / "model.txt"], capsys)
-    assert one_line_error(code, err, "model.txt", "ending in .onnx")
+    code, _, err = run_cli("export", [checkpoint, "-o", tmp_path / "model.txt"], capsys)
+    assert one_line_error("export", code, err, "model.txt", "ending in .onnx")
     not_a_checkpoint = tmp_path / "model.ckpt"
     not_a_checkpoint.write_text("hello")
-    code, _, err = run_cli([not_a_checkpoint, "--data", data], capsys)
-    assert one_line_error(code, err, "model.ckpt: not a readable PyTorch checkpoint")
-    code, _, err = run_cli([checkpoint, "--data", tmp_path / "none.h5", "-o", tmp_path / "x.onnx"], capsys)
-    assert one_line_error(code, err, "--data", "none.h5", "no such file")
+    code, _, err = run_cli("export", [not_a_checkpoint, "--data", crops_data], capsys)
+    assert one_line_error("export", code, err, "model.ckpt: not a readable PyTorch checkpoint")
+    code, _, err = run_cli(
+        "export", [checkpoint, "--data", tmp_path / "none.h5", "-o", tmp_path / "x.onnx"], capsys
+    )
+    assert one_line_error("export", code, err, "--data", "none.h5", "no such file")
     unlabelled = tmp_path / "unlabelled.h5"
     with DatasetWriter(unlabelled) as writer:
         writer.append({k: v for k, v in random_sample(np.random.default_rng(0)).items() if k != "quats"})
     code, _, err = run_cli(
+        "export",
         [
             checkpoint,
             "--fp16",
             "--data",
-            data,
+            crops_data,
             "--eval",
             unlabelled,
             "-o",
@@ -112,5 +99,5 @@ def test_bad_arguments_give_one_line_errors(checkpoint, data, tmp_path, capsys):
         ],
         capsys,
     )
-    assert one_line_error(code, err, "unlabelled.h5", "'quats'")
+    assert one_line_error("export", code, err, "unlabelled.h5", "'quats'")
     assert not (tmp_path / "x.onnx").exists()

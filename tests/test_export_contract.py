@@ -16,8 +16,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from conftest import POSE_MODEL, needs_shared
-from export_fixtures import crops_file, small_net
+from conftest import POSE_MODEL, needs_shared, small_net
 
 from opnet.export import ExportOptions, export_model
 from opnet.export.samples import dataset_inputs
@@ -74,24 +73,24 @@ def contract_problems(path, inputs: np.ndarray) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return crops_file(tmp_path_factory.mktemp("data"))
+def inputs(crops_data):
+    return dataset_inputs(crops_data, 8, 129)
 
 
 @pytest.fixture(scope="module")
-def inputs(data):
-    return dataset_inputs(data, 8, 129)
-
-
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory, data):
+def exports(tmp_path_factory, crops_data):
     """Contract exports of one small network in every precision: precision -> path."""
     folder = tmp_path_factory.mktemp("exports")
     net = small_net()
 
     def export(precision: str):
         options = ExportOptions(
-            precision=precision, data=data, num_calibration=16, num_validation=8, progress=False, threads=1
+            precision=precision,
+            data=crops_data,
+            num_calibration=16,
+            num_validation=8,
+            progress=False,
+            threads=1,
         )
         return export_model(net, folder / f"{precision}.onnx", options).path
 

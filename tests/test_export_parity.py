@@ -9,7 +9,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from export_fixtures import NUM_SHAPE_PARAMS, crops_file, small_net
+from conftest import NUM_SHAPE_PARAMS, small_net
 
 from opnet.errors import OpNetError
 from opnet.export import ExportOptions, export_log_path, export_model, verify
@@ -33,22 +33,19 @@ FIELDS = {"pt3d_68": "points", "pt3d_68_scales": "points_scales"}
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return crops_file(tmp_path_factory.mktemp("data"))
+def inputs(crops_data):
+    return dataset_inputs(crops_data, 5, 129)
 
 
-@pytest.fixture(scope="module")
-def inputs(data):
-    return dataset_inputs(data, 5, 129)
+def options(crops_data, **kw) -> ExportOptions:
+    return ExportOptions(
+        data=crops_data, num_validation=8, num_calibration=16, progress=False, threads=1, **kw
+    )
 
 
-def options(data, **kw) -> ExportOptions:
-    return ExportOptions(data=data, num_validation=8, num_calibration=16, progress=False, threads=1, **kw)
-
-
-def test_full_export_matches_pytorch_on_a_batch(tmp_path, data, inputs):
+def test_full_export_matches_pytorch_on_a_batch(tmp_path, crops_data, inputs):
     net = small_net(seed=1)
-    report = export_model(net, tmp_path / "full.onnx", options(data, full=True))
+    report = export_model(net, tmp_path / "full.onnx", options(crops_data, full=True))
     session = ort.InferenceSession(str(report.path), providers=["CPUExecutionProvider"])
     names = [o.name for o in session.get_outputs()]
     assert names == list(FULL_SHAPES) and session.get_inputs()[0].shape[0] == "batch"
@@ -67,10 +64,10 @@ def test_full_export_matches_pytorch_on_a_batch(tmp_path, data, inputs):
     assert max(d["max_abs"] for d in log["parity"]["outputs"]) < 1e-4
 
 
-def test_models_without_uncertainty_or_landmarks_export_what_they_have(tmp_path, data):
-    report = export_model(small_net(uncertainty=False), tmp_path / "plain.onnx", options(data))
+def test_models_without_uncertainty_or_landmarks_export_what_they_have(tmp_path, crops_data):
+    report = export_model(small_net(uncertainty=False), tmp_path / "plain.onnx", options(crops_data))
     assert report.outputs == ["pos_size", "quat", "box"]
-    report = export_model(small_net(landmarks=False), tmp_path / "nolm.onnx", options(data, full=True))
+    report = export_model(small_net(landmarks=False), tmp_path / "nolm.onnx", options(crops_data, full=True))
     assert report.outputs == [
         "pos_size",
         "quat",
@@ -81,9 +78,9 @@ def test_models_without_uncertainty_or_landmarks_export_what_they_have(tmp_path,
     ]
 
 
-def test_a_wrong_file_is_reported_naming_the_output(tmp_path, data, inputs):
+def test_a_wrong_file_is_reported_naming_the_output(tmp_path, crops_data, inputs):
     net = small_net(seed=2)
-    report = export_model(net, tmp_path / "good.onnx", options(data))
+    report = export_model(net, tmp_path / "good.onnx", options(crops_data))
     model = onnx.load(str(report.path))
     bias = next(t for t in model.graph.initializer if t.name == "net.pos_size_head.linear.bias")
     shifted = onnx.numpy_helper.to_array(bias) + np.float32(0.01)
@@ -111,10 +108,10 @@ def test_rotations_are_compared_as_angles(inputs):
             assert (not any("'quat'" in p for p in parity.problems())) == ok, (degrees, precision)
 
 
-def test_int8_export_is_quantised_smaller_and_reports_the_accuracy_change(tmp_path, data):
+def test_int8_export_is_quantised_smaller_and_reports_the_accuracy_change(tmp_path, crops_data):
     net = small_net(seed=3)
-    float_report = export_model(net, tmp_path / "f.onnx", options(data))
-    report = export_model(net, tmp_path / "q.onnx", options(data, precision="int8"))
+    float_report = export_model(net, tmp_path / "f.onnx", options(crops_data))
+    report = export_model(net, tmp_path / "q.onnx", options(crops_data, precision="int8"))
     assert report.path.stat().st_size < 0.5 * float_report.path.stat().st_size
     ops = {n.op_type for n in onnx.load(str(report.path)).graph.node}
     assert {"QuantizeLinear", "DequantizeLinear", "Gemm"} <= ops  # quantised backbone, float heads
@@ -127,8 +124,8 @@ def test_int8_export_is_quantised_smaller_and_reports_the_accuracy_change(tmp_pa
     assert log["accuracy"]["rows"][1]["model"] == "int8" and "mean_deg" in log["accuracy"]["change"]
 
 
-def test_float16_export_stores_half_precision_weights_and_float32_io(tmp_path, data):
-    report = export_model(small_net(seed=4), tmp_path / "h.onnx", options(data, precision="float16"))
+def test_float16_export_stores_half_precision_weights_and_float32_io(tmp_path, crops_data):
+    report = export_model(small_net(seed=4), tmp_path / "h.onnx", options(crops_data, precision="float16"))
     model = onnx.load(str(report.path))
     types = [t.data_type for t in model.graph.initializer if len(t.dims) == 4]
     assert types and all(t == onnx.TensorProto.FLOAT16 for t in types)
@@ -137,7 +134,7 @@ def test_float16_export_stores_half_precision_weights_and_float32_io(tmp_path, d
     assert report.parity.max_angle_deg < 0.5 and report.accuracy is not None
 
 
-def test_nothing_is_written_when_a_check_fails_or_the_file_exists(tmp_path, data, monkeypatch):
+def test_nothing_is_written_when_a_check_fails_or_the_file_exists(tmp_path, crops_data, monkeypatch):
     net = small_net(seed=5)
     target = tmp_path / "model.onnx"
     monkeypatch.setitem(
@@ -148,15 +145,15 @@ def test_nothing_is_written_when_a_check_fails_or_the_file_exists(tmp_path, data
         match="model.onnx: not written, the export failed its checks: "
         "onnxruntime does not reproduce PyTorch .*'quat'",
     ):
-        export_model(net, target, options(data))
+        export_model(net, target, options(crops_data))
     assert list(tmp_path.iterdir()) == []
     monkeypatch.undo()
-    export_model(net, target, options(data))
+    export_model(net, target, options(crops_data))
     before = target.read_bytes()
     with pytest.raises(OpNetError, match="already exists; pass --force"):
-        export_model(small_net(seed=6), target, options(data))
+        export_model(small_net(seed=6), target, options(crops_data))
     assert target.read_bytes() == before
-    export_model(small_net(seed=6), target, options(data), overwrite=True)
+    export_model(small_net(seed=6), target, options(crops_data), overwrite=True)
     assert target.read_bytes() != before and sorted(p.name for p in tmp_path.iterdir()) == [
         "model.export.json",
         "model.onnx",

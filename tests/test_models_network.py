@@ -18,6 +18,7 @@ from opnet.models import (
     create_model,
     pose_keypoints,
 )
+from opnet.settings import from_plain, to_plain
 
 K = 12
 
@@ -202,14 +203,16 @@ def test_config_validation():
         ModelConfig().width = 2.0  # type: ignore[misc]
 
 
-def test_config_dict_round_trip_and_refusals():
+def test_config_plain_round_trip_and_refusals():
     config = tiny(backbone="resnet18", blurpool=False)
-    assert ModelConfig.from_dict(config.to_dict()) == config
-    assert ModelConfig.from_dict({"width": 1}) == ModelConfig(width=1.0)
-    with pytest.raises(OpNetError, match="src.ckpt: unknown model setting.*colour"):
-        ModelConfig.from_dict({"colour": True}, source="src.ckpt")
-    with pytest.raises(OpNetError, match="landmarks='yes' should be a bool"):
-        ModelConfig.from_dict({"landmarks": "yes"})
+    assert from_plain(ModelConfig, to_plain(config), "x") == config
+    assert from_plain(ModelConfig, {"width": 1}, "x") == ModelConfig(width=1.0)
+    with pytest.raises(OpNetError, match=r"src.ckpt: unknown setting\(s\) model.colour"):
+        from_plain(ModelConfig, {"colour": True}, "src.ckpt", prefix="model.")
+    with pytest.raises(OpNetError, match="x: landmarks: 'yes' should be a bool"):
+        from_plain(ModelConfig, {"landmarks": "yes"}, "x")
+    with pytest.raises(OpNetError, match="x: model width 0.0 is out of range"):
+        from_plain(ModelConfig, {"width": 0.0}, "x")
 
 
 def test_create_model_needs_a_matching_keypoint_model():

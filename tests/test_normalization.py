@@ -3,11 +3,13 @@ place that feeds a network (predict, evaluate, training batches) using the model
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import onnx
 import pytest
 import torch
-from export_fixtures import crops_file, small_net
+from conftest import crops_file, small_net
 
 from opnet.data import open_dataset
 from opnet.errors import OpNetError
@@ -24,6 +26,7 @@ from opnet.normalization import (
 )
 from opnet.preprocess import Patch, crop_patch, patch_around
 from opnet.runtime import PoseOutputs, input_norm_of, load_pose_model, predict_patch
+from opnet.settings import from_plain, to_plain
 
 PIXELS = np.array([[0, 1, 128, 254, 255]], np.uint8)
 
@@ -65,19 +68,17 @@ def test_unknown_names_are_refused_with_the_choices():
 
 def test_model_config_keeps_a_plain_name_and_old_configs_mean_opentrack():
     config = ModelConfig(input_norm=InputNorm.DIV256)
-    assert type(config.input_norm) is str and config.to_dict()["input_norm"] == "div256"
-    old = ModelConfig().to_dict()
+    assert type(config.input_norm) is str and to_plain(config)["input_norm"] == "div256"
+    old = to_plain(ModelConfig())
     del old["input_norm"]  # checkpoints written before the field existed
-    assert ModelConfig.from_dict(old).input_norm == "opentrack"
-    with pytest.raises(OpNetError, match="input_norm=3 should be a str"):
-        ModelConfig.from_dict({**old, "input_norm": 3})
+    assert from_plain(ModelConfig, old, "old.ckpt").input_norm == "opentrack"
+    with pytest.raises(OpNetError, match="input_norm: 3 should be a str"):
+        from_plain(ModelConfig, {**old, "input_norm": 3}, "old.ckpt")
 
 
 def _net(norm: str):
     net = small_net(seed=3)
-    return create_model(
-        ModelConfig(**{**net.config.to_dict(), "input_norm": norm}), net.landmark_head.keypoints
-    )
+    return create_model(dataclasses.replace(net.config, input_norm=norm), net.landmark_head.keypoints)
 
 
 def test_checkpoints_and_exports_record_the_normalisation(tmp_path):

@@ -7,10 +7,10 @@ import json
 import cv2
 import numpy as np
 import pytest
+from conftest import run_cli
 from test_localizer_detect import make_localizer_onnx
 from test_runtime_onnx import constant, make_pose_onnx, tril
 
-from opnet.cli import main
 from opnet.errors import OpNetError
 from opnet.geometry import euler_to_quat
 from opnet.runtime import load_pose_model
@@ -102,19 +102,43 @@ def test_bad_image_arguments_are_refused_before_anything_runs(pose_model, tmp_pa
     model = load_pose_model(pose_model, threads=1)
     clip = tmp_path / "clip.gif"
     clip.write_bytes(b"GIF89a")
-    with pytest.raises(OpNetError, match="clip.gif: not a JPEG or PNG file"):
+    with pytest.raises(OpNetError, match="clip.gif: not an image file"):
         predict_images([clip], model, FixedDetector())
     with pytest.raises(OpNetError, match="gone.jpg: no such image file"):
         predict_images([tmp_path / "gone.jpg"], model, FixedDetector())
-    broken = tmp_path / "broken.png"
-    broken.write_bytes(b"\x89PNG not really")
-    with pytest.raises(OpNetError, match="broken.png: cannot be decoded"):
-        predict_images([broken], model, FixedDetector())
     (tmp_path / "x").mkdir()
     twins = [write_picture(tmp_path / "a.jpg"), write_picture(tmp_path / "x" / "a.jpg")]
     with pytest.raises(OpNetError, match="would both be written to"):
         predict_images(twins, model, FixedDetector(), tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_corrupt_file_gets_its_own_row_and_the_rest_are_processed(pose_model, tmp_path):
+    model = load_pose_model(pose_model, threads=1)
+    a, c = write_picture(tmp_path / "a.jpg"), write_picture(tmp_path / "c.png")
+    broken = tmp_path / "b.png"
+    broken.write_bytes(b"\x89PNG not really")
+    out = tmp_path / "deep" / "out"  # folders are created
+    results = predict_images([a, broken, c], model, FixedDetector([50, 30, 110, 90]), out)
+    assert [r.error for r in results] == [None, "cannot be decoded as an image", None]
+    assert len(results[0].faces) == len(results[2].faces) == 1 and results[1].faces == []
+    assert sorted(p.name for p in out.iterdir()) == ["a.jpg", "c.png"]
+    assert f"| {broken} | error: cannot be decoded as an image |" in faces_table(results)
+    doc = faces_json(results, model, FixedDetector())
+    assert [i["error"] for i in doc["images"]] == [None, "cannot be decoded as an image", None]
+
+
+def test_folders_are_searched_recursively_in_sorted_order(pose_model, tmp_path):
+    model = load_pose_model(pose_model, threads=1)
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    names = ["in/b.webp", "in/a.jpg", "in/sub/c.PNG"]
+    for name in names:
+        write_picture(tmp_path / name)
+    (tmp_path / "in" / "notes.txt").write_text("not a picture")
+    results = predict_images([tmp_path / "in"], model, FixedDetector([50, 30, 110, 90]), tmp_path / "out")
+    assert [r.path for r in results] == [tmp_path / n for n in ("in/a.jpg", "in/b.webp", "in/sub/c.PNG")]
+    assert [r.annotated for r in results] == [tmp_path / "out" / n for n in ("a.jpg", "b.webp", "sub/c.PNG")]
+    assert all(r.width == 160 and len(r.faces) == 1 for r in results)
 
 
 def test_json_document(pose_model, tmp_path):
@@ -129,45 +153,66 @@ def test_json_document(pose_model, tmp_path):
     assert doc["images"][0]["width"] == 160 and doc["images"][0]["annotated"] is None
 
 
-def run_cli(args, capsys):
-    code = main(["predict", *map(str, args)])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_cli_prints_a_table_or_json_and_writes_pictures(pose_model, localizer, tmp_path, capsys):
     image = write_picture(tmp_path / "face.jpg")
     code, out, err = run_cli(
-        [image, "--model", pose_model, "--localizer", localizer, "--outdir", tmp_path / "ann"], capsys
+        "predict",
+        [
+            image,
+            "--model",
+            pose_model,
+            "--detector",
+            "localizer",
+            "--localizer",
+            localizer,
+            "--outdir",
+            tmp_path / "ann",
+        ],
+        capsys,
     )
     assert code == 0, err
     assert "| image | face | yaw°" in out and f"| {image} | 0 | 20.0 |" in out
     assert (tmp_path / "ann" / "face.jpg").is_file()
     one = tmp_path / "new" / "one.png"  # -o: one picture, its folder made
-    code, out, err = run_cli([image, "--model", pose_model, "--localizer", localizer, "-o", one], capsys)
+    code, out, err = run_cli(
+        "predict",
+        [image, "--model", pose_model, "--detector", "localizer", "--localizer", localizer, "-o", one],
+        capsys,
+    )
     assert code == 0 and cv2.imread(str(one)).shape == (120, 160, 3)
     code, out, err = run_cli(
-        [image, image, "--model", pose_model, "--localizer", localizer, "-o", one], capsys
+        "predict",
+        [image, image, "--model", pose_model, "--detector", "localizer", "--localizer", localizer, "-o", one],
+        capsys,
     )
     assert code == 2 and "one output picture for 2 images; use --outdir" in err
-    code, out, err = run_cli([image, "--model", pose_model, "--localizer", localizer, "--json"], capsys)
-    doc = json.loads(out)
-    assert code == 0 and doc["images"][0]["faces"][0]["score"] == pytest.approx(
-        1 / (1 + np.exp(-3.0)), rel=1e-6
+    code, out, err = run_cli(
+        "predict", [image, "--model", pose_model, "--localizer", localizer, "--json"], capsys
     )
-    code, out, err = run_cli([image, "--model", pose_model, "--detector", "haar"], capsys)
+    doc = json.loads(out)  # --localizer alone picks the localizer
+    assert (
+        code == 0
+        and doc["detector"] == "localizer"
+        and doc["images"][0]["faces"][0]["score"] == pytest.approx(1 / (1 + np.exp(-3.0)), rel=1e-6)
+    )
+    code, out, err = run_cli("predict", [image, "--model", pose_model, "--detector", "haar"], capsys)
     assert code == 0 and "no face found" in out
 
 
 def test_cli_errors_are_one_line(pose_model, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no ../shared/models here
     image = write_picture(tmp_path / "face.jpg")
-    code, _, err = run_cli([image], capsys)
-    assert code == 2 and "opnet predict: error: --model is required" in err and "Traceback" not in err
-    code, _, err = run_cli([image, "--model", pose_model], capsys)
-    assert code == 2 and "--localizer is required" in err
-    code, _, err = run_cli([tmp_path / "movie.mp4", "--model", pose_model], capsys)
-    assert code == 2 and "movie.mp4: not a JPEG or PNG file" in err
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # nothing downloaded
+    code, _, err = run_cli("predict", [image], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert (
+        "opnet predict: error: no model given (--model) and none downloaded; fetch OpenTrack's with " in err
+    )
+    assert "`opnet download head-pose-0.4-small-int8`" in err
+    code, _, err = run_cli("predict", [image, "--model", pose_model, "--detector", "localizer"], capsys)
+    assert code == 2 and "--localizer head-localizer: not downloaded yet" in err
+    code, _, err = run_cli("predict", [tmp_path / "movie.mp4", "--model", pose_model], capsys)
+    assert code == 2 and "movie.mp4: not an image file" in err
 
 
 def test_intra_op_threads_give_the_same_answers(pose_model):

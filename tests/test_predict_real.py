@@ -60,6 +60,8 @@ def test_predict_on_a_jpeg_file_finds_the_face_and_its_pose(tmp_path, capsys):
             str(path),
             "--model",
             str(POSE_MODEL),
+            "--detector",
+            "localizer",
             "--localizer",
             str(LOCALIZER_MODEL),
             "--json",

@@ -149,5 +149,5 @@ def test_cli_lists_and_explains_manual_downloads(capsys):
     assert "licence:" in out and "kaggle.com" in out and "opnet prepare biwi" in out
     assert main(["download", "nope"]) == 2
     assert main(["download", "--list", "--json"]) == 0
-    listed = json.loads(capsys.readouterr().out)["datasets"]
+    listed = json.loads(capsys.readouterr().out)["entries"]
     assert {d["name"]: d["licence"] for d in listed}["aflw2k3d"] == DATASETS["aflw2k3d"].licence

@@ -8,10 +8,10 @@ from conftest import AFLW_MINI, POSE_MODEL, needs_shared, random_sample
 from test_runtime_onnx import IDENTITY_OUTPUTS, constant, make_pose_onnx
 
 from opnet.augment3d.inputs import has_pseudo_labels
-from opnet.augment3d.pseudolabel import pseudolabel_dataset
 from opnet.cli import main
 from opnet.data import DatasetWriter, open_dataset
 from opnet.evaluate.ensemble import average_rotations
+from opnet.evaluate.pseudolabel import pseudolabel_dataset
 from opnet.geometry import euler_to_quat, geodesic_distance, roi_from_points
 from opnet.preprocess import patch_around
 

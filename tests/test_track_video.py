@@ -150,6 +150,16 @@ def test_track_sends_one_datagram_per_frame_as_in_the_csv(tmp_path, capsys):
     assert summary["stages"][0]["stage"] == "read" and summary["stages"][0]["count"] == 12
 
 
+def test_show_without_opencv_gui_says_how_to_get_it(tmp_path, capsys, monkeypatch):
+    import opnet.track.window
+
+    monkeypatch.setattr(opnet.track.window, "gui_backend", lambda: "NONE")  # opencv-python-headless
+    video = write_video(tmp_path / "clip.avi", [np.zeros((48, 64, 3), np.uint8)] * 2)
+    assert main(["track", str(video), "--show"]) == 2
+    err = capsys.readouterr().err
+    assert "--show needs OpenCV's GUI build" in err and 'pip install -e ".[gui]"' in err
+
+
 def test_track_arguments_are_checked(tmp_path, capsys):
     assert main(["track"]) == 2 and "give a video file or --camera N" in capsys.readouterr().err
     assert main(["track", str(tmp_path / "none.avi"), "--fov", "200"]) == 2

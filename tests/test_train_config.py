@@ -10,14 +10,11 @@ import yaml
 from opnet.augment import RoiMode
 from opnet.cli.train import add_parser, setting_overrides
 from opnet.errors import OpNetError
-from opnet.train import (
-    TrainConfig,
-    config_from_plain,
-    read_config_file,
-    replace_from_plain,
-    write_config_file,
-)
-from opnet.train.config import changed_settings
+from opnet.models import backbone_names
+from opnet.normalization import INPUT_NORMS
+from opnet.settings import from_plain, replace_from_plain
+from opnet.train import TrainConfig, read_config_file, write_config_file
+from opnet.train.config import ACCELERATORS, PRECISIONS, changed_settings
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -52,7 +49,7 @@ def test_yaml_round_trip_is_exact(tmp_path):
         "test",
     )
     path = write_config_file(config, tmp_path / "config.yaml")
-    assert config_from_plain(read_config_file(path), str(path)) == config
+    assert from_plain(TrainConfig, read_config_file(path), str(path)) == config
     assert config.augment.out_size == 65 and config.augment.roi_mode is RoiMode.LANDMARKS
     assert yaml.safe_load(path.read_text())["augment"]["noise"] == [[4.0, 0.5], [16.0, 0.1]]
 
@@ -95,6 +92,8 @@ def test_every_setting_flag_maps_to_a_setting():
         "0.5",
         "--input-size",
         "65",
+        "--input-norm",
+        "div255",
         "--no-blurpool",
         "--no-pointhead",
         "--with-nll-loss",
@@ -150,6 +149,7 @@ def test_every_setting_flag_maps_to_a_setting():
         c.model.landmarks,
         c.model.uncertainty,
     ) == ("resnet18", 0.5, 65, False, False, True)
+    assert c.model.input_norm == "div255"
     assert (c.augment.intensity, c.augment.rotation_deg, c.augment.roi_mode) == (
         False,
         5.0,
@@ -157,6 +157,31 @@ def test_every_setting_flag_maps_to_a_setting():
     )
     assert setting_overrides(parse("--blurpool")) == {"model": {"blurpool": True}}
     assert setting_overrides(parse("--outdir", "x", "--workers", "2", "--dry-run", "--force")) == {}
+
+
+def test_the_help_shows_the_settings_defaults_and_choices():
+    parser = argparse.ArgumentParser()
+    train = add_parser(parser.add_subparsers())
+    text = " ".join(train.format_help().split())
+    defaults = TrainConfig()
+    for name, shown in [
+        ("--samples-per-epoch N", defaults.samples_per_epoch),
+        ("--raug DEG", f"{defaults.augment.rotation_deg:g}"),
+        ("--width W", f"{defaults.model.width:g}"),
+        ("--input-size PX", defaults.model.input_size),
+        ("--epochs N", defaults.epochs),
+        ("--lr LR", f"{defaults.lr:g}"),
+        ("--seed S", defaults.seed),
+        ("--num-nodes M", defaults.num_nodes),
+    ]:
+        assert f"(default {shown}" in text.rsplit(name, 1)[1].split(" --", 1)[0], name
+    assert f"{', '.join(backbone_names())} (default {defaults.model.backbone})" in text
+    assert f"{', '.join(INPUT_NORMS)} (default {defaults.model.input_norm};" in text
+    assert f"{', '.join(m.value for m in RoiMode)} (default {defaults.augment.roi_mode.value})" in text
+    assert f"{', '.join(ACCELERATORS)} (default {defaults.accelerator})" in text
+    assert f"{', '.join(PRECISIONS)} (default {defaults.precision}:" in text
+    with pytest.raises(SystemExit):
+        parse("--backbone", "vgg")
 
 
 @pytest.mark.parametrize(
@@ -171,10 +196,10 @@ def test_every_setting_flag_maps_to_a_setting():
         ({"model": {"backbone": "vgg"}}, "vgg"),
         ({"augment": {"flip_prob": 2.0}}, "flip_prob"),
         ({"augment": {"roi_mode": "face"}}, "augment.roi_mode: 'face' is not one of original"),
-        ({"epochs": "ten"}, "epochs: 'ten' should be int"),
-        ({"epochs": True}, "epochs: True should be int"),
+        ({"epochs": "ten"}, "src: epochs: 'ten' should be an int"),
+        ({"epochs": True}, "src: epochs: True should be an int"),
         ({"lr_decay_fractions": 0.5}, "lr_decay_fractions: 0.5 should be a list"),
-        ({"model": {"depth": 3}}, "unknown setting(s) model.depth"),
+        ({"model": {"depth": 3}}, "src: unknown setting(s) model.depth"),
         ({"optimizer": "sgd"}, "unknown setting(s) optimizer"),
         ({"model": 3}, "model should be a mapping"),
     ],
@@ -186,7 +211,7 @@ def test_bad_settings_name_the_setting(values, message):
 
 
 def test_integers_are_accepted_for_floats_and_nulls_for_optional_settings():
-    c = config_from_plain({"lr": 1, "max_minutes": None, "val": None, "model": {"width": 1}}, "x")
+    c = from_plain(TrainConfig, {"lr": 1, "max_minutes": None, "val": None, "model": {"width": 1}}, "x")
     assert isinstance(c.lr, float) and isinstance(c.model.width, float) and c.max_minutes is None
 
 

@@ -1,6 +1,6 @@
 """Large-pose synthesis: fit a 3D face model to a photo, turn the head, re-render the photo as its
-texture, keep exact labels (``opnet augment3d``); and pseudo-labels from an ensemble of pose models
-to start the fits of landmark-only datasets (``opnet pseudolabel``). See docs/augment3d.md.
+texture, keep exact labels (``opnet augment3d``). The fits of landmark-only datasets start from
+pseudo-labels (``opnet pseudolabel``, :mod:`opnet.evaluate.pseudolabel`). See docs/augment3d.md.
 
 - :mod:`~opnet.augment3d.fitting`: pose, shape and expression from 68 landmarks (robust, with a prior);
 - :mod:`~opnet.augment3d.poses`: the new poses of a source face (yaw bins);

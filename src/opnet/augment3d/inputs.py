@@ -6,7 +6,7 @@
 - ``shape``: the labelled pose (``quats``, ``coords``) kept; shape coefficients fitted to
   ``pt3d_68`` (x, y and depth) or else ``pt2d_68``.
 - ``full``: pose and shape fitted to the 2D landmarks (``pt2d_68``, else the x, y of ``pt3d_68``);
-  ``quats``/``coords`` only initialise the fit (pseudo-labels, see :mod:`opnet.augment3d.pseudolabel`).
+  ``quats``/``coords`` only initialise the fit (pseudo-labels, see :mod:`opnet.evaluate.pseudolabel`).
 - ``auto``: ``labels`` if possible, else ``shape`` if the file has a pose that is not a
   pseudo-label, else ``full``.
 """
@@ -29,7 +29,7 @@ from opnet.errors import DataError, OpNetError
 from opnet.facemodel import FaceModel
 
 PSEUDO_LABEL_ATTR = "pseudo_label"
-"""Attribute that :mod:`opnet.augment3d.pseudolabel` sets on the ``quats`` it writes."""
+"""Attribute that :mod:`opnet.evaluate.pseudolabel` sets on the ``quats`` it writes."""
 SHAPEPARAM_LAYOUT = (40, 10)
 MIN_SIZE_PX = 4.0
 """Smallest head size (pixels) worth turning."""

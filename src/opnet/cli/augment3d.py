@@ -10,8 +10,17 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import Any
+
+from opnet.cli.defaults import LazyChoices
 
 log = logging.getLogger(__name__)
+
+
+def _fit_modes() -> Any:
+    from opnet.augment3d.inputs import FitMode
+
+    return FitMode
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -52,7 +61,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--fit",
-        choices=("auto", "labels", "shape", "full"),
+        choices=LazyChoices(_fit_modes),
+        metavar="MODE",
         default="auto",
         help="labels: use quats/coords/shapeparams (BFM); shape: keep the labelled pose, fit the shape; "
         "full: fit pose and shape to the 2D landmarks (default auto)",

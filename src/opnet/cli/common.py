@@ -82,22 +82,6 @@ def resolve_dataset(name_or_path: str, flag: str) -> Path:
     return path
 
 
-SHARED_MODELS = Path("..") / "shared" / "models"
-DEFAULT_POSE_MODEL = SHARED_MODELS / "head-pose-0.4-small-int8.onnx"
-DEFAULT_LOCALIZER = SHARED_MODELS / "head-localizer.onnx"
-"""Defaults of ``--model`` / ``--localizer``: OpenTrack's released files in ``../shared/models``
-(relative to the current folder, i.e. a checkout of the project), used only if they exist."""
-
-
-def model_or_default(given: Path | None, default: Path, flag: str) -> Path:
-    """``given``, else ``default`` if that file exists, else an error asking for ``flag``."""
-    if given is not None:
-        return given
-    if default.is_file():
-        return default
-    raise OpNetError(f"{flag} is required: no default {default} here (give the path of the .onnx file)")
-
-
 JSON_STDOUT = "-"
 """The value of ``--json`` without a file: print the document instead of the table."""
 
@@ -156,3 +140,10 @@ def add_verbose_option(parser: argparse.ArgumentParser) -> None:
         if isinstance(action, argparse._SubParsersAction):
             for child in action.choices.values():
                 add_verbose_option(child)
+
+
+def model_cache_dir() -> Path:
+    """Where downloaded models are kept: ``$XDG_CACHE_HOME/opnet``, default ``~/.cache/opnet``."""
+    from opnet.prepare.cache import cache_dir_from_env
+
+    return cache_dir_from_env(os.environ)

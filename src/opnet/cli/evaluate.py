@@ -12,12 +12,42 @@ See docs/evaluation.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from opnet.cli.common import add_json_option
+from opnet.cli.defaults import LazyChoices, defaults_formatter, setting_overrides
+
+if TYPE_CHECKING:
+    from opnet.evaluate import EvaluationSettings
 
 log = logging.getLogger(__name__)
+
+
+def _default_settings() -> Any:
+    from opnet.evaluate import EvaluationSettings
+
+    return EvaluationSettings()
+
+
+def _protocols() -> Any:
+    from opnet.evaluate.protocol import Protocol
+
+    return Protocol
+
+
+def _roi_sources() -> Any:
+    from opnet.evaluate.results import ROI_SOURCES
+
+    return ROI_SOURCES
+
+
+def _alignments() -> Any:
+    from opnet.evaluate.results import ALIGNMENTS
+
+    return ALIGNMENTS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -25,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "evaluate",
         help="accuracy and stability of pose models on AFLW2000-3D, BIWI, ...",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=defaults_formatter(_default_settings, argparse.RawDescriptionHelpFormatter),
     )
     p.add_argument(
         "models",
@@ -38,19 +68,30 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--protocol",
-        choices=("original", "opentrack"),
-        default="original",
-        help="how inputs are cut and normalised: the original evaluation's (default) or OpenTrack's",
+        dest="cfg.protocol",
+        choices=LazyChoices(_protocols),
+        default=argparse.SUPPRESS,
+        metavar="NAME",
+        help="how inputs are cut and normalised: %(choices)s (default %(default)s: the original "
+        "evaluation's; opentrack: OpenTrack's)",
     )
     p.add_argument(
         "--roi",
-        choices=("auto", "head", "landmarks", "stored"),
-        help="face box: the posed mean head from forehead to chin (needs quats and coords), the "
-        "68-landmark box, or the file's 'rois' (default auto: head for --protocol original, "
-        "else landmarks, whichever the file allows)",
+        dest="cfg.roi_source",
+        choices=LazyChoices(_roi_sources),
+        default=argparse.SUPPRESS,
+        metavar="BOX",
+        help="face box: %(choices)s; head: the posed mean head from forehead to chin (needs quats and "
+        "coords), landmarks: the 68-landmark box, stored: the file's 'rois' (default %(default)s: "
+        "head for --protocol original, else landmarks, whichever the file allows)",
     )
     p.add_argument(
-        "--roi-expansion", type=float, help="crop side = max(w, h) of the box x this (default 1.1)"
+        "--roi-expansion",
+        dest="cfg.roi_expansion",
+        type=float,
+        default=argparse.SUPPRESS,
+        metavar="X",
+        help="crop side = max(w, h) of the box x this (default %(default)s)",
     )
     p.add_argument(
         "--comprehensive-roi",
@@ -67,14 +108,21 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--alignment",
-        choices=("none", "perspective", "opal23"),
-        default="none",
-        help="BIWI: rotate predictions by the camera ray, or remove each person's mean offset",
+        dest="cfg.alignment",
+        choices=LazyChoices(_alignments),
+        default=argparse.SUPPRESS,
+        metavar="KIND",
+        help="%(choices)s (default %(default)s); BIWI: perspective rotates predictions by the camera "
+        "ray, opal23 removes each person's mean offset",
     )
     p.add_argument(
         "--fov",
+        dest="cfg.fov_deg",
         type=float,
-        help="horizontal field of view in degrees for --alignment perspective (default 57, BIWI's Kinect)",
+        default=argparse.SUPPRESS,
+        metavar="DEG",
+        help="horizontal field of view in degrees for --alignment perspective (default %(default)s, "
+        "BIWI's Kinect)",
     )
     p.add_argument("--no-filter", action="store_true", help="keep samples beyond +-99 deg")
     p.add_argument(
@@ -92,7 +140,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument(
         "--plot", type=Path, metavar="OUT.png", help="draw errors against the true yaw and histograms"
     )
-    p.add_argument("--batch-size", type=int, default=64, help="samples per inference batch (default 64)")
+    p.add_argument(
+        "--batch-size",
+        dest="cfg.batch_size",
+        type=int,
+        default=argparse.SUPPRESS,
+        metavar="B",
+        help="samples per inference batch (default %(default)s)",
+    )
     p.add_argument("--threads", type=int, help="CPU threads (default: $NUM_WORKERS or all cores)")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument(
@@ -103,46 +158,43 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
-def _settings(args: argparse.Namespace):  # noqa: ANN202 - imported lazily
+def _settings(args: argparse.Namespace) -> EvaluationSettings:
     from opnet.errors import OpNetError
     from opnet.evaluate import EvaluationSettings, StabilitySettings
-    from opnet.evaluate.results import BIWI_FOV_DEG
+    from opnet.settings import replace_from_plain
 
-    if args.comprehensive_roi and (args.roi is not None or args.roi_expansion is not None):
+    given = setting_overrides(args)
+    if args.comprehensive_roi and ("roi_source" in given or "roi_expansion" in given):
         raise OpNetError(
             "--comprehensive-roi runs every box source and expansion; drop --roi/--roi-expansion"
         )
-    if args.fov is not None and args.alignment != "perspective":
+    if "fov_deg" in given and given.get("alignment") != "perspective":
         raise OpNetError("--fov only applies with --alignment perspective")
-    if (args.roi_expansion is not None and args.roi_expansion <= 0) or args.batch_size < 1:
+    if given.get("roi_expansion", 1) <= 0 or given.get("batch_size", 1) < 1:
         raise OpNetError("--roi-expansion and --batch-size must be positive")
-    if args.fov is not None and not 0 < args.fov < 180:
-        raise OpNetError(f"--fov {args.fov:g}: expected degrees between 0 and 180")
+    if not 0 < given.get("fov_deg", 1) < 180:
+        raise OpNetError(f"--fov {given['fov_deg']:g}: expected degrees between 0 and 180")
     if args.face_model is not None and not args.face_model.is_file():
         raise OpNetError(f"--face-model {args.face_model}: no such file")
-    return EvaluationSettings(
-        protocol=args.protocol,
+    settings = EvaluationSettings(
         face_model=args.face_model,
-        roi_source=args.roi or "auto",
-        roi_expansion=args.roi_expansion or 1.1,
         comprehensive_roi=args.comprehensive_roi,
-        alignment=args.alignment,
-        fov_deg=args.fov or BIWI_FOV_DEG,
-        filter_limit_deg=None if args.no_filter else 99.0,
         ensemble=args.ensemble,
         stability=StabilitySettings() if args.stability else None,
-        batch_size=args.batch_size,
         threads=args.threads,
     )
+    if args.no_filter:
+        settings = dataclasses.replace(settings, filter_limit_deg=None)
+    return replace_from_plain(settings, given, "command line")
 
 
 def run(args: argparse.Namespace) -> int:
     from opnet.cli.common import JSON_STDOUT, num_workers, resolve_dataset, write_json_output
     from opnet.data import open_dataset
     from opnet.evaluate import evaluate_models
-    from opnet.evaluate.models import load_evaluation_model
     from opnet.evaluate.report import result_to_json, text_report, write_per_sample_csv
     from opnet.fileio import check_writable
+    from opnet.runtime import load_pose_model
 
     settings = _settings(args)
     json_file = Path(args.json) if args.json not in (None, JSON_STDOUT) else None
@@ -151,7 +203,7 @@ def run(args: argparse.Namespace) -> int:
         check_writable(path, args.force)
     data = resolve_dataset(args.data, "--data")
     threads = max(1, args.threads if args.threads is not None else num_workers())
-    models = [load_evaluation_model(path, threads, settings.protocol) for path in args.models]
+    models = [load_pose_model(path, threads) for path in args.models]
     if args.describe or args.verbose:
         print("\n".join(m.describe() for m in models) + "\n")
     with open_dataset(data) as ds:

@@ -1,16 +1,19 @@
-"""opnet predict IMAGE...: head poses of the faces in pictures, as OpenTrack's tracker would see them.
+"""opnet predict IMAGE|FOLDER...: head poses of every face in photos.
 
-Finds faces with OpenTrack's face localizer (one face per image) or OpenCV's Haar cascade (all
-frontal faces), crops each as OpenTrack does and runs the pose model. Prints yaw/pitch/roll
-(degrees, AFLW2000-3D convention), head centre and size (pixels), the rotation and position
-uncertainty from the model's Cholesky factors, and the detector score; images without a face get
-a 'no face found' row. --model and --localizer default to ../shared/models/ when present.
-See docs/opentrack.md.
+Finds faces with OpenCV's Haar cascades (default: every face, frontal and profile, from about 1/40
+of the image's longer side up) or OpenTrack's face localizer (--detector localizer: one face per
+image, as in webcam frames), crops each as OpenTrack does and runs the pose model. Prints
+yaw/pitch/roll (degrees, AFLW2000-3D convention), head centre and size (pixels), the rotation and
+position uncertainty from the model's Cholesky factors, and the detector score; images without a
+face get a 'no face found' row, files that cannot be read an 'error' row (the exit code is then 1).
+--model takes a downloaded model's name or a file; without it the first downloaded of OpenTrack's
+models runs (`opnet download head-pose-0.4-small-int8` fetches the default). See docs/opentrack.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from opnet.cli.common import add_json_option
@@ -19,12 +22,17 @@ from opnet.cli.common import add_json_option
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "predict",
-        help="head poses of the faces in JPEG/PNG images",
+        help="head poses of every face in photos (files or folders)",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="JPEG or PNG files")
-    add_model_arguments(p)
+    p.add_argument(
+        "images",
+        nargs="+",
+        metavar="IMAGE",
+        help="image files (.jpg, .png, .webp, ...) or folders (searched at any depth, in sorted order)",
+    )
+    add_model_arguments(p, detector="haar")
     p.add_argument(
         "--outdir",
         type=Path,
@@ -46,57 +54,82 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
-def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    """--model, --detector, --localizer (shared with opnet track)."""
+def add_model_arguments(p: argparse.ArgumentParser, detector: str) -> None:
+    """--model, --detector (default ``detector``), --localizer, --download, --mirror (predict and track)."""
     p.add_argument(
         "--model",
-        type=Path,
-        help="pose model (.onnx in OpenTrack's format or a .ckpt checkpoint; "
-        "default ../shared/models/head-pose-0.4-small-int8.onnx if present)",
+        metavar="NAME|FILE",
+        help="pose model: a name from `opnet download --list` or a file (.onnx in OpenTrack's format, "
+        ".ckpt); default: the first downloaded of head-pose-0.4-small-int8, head-pose-0.5-small, ...",
     )
     p.add_argument(
         "--detector",
-        choices=("localizer", "haar"),
-        default="localizer",
-        help="face detector: OpenTrack's localizer network (default) or OpenCV's Haar cascade",
+        choices=("haar", "localizer"),
+        help="face detector: OpenCV's Haar cascades (every face in a photo) or OpenTrack's localizer "
+        f"network (one face per webcam frame); default {detector}, or localizer with --localizer",
     )
+    p.set_defaults(default_detector=detector)
     p.add_argument(
         "--localizer",
-        type=Path,
-        help="localizer model (default ../shared/models/head-localizer.onnx if present)",
+        metavar="NAME|FILE",
+        help="localizer model for --detector localizer (default head-localizer, downloaded)",
     )
+    p.add_argument("--download", action="store_true", help="download missing models into the cache first")
+    p.add_argument("--mirror", metavar="URL", help="with --download: fetch from this base URL instead")
 
 
 def load_models(args: argparse.Namespace, threads: int):  # noqa: ANN201 - imported lazily
-    """(pose model, face detector) from --model, --detector, --localizer."""
-    from opnet.cli.common import DEFAULT_LOCALIZER, DEFAULT_POSE_MODEL, model_or_default
+    """(pose model, face detector) from --model, --detector, --localizer (the cache for names)."""
+    import logging
+
+    from opnet.cli.common import model_cache_dir
+    from opnet.prepare.cache import LOCALIZER, resolve_model
     from opnet.runtime import load_pose_model
     from opnet.runtime.faces import load_detector
 
-    model = load_pose_model(model_or_default(args.model, DEFAULT_POSE_MODEL, "--model"), threads)
+    cache = model_cache_dir()
+    fetch = {"download": args.download, "mirror": args.mirror, "progress": True}
+    model_path = resolve_model(args.model, cache, "--model", **fetch)
+    kind = args.detector or ("localizer" if args.localizer else args.default_detector)
     localizer = None
-    if args.detector == "localizer":
-        localizer = model_or_default(args.localizer, DEFAULT_LOCALIZER, "--localizer")
-    return model, load_detector(args.detector, localizer, threads)
+    if kind == "localizer":
+        localizer = resolve_model(args.localizer or LOCALIZER, cache, "--localizer", **fetch)
+    model, detector = load_pose_model(model_path, threads), load_detector(kind, localizer, threads)
+    log = logging.getLogger("opnet.cli")
+    log.info(
+        "pose model %s, detector %s%s", model_path, detector.name, f" ({localizer})" if localizer else ""
+    )
+    return model, detector
 
 
 def run(args: argparse.Namespace) -> int:
     from opnet.cli.common import JSON_STDOUT, num_workers, write_json_output
     from opnet.errors import OpNetError
     from opnet.fileio import check_writable
-    from opnet.runtime.image_files import check_image_paths, faces_json, faces_table, predict_images
+    from opnet.runtime.image_files import faces_json, faces_table, image_inputs, predict_images
 
     if args.threads is not None and args.threads < 1:
         raise OpNetError(f"--threads {args.threads}: expected a positive number")
-    check_image_paths(args.images)
+    if not image_inputs(args.images):
+        raise OpNetError(f"{' '.join(args.images)}: no image files found")
     if args.json not in (None, JSON_STDOUT):
         check_writable(Path(args.json), args.force)
     model, detector = load_models(args, args.threads or num_workers())
     results = predict_images(
-        args.images, model, detector, args.outdir, args.force, args.min_score, output=args.output
+        args.images,
+        model,
+        detector,
+        args.outdir,
+        args.force,
+        args.min_score,
+        output=args.output,
+        progress=True,
     )
     if args.json != JSON_STDOUT:
         print(faces_table(results))
     if args.json:
         write_json_output(faces_json(results, model, detector), args.json, args.force)
-    return 0
+    failed = [r for r in results if r.error is not None]
+    if failed:
+        print(f"opnet predict: {len(failed)} of {len(results)} images could not be read", file=sys.stderr)
+    return 1 if failed else 0

@@ -51,9 +51,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from opnet.augment3d.pseudolabel import pseudolabel_dataset
     from opnet.cli.common import num_workers
     from opnet.errors import OpNetError
+    from opnet.evaluate.pseudolabel import pseudolabel_dataset
 
     if args.roi_expansion <= 0 or args.batch_size < 1:
         raise OpNetError("--roi-expansion and --batch-size must be positive")

@@ -5,8 +5,17 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import Any
 
 from opnet.cli.common import parse_indices
+from opnet.cli.defaults import LazyChoices
+
+
+def _roi_modes() -> Any:
+    from opnet.augment import RoiMode
+
+    return RoiMode
+
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +50,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--roi",
         "--roi-override",
         dest="roi",
-        choices=("original", "landmarks", "extent_to_forehead"),
+        choices=LazyChoices(_roi_modes),
         default="original",
-        help="face box that frames the crop (default: original)",
+        metavar="MODE",
+        help="face box that frames the crop: %(choices)s (default %(default)s)",
     )
     aug.add_argument("--no-imgaug", action="store_true", help="no intensity augmentation or noise")
     return p

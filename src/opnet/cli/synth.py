@@ -4,13 +4,34 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
+
+from opnet.cli.defaults import defaults_formatter, setting_overrides
+
+
+def _default_config() -> Any:
+    from opnet.synth.config import SynthConfig
+
+    return SynthConfig()
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("synth", help="render a synthetic dataset of labelled heads", description=__doc__)
+    p = sub.add_parser(
+        "synth",
+        help="render a synthetic dataset of labelled heads",
+        description=__doc__,
+        formatter_class=defaults_formatter(_default_config),
+    )
     p.add_argument("output", type=Path, help="dataset file to write (.h5)")
     p.add_argument("-n", "--num-samples", type=int, required=True, metavar="N", help="number of samples")
-    p.add_argument("--size", type=int, default=256, metavar="PX", help="image side in pixels (default 256)")
+    p.add_argument(
+        "--size",
+        dest="cfg.image_size",
+        type=int,
+        default=argparse.SUPPRESS,
+        metavar="PX",
+        help="image side in pixels (default %(default)s)",
+    )
     p.add_argument(
         "--seed",
         type=int,
@@ -26,49 +47,37 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--per-identity",
+        dest="cfg.samples_per_identity",
         type=int,
-        default=8,
+        default=argparse.SUPPRESS,
         metavar="K",
-        help="samples per synthetic person, one sequence each (default 8)",
+        help="samples per synthetic person, one sequence each (default %(default)s)",
     )
-    p.add_argument(
-        "--yaw-max",
-        type=float,
-        metavar="DEG",
-        default=90.0,
-        help="yaw uniform in +-this, degrees (default 90)",
-    )
-    p.add_argument(
-        "--pitch-max",
-        type=float,
-        metavar="DEG",
-        default=60.0,
-        help="pitch uniform in +-this, degrees (default 60)",
-    )
-    p.add_argument(
-        "--roll-max",
-        type=float,
-        metavar="DEG",
-        default=60.0,
-        help="roll uniform in +-this, degrees (default 60)",
-    )
+    for axis in ("yaw", "pitch", "roll"):
+        p.add_argument(
+            f"--{axis}-max",
+            dest=f"cfg.{axis}_max_deg",
+            type=float,
+            default=argparse.SUPPRESS,
+            metavar="DEG",
+            help=f"{axis} uniform in +-this, degrees (default %(default)s)",
+        )
     p.add_argument(
         "--pose",
+        dest="cfg.pose",
         choices=("uniform", "frontal"),
-        default="uniform",
+        default=argparse.SUPPRESS,
         help="pose distribution: uniform in the ranges, or mostly frontal like photos of people "
-        "(default uniform)",
+        "(default %(default)s)",
     )
     p.add_argument(
         "--occluders",
-        default="none",
         metavar="LIST",
         help="things in front of faces, e.g. glasses,hats,hands or glasses=0.5 (share of persons / samples; "
         "a name alone: glasses 0.3, hats 0.2, hands 0.2); default none",
     )
     p.add_argument(
         "--realism",
-        default="none",
         metavar="LIST",
         help="realism levers: all, or some of hair,eyes,skin,light,camera,backgrounds,expressions,body "
         "(default none)",
@@ -78,20 +87,18 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from opnet.cli.common import num_workers
+    from opnet.settings import replace_from_plain
     from opnet.synth.config import SynthConfig, parse_occluders, parse_realism
     from opnet.synth.generate import generate_dataset
 
-    config = SynthConfig(
-        image_size=args.size,
-        yaw_max_deg=args.yaw_max,
-        pitch_max_deg=args.pitch_max,
-        roll_max_deg=args.roll_max,
-        samples_per_identity=args.per_identity,
-        pose=args.pose,
-        occluders=parse_occluders(args.occluders),
-        realism=parse_realism(args.realism),
-    )
+    config = replace_from_plain(SynthConfig(), setting_overrides(args), "command line")
+    if args.occluders is not None:
+        config = dataclasses.replace(config, occluders=parse_occluders(args.occluders))
+    if args.realism is not None:
+        config = dataclasses.replace(config, realism=parse_realism(args.realism))
     workers = args.workers if args.workers is not None else num_workers()
     generate_dataset(
         args.output, args.num_samples, config, seed=args.seed, workers=workers, overwrite=args.force

@@ -4,7 +4,9 @@ Runs the tracker's loop on a video file or a camera: the face localizer (or Haar
 no face is tracked, then the pose network's own box as the next region of interest. Each face
 becomes OpenTrack's 6-DoF pose (x, y, z in cm, yaw, pitch, roll in degrees) from the camera's
 diagonal field of view (--fov), optionally smoothed, and goes to a CSV file, OpenTrack's
-"UDP over network" input (--udp HOST[:PORT], port 4242 by default) and an annotated video.
+"UDP over network" input (--udp HOST[:PORT], port 4242 by default), an annotated video and a
+live window (--show; q or Esc quits). Models: --model / --localizer take a downloaded model's name
+or a file (`opnet download head-pose-0.4-small-int8 head-localizer` fetches the defaults).
 Prints frames/s and per-stage latency at the end; Ctrl-C stops and keeps the outputs.
 See docs/opentrack.md.
 """
@@ -13,9 +15,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from opnet.cli.common import add_json_option
+from opnet.cli.defaults import LazyChoices
 from opnet.cli.predict import add_model_arguments
+
+
+def _smoothing() -> Any:
+    from opnet.track.filters import SMOOTHING
+
+    return SMOOTHING
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -27,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("video", nargs="?", type=Path, help="video file (anything OpenCV reads)")
     p.add_argument("--camera", type=int, metavar="N", help="read camera N instead of a video file")
-    add_model_arguments(p)
+    add_model_arguments(p, detector="localizer")
     out = p.add_argument_group("outputs")
     out.add_argument("--csv", type=Path, metavar="POSES.csv", help="write one row per frame")
     out.add_argument(
@@ -35,6 +45,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     out.add_argument(
         "--preview", type=Path, metavar="OUT.mp4", help="write the annotated frames (.mp4 or .avi)"
+    )
+    out.add_argument(
+        "--show",
+        action="store_true",
+        help="show the frames with head axes, pose and frames/s in a window; q or Esc quits "
+        '(needs OpenCV\'s GUI build: pip install -e ".[gui]")',
     )
     add_json_option(out, "the run's counts, frames/s and stage latencies")
     out.add_argument("--force", action="store_true", help="overwrite existing output files")
@@ -61,7 +77,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     smooth = p.add_argument_group("smoothing")
     smooth.add_argument(
         "--smooth",
-        choices=("none", "deadzone", "one-euro"),
+        choices=LazyChoices(_smoothing),
+        metavar="FILTER",
         default="none",
         help="none (default), OpenTrack's deadzone filter, or a One-Euro filter",
     )
@@ -123,6 +140,11 @@ def run(args: argparse.Namespace) -> int:
     from opnet.track.timing import stats_table
 
     tracker_settings, settings = _settings(args)
+    if args.show:
+        from opnet.track.window import gui_available, missing_gui
+
+        if not gui_available():
+            raise missing_gui()
     json_file = Path(args.json) if args.json not in (None, JSON_STDOUT) else None
     for path in (args.csv, args.preview, json_file):
         if path is not None:
@@ -130,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
     udp = parse_address(args.udp) if args.udp else None
     model, detector = load_models(args, args.threads)
     source = FrameSource.camera(args.camera) if args.camera is not None else FrameSource.video(args.video)
-    outputs = Outputs(csv=args.csv, udp=udp, preview=args.preview, overwrite=args.force)
+    outputs = Outputs(csv=args.csv, udp=udp, preview=args.preview, overwrite=args.force, show=args.show)
     with source:
         summary = track(source, FaceTracker(model, detector, tracker_settings), settings, outputs)
     if args.json != JSON_STDOUT:

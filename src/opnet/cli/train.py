@@ -12,8 +12,43 @@ import os
 from pathlib import Path
 from typing import Any
 
-SETTING = "cfg."
-"""Prefix of the argparse destinations that are training settings (the rest is the dotted setting name)."""
+from opnet.cli.defaults import LazyChoices, defaults_formatter, setting_overrides
+
+
+def _default_config() -> Any:
+    from opnet.train import TrainConfig
+
+    return TrainConfig()
+
+
+def _roi_modes() -> Any:
+    from opnet.augment import RoiMode
+
+    return RoiMode
+
+
+def _backbones() -> Any:
+    from opnet.models import backbone_names
+
+    return backbone_names()
+
+
+def _input_norms() -> Any:
+    from opnet.normalization import INPUT_NORMS
+
+    return INPUT_NORMS
+
+
+def _accelerators() -> Any:
+    from opnet.train.config import ACCELERATORS
+
+    return ACCELERATORS
+
+
+def _precisions() -> Any:
+    from opnet.train.config import PRECISIONS
+
+    return PRECISIONS
 
 
 def _data_flags(p: argparse.ArgumentParser) -> None:
@@ -44,7 +79,7 @@ def _data_flags(p: argparse.ArgumentParser) -> None:
         dest="cfg.samples_per_epoch",
         type=int,
         metavar="N",
-        help="samples per epoch (default 10240)",
+        help="samples per epoch (default %(default)s)",
     )
 
 
@@ -63,14 +98,15 @@ def _augmentation_flags(p: argparse.ArgumentParser) -> None:
         dest="cfg.augment.rotation_deg",
         type=float,
         metavar="DEG",
-        help="in-plane rotation augmentation in degrees (default 30; 0: none)",
+        help="in-plane rotation augmentation in degrees (default %(default)s; 0: none)",
     )
     aug.add_argument(
         "--roi",
         "--roi-override",
         dest="cfg.augment.roi_mode",
-        choices=("original", "landmarks", "extent_to_forehead"),
-        help="face box that frames the crop (default: original)",
+        choices=LazyChoices(_roi_modes),
+        metavar="MODE",
+        help="face box that frames the crop: %(choices)s (default %(default)s)",
     )
 
 
@@ -78,21 +114,33 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
     """Flags: network."""
     model = p.add_argument_group("model")
     model.add_argument(
-        "--backbone", dest="cfg.model.backbone", metavar="NAME", help="mobilenetv1 (default) or resnet18"
+        "--backbone",
+        dest="cfg.model.backbone",
+        choices=LazyChoices(_backbones),
+        metavar="NAME",
+        help="network body: %(choices)s (default %(default)s)",
     )
     model.add_argument(
         "--width",
         dest="cfg.model.width",
         type=float,
         metavar="W",
-        help="channel width multiplier (default 1.0)",
+        help="channel width multiplier (default %(default)s)",
     )
     model.add_argument(
         "--input-size",
         dest="cfg.model.input_size",
         type=int,
         metavar="PX",
-        help="input side in pixels (default 129, OpenTrack's)",
+        help="input side in pixels (default %(default)s, OpenTrack's)",
+    )
+    model.add_argument(
+        "--input-norm",
+        dest="cfg.model.input_norm",
+        choices=LazyChoices(_input_norms),
+        metavar="NAME",
+        help="how gray crops become the network's input, in training and wherever the model runs: "
+        "%(choices)s (default %(default)s; see docs/model.md)",
     )
     model.add_argument(
         "--no-blurpool",
@@ -127,15 +175,19 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
 def _optimisation_flags(p: argparse.ArgumentParser) -> None:
     """Flags: optimisation and run length."""
     opt = p.add_argument_group("optimisation")
-    opt.add_argument("--epochs", dest="cfg.epochs", type=int, metavar="N", help="epochs (default 200)")
-    opt.add_argument("--lr", dest="cfg.lr", type=float, metavar="LR", help="learning rate (default 1e-3)")
+    opt.add_argument(
+        "--epochs", dest="cfg.epochs", type=int, metavar="N", help="epochs (default %(default)s)"
+    )
+    opt.add_argument(
+        "--lr", dest="cfg.lr", type=float, metavar="LR", help="learning rate (default %(default)s)"
+    )
     opt.add_argument(
         "--batch-size",
         "--batchsize",
         dest="cfg.batch_size",
         type=int,
         metavar="B",
-        help="batch size per device (default 64)",
+        help="batch size per device (default %(default)s)",
     )
     opt.add_argument(
         "--with-swa",
@@ -144,7 +196,9 @@ def _optimisation_flags(p: argparse.ArgumentParser) -> None:
         const=True,
         help="stochastic weight averaging over the last third of the epochs (writes swa.ckpt)",
     )
-    opt.add_argument("--seed", dest="cfg.seed", type=int, metavar="S", help="random seed (default 0)")
+    opt.add_argument(
+        "--seed", dest="cfg.seed", type=int, metavar="S", help="random seed (default %(default)s)"
+    )
     opt.add_argument(
         "--max-minutes",
         dest="cfg.max_minutes",
@@ -160,22 +214,26 @@ def _hardware_flags(p: argparse.ArgumentParser) -> None:
     hw.add_argument(
         "--accelerator",
         dest="cfg.accelerator",
-        choices=("auto", "cpu", "gpu", "cuda", "mps"),
-        help="device kind (default auto)",
+        choices=LazyChoices(_accelerators),
+        metavar="KIND",
+        help="device kind: %(choices)s (default %(default)s)",
     )
     hw.add_argument(
         "--devices",
         dest="cfg.devices",
         type=int,
         metavar="N",
-        help="devices per machine, data-parallel (default 1; -1: all)",
+        help="devices per machine, data-parallel (default %(default)s; -1: all)",
     )
-    hw.add_argument("--num-nodes", dest="cfg.num_nodes", type=int, metavar="M", help="machines (default 1)")
+    hw.add_argument(
+        "--num-nodes", dest="cfg.num_nodes", type=int, metavar="M", help="machines (default %(default)s)"
+    )
     hw.add_argument(
         "--precision",
         dest="cfg.precision",
-        choices=("auto", "32-true", "16-mixed", "bf16-mixed"),
-        help="default auto: 32-bit on CPU, mixed on GPU",
+        choices=LazyChoices(_precisions),
+        metavar="P",
+        help="%(choices)s (default %(default)s: 32-bit on CPU, mixed on GPU)",
     )
 
 
@@ -186,7 +244,11 @@ def _settings(p: argparse.ArgumentParser) -> None:
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
-        "train", help="train a pose network", description=__doc__, argument_default=argparse.SUPPRESS
+        "train",
+        help="train a pose network",
+        description=__doc__,
+        argument_default=argparse.SUPPRESS,
+        formatter_class=defaults_formatter(_default_config),
     )
     p.add_argument("--outdir", type=Path, metavar="DIR", help="run folder (checkpoints, metrics, config)")
     p.add_argument(
@@ -234,19 +296,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
-def setting_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The settings of the flags given, as nested dicts ({"model": {"width": 0.5}, ...})."""
-    out: dict[str, Any] = {}
-    for dest, value in vars(args).items():
-        if dest.startswith(SETTING):
-            *parents, name = dest[len(SETTING) :].split(".")
-            node = out
-            for key in parents:
-                node = node.setdefault(key, {})
-            node[name] = value
-    return out
-
-
 def _run_folder(args: argparse.Namespace) -> tuple[Path, bool]:
     from opnet.errors import OpNetError
 
@@ -280,7 +329,8 @@ def _config(args: argparse.Namespace, outdir: Path, resume: bool) -> Any:
     import dataclasses
 
     from opnet.errors import OpNetError
-    from opnet.train.config import RESUME_SETTINGS, TrainConfig, read_config_file, replace_from_plain
+    from opnet.settings import replace_from_plain
+    from opnet.train.config import RESUME_SETTINGS, TrainConfig, read_config_file
     from opnet.train.outputs import saved_config
 
     overrides = setting_overrides(args)

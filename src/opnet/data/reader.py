@@ -327,5 +327,14 @@ class PoseDataset(Sequence[dict[str, Any]]):
 
 
 def open_dataset(path: str | os.PathLike, color: bool = False, require_images: bool = True) -> PoseDataset:
-    """Opens and validates a dataset file; raises :class:`opnet.errors.DataError` on a bad layout."""
+    """Opens and validates a dataset file; raises :class:`opnet.errors.DataError` on a bad layout.
+
+    >>> from opnet.synth import SynthConfig, generate_dataset
+    >>> generate_dataset("heads.h5", 4, SynthConfig(image_size=64), progress=False)
+    >>> ds = open_dataset("heads.h5")
+    >>> len(ds), ds.image_field
+    (4, 'images')
+    >>> {name: value.shape for name, value in ds[0].items()}  # a sample: decoded image and labels
+    {'coords': (3,), 'images': (64, 64), 'pt2d_68': (68, 2), 'pt3d_68': (68, 3), 'quats': (4,), 'rois': (4,)}
+    """
     return PoseDataset(path, color=color, require_images=require_images)

@@ -8,6 +8,7 @@ evaluates the exported file (:mod:`opnet.evaluate`) and writes a report folder
 """
 
 from opnet.demo.config import DemoConfig
-from opnet.demo.run import DemoResult, dry_run_config, run_demo
+from opnet.demo.result import DemoResult
+from opnet.demo.run import dry_run_config, run_demo
 
 __all__ = ["DemoConfig", "DemoResult", "dry_run_config", "run_demo"]

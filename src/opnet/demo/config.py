@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from opnet.augment import AugmentConfig
 from opnet.errors import OpNetError
@@ -94,12 +93,6 @@ class DemoConfig:
     @property
     def heldout_seed(self) -> int:
         return 2 * self.seed + 1
-
-    def to_plain(self) -> dict[str, Any]:
-        """Nested dicts of plain values (for metrics.json)."""
-        from opnet.train.config import to_plain
-
-        return to_plain(self)
 
 
 def train_config(config: DemoConfig, train_file: Path, epochs: int) -> TrainConfig:

@@ -19,10 +19,11 @@ import torch
 from opnet.demo.budget import PlanUpdate
 from opnet.demo.config import TRAINING_PLOT
 from opnet.demo.pictures import predictions_grid
-from opnet.demo.run import DemoResult
+from opnet.demo.result import DemoResult
 from opnet.demo.steps import STEPS, StepClock
 from opnet.evaluate.report import metrics_table, result_to_json
 from opnet.fileio import atomic_output
+from opnet.settings import to_plain
 from opnet.train import TrainConfig
 from opnet.viz.grid import save_picture
 
@@ -111,7 +112,7 @@ def demo_json(result: DemoResult) -> dict[str, Any]:
     evaluations = {e.key: e.result for e in result.evaluations}
     return {
         "schema": SCHEMA,
-        "settings": {"demo": result.config.to_plain(), "training": _final_training_config(result).to_plain()},
+        "settings": {"demo": to_plain(result.config), "training": to_plain(_final_training_config(result))},
         "machine": {
             "cpu_cores": len(os.sched_getaffinity(0)),
             "torch_threads": torch.get_num_threads(),

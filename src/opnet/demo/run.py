@@ -14,16 +14,17 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opnet.data import open_dataset
 from opnet.demo.budget import EpochPlan, PlanUpdate, planned_epochs, probe_epoch_s
 from opnet.demo.config import DemoConfig, train_config
+from opnet.demo.result import DemoPaths, DemoResult, Evaluation
 from opnet.demo.steps import StepClock
 from opnet.errors import OpNetError
-from opnet.evaluate import EvaluationResult, EvaluationSettings, evaluate_models
+from opnet.evaluate import EvaluationSettings, evaluate_models
 from opnet.fileio import remove_path
 from opnet.synth import generate_dataset
 
@@ -36,56 +37,6 @@ log = logging.getLogger(__name__)
 DEMO_ENTRIES = ("data", "train", "report")
 """What a demo folder holds; ``overwrite`` removes these and refuses a folder with anything else."""
 MIN_TRAINING_S = 30.0
-
-
-@dataclass(frozen=True)
-class DemoPaths:
-    outdir: Path
-
-    @property
-    def data(self) -> Path:
-        return self.outdir / "data"
-
-    @property
-    def train_file(self) -> Path:
-        return self.data / "train.h5"
-
-    @property
-    def heldout_file(self) -> Path:
-        return self.data / "heldout.h5"
-
-    @property
-    def run(self) -> Path:
-        return self.outdir / "train"
-
-    @property
-    def report(self) -> Path:
-        return self.outdir / "report"
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """The evaluation of the model on one dataset: ``key`` in metrics.json, ``label`` for people."""
-
-    key: str
-    label: str
-    result: EvaluationResult
-
-
-@dataclass(frozen=True)
-class DemoResult:
-    """What a demo run did: its settings, the training, the model file evaluated, the evaluations,
-    the time of each step (seconds), and the plans the training followed (the first one before
-    training, then one after every epoch; none with ``config.epochs``)."""
-
-    paths: DemoPaths
-    config: DemoConfig
-    training: TrainResult
-    model: Path
-    evaluations: list[Evaluation]
-    seconds: dict[str, float]
-    total_s: float
-    plans: tuple[PlanUpdate, ...] = ()
 
 
 def dry_run_config(config: DemoConfig) -> DemoConfig:
@@ -195,11 +146,12 @@ def train_network(
 def evaluate_model(
     model_path: Path, datasets: list[tuple[str, str, Path]], threads: int | None, progress: bool
 ) -> list[Evaluation]:
-    """The model file under the evaluation protocol on each (key, label, file) of ``datasets``."""
+    """The model file on each (key, label, file) of ``datasets``, cropped and normalised as OpenTrack
+    will run it (the ``opentrack`` protocol: the demo's model is made for the tracker)."""
     from opnet.runtime import load_pose_model
 
     model = load_pose_model(model_path, threads)
-    settings = EvaluationSettings(threads=threads, progress=progress)
+    settings = EvaluationSettings(protocol="opentrack", threads=threads, progress=progress)
     evaluations = []
     for key, label, path in datasets:
         with open_dataset(path) as ds:

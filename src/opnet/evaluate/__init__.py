@@ -2,7 +2,8 @@
 
 Modules: ``protocol`` (pose filter, ROI choices), ``metrics`` (pure error functions),
 ``alignment`` (BIWI perspective / OPAL23), ``ensemble``, ``stability``, ``runner`` (streaming
-batched inference), ``evaluation`` (:func:`evaluate_models`), ``report`` and ``plot`` (outputs).
+batched inference), ``evaluation`` (:func:`evaluate_models`), ``report`` and ``plot`` (outputs);
+``pseudolabel``: an ensemble's poses written into a landmark-only dataset (``opnet pseudolabel``).
 """
 
 from opnet.evaluate.evaluation import evaluate_models

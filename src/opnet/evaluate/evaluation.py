@@ -212,7 +212,19 @@ def evaluate_models(
     models: Sequence[PoseModel], ds: PoseDataset, settings: EvaluationSettings | None = None
 ) -> EvaluationResult:
     """Runs the protocol of ``settings`` (default :class:`EvaluationSettings`) for ``models`` on
-    dataset ``ds``; see docs/evaluation.md."""
+    dataset ``ds``; see docs/evaluation.md.
+
+    >>> from opnet.data import open_dataset
+    >>> from opnet.models import ModelConfig, create_model, save_checkpoint
+    >>> from opnet.runtime import load_pose_model
+    >>> from opnet.synth import SynthConfig, generate_dataset
+    >>> generate_dataset("heads.h5", 8, SynthConfig(image_size=64), progress=False)
+    >>> net = create_model(ModelConfig(width=0.25, input_size=64, landmarks=False))  # untrained
+    >>> model = load_pose_model(save_checkpoint("net.ckpt", net))
+    >>> result = evaluate_models([model], open_dataset("heads.h5"), EvaluationSettings(progress=False))
+    >>> [(row.roi.label, row.metrics.samples, row.metrics.mean_deg > 0) for row in result.rows]
+    [('head x1.1', 8, True)]
+    """
     settings = EvaluationSettings() if settings is None else settings
     if not models:
         raise ValueError("no models to evaluate")

@@ -18,6 +18,7 @@ from opnet.evaluate.protocol import RoiChoice
 from opnet.evaluate.results import EvaluationResult, Row
 from opnet.fileio import atomic_output
 from opnet.geometry import quat_to_euler
+from opnet.settings import to_plain
 
 SCHEMA = "opnet-evaluation/1"
 
@@ -175,7 +176,7 @@ def result_to_json(result: EvaluationResult) -> dict[str, Any]:
                 "fov_deg": s.fov_deg if s.alignment == "perspective" else None,
                 "roi_choices": [_roi_json(c) for c in result.roi_choices],
                 "ensemble": s.ensemble,
-                "stability": None if s.stability is None else asdict(s.stability),
+                "stability": None if s.stability is None else to_plain(s.stability),
             },
             "models": [asdict(m) for m in result.models],
             "results": [

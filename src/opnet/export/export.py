@@ -32,6 +32,7 @@ from opnet.export.verify import Parity, check_parity, compare, onnx_outputs, pyt
 from opnet.fileio import atomic_output, check_writable
 from opnet.models import ModelConfig, PoseNet
 from opnet.runtime.checkpoint_model import torch_threads
+from opnet.settings import to_plain
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +230,15 @@ def export_model(
     Raises OpNetError, and writes nothing, if the file breaks OpenTrack's contract or onnxruntime
     disagrees with PyTorch beyond the precision's tolerance (:mod:`opnet.export.verify`).
     ``source``: where the network came from (a checkpoint path), kept in the metadata and log.
+
+    >>> from opnet.models import ModelConfig, create_model
+    >>> from opnet.synth import SynthConfig, generate_dataset
+    >>> generate_dataset("heads.h5", 8, SynthConfig(image_size=64), progress=False)
+    >>> net = create_model(ModelConfig(width=0.25, input_size=64, landmarks=False))
+    >>> options = ExportOptions(data="heads.h5", num_validation=4, progress=False)  # crops to check on
+    >>> report = export_model(net, "net.onnx", options)
+    >>> report.path.name, report.input_shape, report.outputs[:2], report.log_path.name
+    ('net.onnx', [1, 1, 64, 64], ['pos_size', 'quat'], 'net.export.json')
     """
     path, log_path = Path(path), export_log_path(path)
     for target in (path, log_path):
@@ -259,7 +269,7 @@ def export_model(
         _label(data, options.data is None),
         parity,
         accuracy,
-        reference.config.to_dict(),
+        to_plain(reference.config),
     )
     with atomic_output(log_path, overwrite) as out:
         out.write_text(json.dumps(report.to_dict(), indent=2) + "\n")

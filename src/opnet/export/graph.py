@@ -26,6 +26,7 @@ from opnet.export.outputs import (
 )
 from opnet.models import PoseNet
 from opnet.normalization import ONNX_METADATA_KEY
+from opnet.settings import to_plain
 
 OPSET = 13
 """ONNX opset of the exported graph (OpenTrack's released models use 13)."""
@@ -116,7 +117,7 @@ def set_metadata(model: onnx.ModelProto, net: PoseNet, precision: str, full: boo
         f"{config.width:g}, {config.input_size}x{config.input_size}, {precision}, {kind})"
     )
     props = {
-        "opnet_config": json.dumps(config.to_dict(), sort_keys=True),
+        "opnet_config": json.dumps(to_plain(config), sort_keys=True),
         ONNX_METADATA_KEY: config.input_norm,
         "opnet_precision": precision,
         "opnet_outputs": "full" if full else "opentrack",

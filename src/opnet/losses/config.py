@@ -6,10 +6,8 @@ Named, documented settings for whole recipes (the original paper's, OpNet's) are
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from opnet.errors import OpNetError
 from opnet.losses.rotation import ROTATION_METRICS
@@ -105,6 +103,3 @@ class LossConfig:
     def weights(self) -> dict[str, float]:
         """Term name -> weight, for every term."""
         return {name: float(getattr(self, name)) for name in TERM_NAMES}
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)

@@ -22,6 +22,7 @@ from opnet.models.keypoints import KeypointModel
 from opnet.models.original import OriginalSpec, import_original, is_original
 from opnet.models.posenet import PoseNet, create_model
 from opnet.models.torchfile import read_torch_file
+from opnet.settings import from_plain, to_plain
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def save_checkpoint(
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "opnet_version": __version__,
-        "config": model.config.to_dict(),
+        "config": to_plain(model.config),
         "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
         "extra": extra,
     }
@@ -98,7 +99,7 @@ def load_checkpoint(
         log.info("%s: original-code checkpoint, converted in memory: %s", path, spec.describe())
         return model.to(map_location), {}
     content = _check_opnet(path, content)
-    config = ModelConfig.from_dict(content["config"], source=str(path))
+    config = from_plain(ModelConfig, content["config"], str(path), prefix="model.")
     keypoints = KeypointModel.empty(config.num_shape_params) if config.landmarks else None
     model = create_model(config, keypoints)
     try:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 from opnet.errors import OpNetError
 from opnet.models.backbones import backbone_names
@@ -81,25 +79,3 @@ class ModelConfig:
             )
         if self.pose_offset and self.style != "original-master":
             raise OpNetError(f"model pose_offset needs style 'original-master', not {self.style!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain values only (safe for ``torch.load(weights_only=True)`` and JSON)."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any], source: str = "model config") -> ModelConfig:
-        """Inverse of :meth:`to_dict`; unknown or mistyped keys raise OpNetError naming ``source``."""
-        known = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise OpNetError(f"{source}: unknown model setting(s) {', '.join(unknown)}")
-        for name, value in values.items():
-            expected = type(getattr(cls, name))
-            if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                continue
-            if type(value) is not expected:
-                raise OpNetError(f"{source}: model setting {name}={value!r} should be a {expected.__name__}")
-        try:
-            return cls(**values)
-        except OpNetError as e:
-            raise OpNetError(f"{source}: {e}") from None

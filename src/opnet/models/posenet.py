@@ -87,5 +87,12 @@ def create_model(config: ModelConfig, keypoints: KeypointModel | None = None) ->
     ``keypoints`` (from :func:`fit_keypoint_model` or :func:`keypoint_model_from_face_model`) is
     required when ``config.landmarks`` is on, with ``config.num_shape_params`` coefficients; it is
     ignored otherwise.
+
+    >>> import torch
+    >>> from opnet.models import ModelConfig
+    >>> net = create_model(ModelConfig(width=0.25, landmarks=False))
+    >>> out = net(torch.zeros(2, 1, 129, 129))  # two gray 129 x 129 crops, normalised
+    >>> out.quat.shape, out.pos_size.shape, out.box.shape
+    (torch.Size([2, 4]), torch.Size([2, 3]), torch.Size([2, 4]))
     """
     return PoseNet(config, keypoints).to(memory_format=torch.channels_last)  # type: ignore[call-overload]

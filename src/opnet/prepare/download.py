@@ -1,8 +1,12 @@
-"""Downloading the raw datasets that have a stable public address; instructions for the others.
+"""Downloading the raw datasets and released models that have a stable public address; instructions
+for the others.
 
 Downloads resume: bytes go to ``NAME.part`` and a later call continues with an HTTP Range request.
 The file is renamed into place only when complete and checked (size and sha256 where known, else
-the size the server announced). The licence of each dataset is part of its entry: read it first.
+the size the server announced). The licence of each entry is part of it: read it first.
+
+The catalog: :data:`DATASETS` (raw datasets) and :data:`MODELS` (released model files), both of
+:class:`Remote` entries told apart by ``kind``; :data:`CATALOG` holds them all by name.
 """
 
 from __future__ import annotations
@@ -49,10 +53,12 @@ _PAPER_MANUAL = (
 
 @dataclass(frozen=True)
 class Remote:
-    """A raw dataset: where to get it, what it may be used for, and the command that prepares it.
+    """A downloadable file: where to get it, what it may be used for, and the command that uses it.
 
     ``urls`` are tried in order; an entry without urls must be downloaded by hand (``manual``).
-    ``size`` (bytes) and ``sha256`` are checked where known.
+    ``size`` (bytes) and ``sha256`` are checked where known; an entry without ``sha256`` is
+    *unverified* (``verified`` is False) and says so wherever it is listed or fetched.
+    ``kind``: ``"dataset"`` or ``"model"`` (listed apart).
     """
 
     name: str
@@ -65,6 +71,12 @@ class Remote:
     size: int | None = None
     sha256: str | None = None
     manual: str = ""
+    kind: str = "dataset"
+
+    @property
+    def verified(self) -> bool:
+        """Whether a download is checked against a known sha256."""
+        return self.sha256 is not None
 
 
 DATASETS: dict[str, Remote] = {
@@ -171,6 +183,7 @@ DATASETS: dict[str, Remote] = {
             _PAPER_HOME,
             "opnet evaluate paper-baseline/*.ckpt --data aflw2k3d --ensemble",
             manual=_PAPER_MANUAL.format("19LrssD36COWzKDp7akxtJFeVTcltNVlR", "paper-baseline/"),
+            kind="model",
         ),
         Remote(
             "paper-bl-fs",
@@ -180,6 +193,7 @@ DATASETS: dict[str, Remote] = {
             _PAPER_HOME,
             "opnet evaluate paper-bl-fs/*.ckpt --data aflw2k3d --ensemble",
             manual=_PAPER_MANUAL.format("19zN8KICVEbLnGFGB5KkKuWrPjfet-jC8", "paper-bl-fs/"),
+            kind="model",
         ),
         Remote(
             "paper-labeling",
@@ -189,10 +203,96 @@ DATASETS: dict[str, Remote] = {
             _PAPER_HOME,
             "opnet pseudolabel DATA.h5 --model paper-labeling/*.ckpt -o DATA-labelled.h5",
             manual=_PAPER_MANUAL.format("13LSi6J4zWSJnEzEXwZxr5UkWndFXdjcb", "paper-labeling/"),
+            kind="model",
         ),
     )
 }
-"""Known datasets by name (as on the command line)."""
+"""Known datasets by name (as on the command line), and archives of models fetched by hand (kind "model")."""
+
+_OPENTRACK_FILE = "https://github.com/opentrack/opentrack/raw/{commit}/tracker-neuralnet/models/{name}"
+_OPENTRACK_MODELS = "https://github.com/opentrack/opentrack/tree/master/tracker-neuralnet/models"
+_OPENTRACK_LICENCE = (
+    "Released with OpenTrack (ISC licence for its code); trained on data for non-commercial research "
+    "only (Face Synthetics' Research Use of Data Agreement, CC BY-NC 4.0 for the extended WFLW and LaPa, "
+    "the Basel Face Model's non-commercial licence): non-commercial use. See "
+    "https://github.com/opentrack/neuralnet-tracker-traincode/blob/master/license.md"
+)
+# Commits of opentrack/opentrack that hold each file (the master branch replaces files in place).
+_V02, _V04, _V05 = (
+    "2076141a93057c747b3fabd44f464796ced94524",
+    "766808196cf63ddf9ceb102fba193582daceb9de",
+    "03a0e69b02a11c425e2f07c728686ff7f2d6517a",
+)
+
+
+def _opentrack(
+    name: str, title: str, commit: str, size: int | None, sha256: str | None, use: str = "predict photo.jpg"
+) -> Remote:
+    """An OpenTrack model file ``name.onnx`` pinned to ``commit`` of the opentrack repository."""
+    filename = f"{name}.onnx"
+    return Remote(
+        name,
+        title,
+        filename,
+        _OPENTRACK_LICENCE,
+        _OPENTRACK_MODELS,
+        f"opnet {use} --model {name}",
+        urls=(_OPENTRACK_FILE.format(commit=commit, name=filename),),
+        size=size,
+        sha256=sha256,
+        kind="model",
+    )
+
+
+MODELS: dict[str, Remote] = {
+    r.name: r
+    for r in (
+        # sha256 and size of the v0.4 int8 model and the localizer: the released files themselves;
+        # v0.2: the Git LFS pointers in the opentrack repository; v0.5 small: another project's record
+        # pinned to the same commit (its localizer hash matches ours). v0.5 big: none known (unverified).
+        _opentrack(
+            "head-pose-0.4-small-int8",
+            "OpenTrack pose model v0.4, small, int8 (the default of predict and track)",
+            _V04,
+            3529912,
+            "fc887eda67f45621c1ed1ed12b8d23531880d0e830ea6bc431b659ff12877820",
+        ),
+        _opentrack(
+            "head-localizer",
+            "OpenTrack face localizer (one face per webcam frame; track's detector)",
+            _V05,
+            279403,
+            "f26679fe5e01a08dab0b3b9b586b613c68622775e0b8e14ddae53f30391f7402",
+            use="track --camera 0 --localizer",
+        ),
+        _opentrack(
+            "head-pose-0.5-small",
+            "OpenTrack pose model v0.5, small",
+            _V05,
+            12919981,
+            "7c14f84114fb9eca89759d8a36350c6faae2b4187258cae07afb77a93c2d7eec",
+        ),
+        _opentrack("head-pose-0.5-big", "OpenTrack pose model v0.5, big", _V05, None, None),
+        _opentrack(
+            "head-pose-0.2-small",
+            "OpenTrack pose model v0.2, small",
+            _V02,
+            12975846,
+            "f915609c4238779e706f6e6688fd6b83317843e0be6bf5e76ef1ed3e687fc13b",
+        ),
+        _opentrack(
+            "head-pose-0.2-big",
+            "OpenTrack pose model v0.2, big",
+            _V02,
+            44809959,
+            "6102d655bd82a0579aeaac62dad863c0d0934377341fd0da3e787e0291051f44",
+        ),
+    )
+}
+"""Released model files by name; the file is ``NAME.onnx``. ``opnet download`` puts them into the cache."""
+
+CATALOG: dict[str, Remote] = {**DATASETS, **MODELS}
+"""Every known entry by name."""
 
 
 def file_sha256(path: Path) -> str:
@@ -316,13 +416,26 @@ def fetch(
     return dest
 
 
-def download(remote: Remote, folder: str | os.PathLike, force: bool = False, progress: bool = False) -> Path:
-    """Fetches a dataset into ``folder`` (trying each address in turn); returns the file's path.
+def mirror_url(mirror: str, filename: str) -> str:
+    """The address of ``filename`` on a mirror: the same file name under the base URL ``mirror``."""
+    return f"{mirror.rstrip('/')}/{filename}"
 
-    An existing file is kept unless ``force``. Raises OpNetError for datasets without a public
-    address (see ``remote.manual``) and when every address fails.
+
+def download(
+    remote: Remote,
+    folder: str | os.PathLike,
+    force: bool = False,
+    progress: bool = False,
+    mirror: str | None = None,
+) -> Path:
+    """Fetches an entry into ``folder`` (trying each address in turn); returns the file's path.
+
+    An existing file is kept unless ``force``. ``mirror``: a base URL that replaces the entry's
+    addresses (the same file name under it). Raises OpNetError for entries without a public address
+    (see ``remote.manual``) and when every address fails.
     """
-    if not remote.urls:
+    urls = (mirror_url(mirror, remote.filename),) if mirror else remote.urls
+    if not urls:
         raise OpNetError(f"{remote.name}: no public address; {remote.manual}")
     folder = Path(folder)
     if not folder.is_dir():
@@ -334,7 +447,7 @@ def download(remote: Remote, folder: str | os.PathLike, force: bool = False, pro
     if force:
         dest.with_name(dest.name + ".part").unlink(missing_ok=True)
     errors = []
-    for url in remote.urls:
+    for url in urls:
         try:
             return fetch(url, dest, remote.size, remote.sha256, progress)
         except OpNetError as e:

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from opnet.models import PoseNet, load_model
 from opnet.normalization import InputNorm
 from opnet.runtime.outputs import PoseOutputs, concatenate
+from opnet.settings import to_plain
 
 CHUNK = 256
 """Largest batch one forward pass takes (bounds memory; ``run`` splits bigger batches)."""
@@ -57,7 +58,7 @@ class CheckpointPoseModel:
 
     def describe(self) -> str:
         config = self.net.config
-        settings = ", ".join(f"{k}={v}" for k, v in config.to_dict().items())
+        settings = ", ".join(f"{k}={v}" for k, v in to_plain(config).items())
         return f"{self.path} (PyTorch checkpoint: {settings}; run on the CPU with {self.threads} threads)"
 
     def _run_chunk(self, x: NDArray[np.float32]) -> PoseOutputs:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -20,7 +21,9 @@ from opnet.runtime.model import PoseModel
 from opnet.runtime.outputs import PosePrediction
 from opnet.runtime.single import predict_face
 
-DETECTORS = ("localizer", "haar")
+DETECTORS = ("haar", "localizer")
+"""``haar``: every face in a photo (OpenCV's cascades); ``localizer``: OpenTrack's network, one face
+per webcam frame."""
 
 
 def rotation_std_deg(rotaxis_tril: NDArray[np.floating]) -> float:
@@ -62,6 +65,21 @@ class FacePose:
         pitch, yaw, roll = np.rad2deg(quat_to_euler(self.quat))
         return float(yaw), float(pitch), float(roll)
 
+    @property
+    def pitch(self) -> float:
+        """Degrees; :func:`opnet.geometry.quat_to_euler`'s pitch (positive: the nose lifts)."""
+        return self.euler_deg[1]
+
+    @property
+    def yaw(self) -> float:
+        """Degrees; :func:`opnet.geometry.quat_to_euler`'s yaw (positive: the nose turns to image -x)."""
+        return self.euler_deg[0]
+
+    @property
+    def roll(self) -> float:
+        """Degrees; :func:`opnet.geometry.quat_to_euler`'s roll (positive: clockwise on screen)."""
+        return self.euler_deg[2]
+
     @classmethod
     def from_prediction(cls, prediction: PosePrediction, detection: FaceDetection, k: int = 0) -> FacePose:
         """Row ``k`` of a prediction, for the face found at ``detection``."""
@@ -73,21 +91,42 @@ class FacePose:
         return cls(detection, prediction.quat[k], prediction.coords[k], prediction.box[k], rot, pos, size)
 
 
+def as_gray(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Gray (H, W), BGR (H, W, 3) or BGRA (H, W, 4) uint8 -> gray (H, W) uint8 (OpenCV's weights)."""
+    image = np.asarray(image)
+    if (
+        image.dtype != np.uint8
+        or image.ndim not in (2, 3)
+        or (image.ndim == 3 and image.shape[2] not in (1, 3, 4))
+    ):
+        raise OpNetError(
+            f"expected a uint8 image, gray (H, W) or BGR (H, W, 3), got {image.dtype} {image.shape}"
+        )
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 1:
+        return image[:, :, 0]
+    code = cv2.COLOR_BGR2GRAY if image.shape[2] == 3 else cv2.COLOR_BGRA2GRAY
+    return np.asarray(cv2.cvtColor(image, code), dtype=np.uint8)
+
+
 def estimate_faces(
     model: PoseModel,
     detector: FaceDetector,
     image: NDArray[np.uint8],
     min_score: float = FACE_SCORE_THRESHOLD,
 ) -> list[FacePose]:
-    """Every face the detector finds in a gray (H, W) image, with its pose (OpenTrack's crop)."""
-    found = faces_in(detector, image, min_score)
-    return [FacePose.from_prediction(predict_face(model, image, d.box), d) for d in found]
+    """Every face the detector finds in a gray (H, W) or BGR (H, W, 3) image, with its pose
+    (OpenTrack's crop of the gray image)."""
+    gray = as_gray(image)
+    found = faces_in(detector, gray, min_score)
+    return [FacePose.from_prediction(predict_face(model, gray, d.box), d) for d in found]
 
 
 def load_detector(
     kind: str, localizer_path: str | os.PathLike | None = None, threads: int = 1
 ) -> FaceDetector:
-    """``"localizer"`` (OpenTrack's network, needs ``localizer_path``) or ``"haar"`` (OpenCV's cascade)."""
+    """``"haar"`` (OpenCV's cascades) or ``"localizer"`` (OpenTrack's network, needs ``localizer_path``)."""
     if kind == "haar":
         from opnet.runtime.haar import HaarDetector
 

@@ -11,6 +11,7 @@ from typing import Any
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+from tqdm import tqdm
 
 from opnet.errors import OpNetError
 from opnet.fileio import atomic_output
@@ -19,49 +20,76 @@ from opnet.runtime.detection import FACE_SCORE_THRESHOLD, FaceDetector
 from opnet.runtime.faces import FacePose, estimate_faces
 from opnet.runtime.model import PoseModel
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 JSON_SCHEMA = "opnet-predict/1"
+PROGRESS_MIN_IMAGES = 4
+"""Batches of at least this many images show a progress bar."""
 
 
 @dataclass(frozen=True)
 class ImageFaces:
-    """The faces found in one image file (possibly none) and where its annotated copy went."""
+    """The faces found in one image file (possibly none) and where its annotated copy went; ``error``:
+    why the file could not be read (then there are no faces and no copy)."""
 
     path: Path
     width: int
     height: int
     faces: list[FacePose] = field(default_factory=list)
     annotated: Path | None = None
+    error: str | None = None
 
 
-def check_image_paths(paths: Sequence[str | os.PathLike]) -> list[Path]:
-    """The paths, if every one is an existing JPEG or PNG file; else an error naming the first bad one."""
-    out = [Path(p) for p in paths]
-    for path in out:
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
-            raise OpNetError(f"{path}: not a JPEG or PNG file (expected {', '.join(IMAGE_SUFFIXES)})")
-        if not path.is_file():
-            raise OpNetError(f"{path}: no such image file")
+@dataclass(frozen=True)
+class ImageInput:
+    """An image file to read and the name of its annotated copy (relative to the output folder)."""
+
+    path: Path
+    name: Path
+
+
+def image_inputs(paths: Sequence[str | os.PathLike]) -> list[ImageInput]:
+    """Files and folders -> image files: a folder gives its images at any depth, sorted, named by
+    their path inside it. Raises for a missing path or a file that is not an image by its suffix."""
+    out = []
+    for given in map(Path, paths):
+        if given.is_dir():
+            found = [p for p in given.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+            out += [ImageInput(p, p.relative_to(given)) for p in sorted(found)]
+        elif given.suffix.lower() not in IMAGE_SUFFIXES:
+            raise OpNetError(f"{given}: not an image file (expected {', '.join(IMAGE_SUFFIXES)}) or a folder")
+        elif not given.is_file():
+            raise OpNetError(f"{given}: no such image file or folder")
+        else:
+            out.append(ImageInput(given, Path(given.name)))
     return out
 
 
+def check_image_paths(paths: Sequence[str | os.PathLike]) -> list[Path]:
+    """The image files that ``paths`` (files and folders) name; see :func:`image_inputs`."""
+    return [i.path for i in image_inputs(paths)]
+
+
 def read_image_file(path: Path) -> NDArray[np.uint8]:
-    """A JPEG/PNG file as BGR (H, W, 3) uint8; an error naming the file if it does not decode."""
-    image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_COLOR)
+    """An image file as BGR (H, W, 3) uint8; an error naming the file if it does not decode."""
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as e:
+        raise OpNetError(f"{path}: cannot be read ({e.strerror or e})") from None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if image is None:
         raise OpNetError(f"{path}: cannot be decoded as an image")
     return image
 
 
-def annotated_paths(paths: Sequence[Path], folder: Path, overwrite: bool) -> list[Path]:
-    """Output names (same file names in ``folder``), checked before anything runs."""
+def annotated_paths(inputs: Sequence[ImageInput], folder: Path, overwrite: bool) -> list[Path]:
+    """Output names (each input's name inside ``folder``), checked before anything runs."""
     if folder.exists() and not folder.is_dir():
         raise OpNetError(f"{folder}: exists and is not a folder")
-    return _checked_targets(paths, [folder / p.name for p in paths], overwrite)
+    return _checked_targets(inputs, [folder / i.name for i in inputs], overwrite)
 
 
 def output_paths(
-    paths: Sequence[Path],
+    inputs: Sequence[ImageInput],
     outdir: str | os.PathLike | None = None,
     output: str | os.PathLike | None = None,
     overwrite: bool = False,
@@ -73,17 +101,17 @@ def output_paths(
     if output is not None:
         if Path(output).suffix.lower() not in IMAGE_SUFFIXES:
             raise OpNetError(f"-o {output}: expected a picture name ending in {', '.join(IMAGE_SUFFIXES)}")
-        if len(paths) != 1:
-            raise OpNetError(f"-o {output}: one output picture for {len(paths)} images; use --outdir DIR")
-        return list(_checked_targets(paths, [Path(output)], overwrite))
+        if len(inputs) != 1:
+            raise OpNetError(f"-o {output}: one output picture for {len(inputs)} images; use --outdir DIR")
+        return list(_checked_targets(inputs, [Path(output)], overwrite))
     if outdir is not None:
-        return list(annotated_paths(paths, Path(outdir), overwrite))
-    return [None] * len(paths)
+        return list(annotated_paths(inputs, Path(outdir), overwrite))
+    return [None] * len(inputs)
 
 
-def _checked_targets(paths: Sequence[Path], targets: list[Path], overwrite: bool) -> list[Path]:
+def _checked_targets(inputs: Sequence[ImageInput], targets: list[Path], overwrite: bool) -> list[Path]:
     seen: dict[Path, Path] = {}
-    for source, target in zip(paths, targets, strict=True):
+    for source, target in zip((i.path for i in inputs), targets, strict=True):
         if target in seen:
             raise OpNetError(f"{source} and {seen[target]} would both be written to {target}; rename one")
         seen[target] = source
@@ -93,7 +121,8 @@ def _checked_targets(paths: Sequence[Path], targets: list[Path], overwrite: bool
 
 
 def annotate(image: NDArray[np.uint8], faces: Sequence[FacePose]) -> NDArray[np.uint8]:
-    """A BGR copy of ``image`` with each face's box, head circle, pose axes and angles."""
+    """A BGR copy of ``image`` with each face's box, head circle, pose axes and angles, drawn with
+    lines and text that grow with the image."""
     rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     for face in faces:
         draw_face(rgb, face.quat, face.coords, face.detection.box, angles_label(*face.euler_deg))
@@ -110,6 +139,26 @@ def write_image(image: NDArray[np.uint8], path: Path, overwrite: bool = False) -
     return path
 
 
+def _predict_one(
+    path: Path,
+    target: Path | None,
+    model: PoseModel,
+    detector: FaceDetector,
+    overwrite: bool,
+    min_score: float,
+) -> ImageFaces:
+    try:
+        image = read_image_file(path)
+    except OpNetError as e:
+        message = str(e)
+        return ImageFaces(path, 0, 0, error=message.removeprefix(f"{path}: "))
+    faces = estimate_faces(model, detector, image, min_score)
+    if target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_image(annotate(image, faces), target, overwrite)
+    return ImageFaces(path, image.shape[1], image.shape[0], faces, target)
+
+
 def predict_images(
     paths: Sequence[str | os.PathLike],
     model: PoseModel,
@@ -118,20 +167,24 @@ def predict_images(
     overwrite: bool = False,
     min_score: float = FACE_SCORE_THRESHOLD,
     output: str | os.PathLike | None = None,
+    progress: bool = False,
 ) -> list[ImageFaces]:
-    """Faces and poses in every image; annotated copies into ``outdir`` (same file names) or, for
-    one image, into the file ``output`` (folders are created)."""
-    files = check_image_paths(paths)
-    targets = output_paths(files, outdir, output, overwrite)
-    results = []
-    for path, target in zip(files, targets, strict=True):
-        image = read_image_file(path)
-        faces = estimate_faces(model, detector, cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), min_score)
-        if target is not None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_image(annotate(image, faces), target, overwrite)
-        results.append(ImageFaces(path, image.shape[1], image.shape[0], faces, target))
-    return results
+    """Faces and poses in every image (files, and folders searched recursively); annotated copies
+    into ``outdir`` (same names, folders created) or, for one image, into the file ``output``.
+
+    A file that cannot be read or decoded gets a result with ``error`` set; the others go on.
+    ``progress``: a progress bar for batches of :data:`PROGRESS_MIN_IMAGES` or more.
+    """
+    inputs = image_inputs(paths)
+    targets = output_paths(inputs, outdir, output, overwrite)
+    bar = tqdm(
+        zip(inputs, targets, strict=True),
+        total=len(inputs),
+        unit="image",
+        desc="predict",
+        disable=not progress or len(inputs) < PROGRESS_MIN_IMAGES,
+    )
+    return [_predict_one(i.path, t, model, detector, overwrite, min_score) for i, t in bar]
 
 
 def _number(value: float | None, digits: int) -> str:
@@ -149,7 +202,9 @@ def faces_table(results: Sequence[ImageFaces]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
-        if not result.faces:
+        if result.error is not None:
+            lines.append(f"| {result.path} | error: {result.error} | - | - | - | - | - | - | - | - | - |")
+        elif not result.faces:
             lines.append(f"| {result.path} | no face found | - | - | - | - | - | - | - | - | - |")
         for k, face in enumerate(result.faces):
             yaw, pitch, roll = face.euler_deg
@@ -196,6 +251,7 @@ def faces_json(results: Sequence[ImageFaces], model: PoseModel, detector: FaceDe
                 "width": r.width,
                 "height": r.height,
                 "annotated": None if r.annotated is None else str(r.annotated),
+                "error": r.error,
                 "faces": [_face_json(f) for f in r.faces],
             }
             for r in results

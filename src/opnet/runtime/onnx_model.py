@@ -15,10 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import onnx
 from numpy.typing import NDArray
 
 from opnet.errors import OpNetError
 from opnet.normalization import ONNX_METADATA_KEY, InputNorm, input_norm
+from opnet.runtime.exact_int8 import exact_int8_session, is_quantised
 from opnet.runtime.outputs import PoseOutputs, concatenate
 
 SUPPORTED_VERSIONS = (2, 3, 4)
@@ -119,11 +121,10 @@ class OnnxPoseModel:
     faster for such small networks. ``intra_op_threads`` overrides the threads one call uses
     (as OpenTrack's "number of threads" setting does for its single-frame calls).
 
-    ``fused_int8=False`` keeps onnxruntime from fusing the quantise/dequantise pairs of int8 (QDQ)
-    models into its integer kernels, so their arithmetic is simulated in float32. On x86 CPUs
-    without VNNI instructions those kernels saturate their 16-bit intermediate sums, which changes
-    the predictions of OpenTrack's int8 models by 2 deg on average (up to 10 deg); the float
-    simulation stays within about 0.4 deg of exact arithmetic. Default: fused, as OpenTrack runs them.
+    int8 models are computed with exact integer arithmetic (:mod:`opnet.runtime.exact_int8`), so
+    their predictions do not depend on the CPU; ``exact_int8=False`` uses onnxruntime's default
+    kernels, which on x86 CPUs without VNNI saturate 16-bit intermediate sums (OpenTrack's int8
+    model then moves by 2 deg per face on average, up to 10 deg).
     """
 
     def __init__(
@@ -131,7 +132,7 @@ class OnnxPoseModel:
         path: str | os.PathLike,
         threads: int | None = None,
         intra_op_threads: int | None = None,
-        fused_int8: bool = True,
+        exact_int8: bool = True,
     ):
         import onnxruntime as ort
 
@@ -155,9 +156,11 @@ class OnnxPoseModel:
         default_intra = self.threads if self.max_batch is None else 1
         options.intra_op_num_threads = max(1, intra_op_threads or default_intra)
         options.inter_op_num_threads = 1
-        if not fused_int8:
-            options.add_session_config_entry("session.disable_quant_qdq", "1")
-        self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        self.exact_int8 = exact_int8 and is_quantised(onnx.load(str(self.path), load_external_data=False))
+        if self.exact_int8:
+            self._session = exact_int8_session(self.path, options)
+        else:
+            self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
 
     def _describe(self, session, meta) -> str:  # noqa: ANN001 - onnxruntime types
         lines = [

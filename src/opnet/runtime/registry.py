@@ -33,7 +33,17 @@ def model_suffixes() -> tuple[str, ...]:
 
 
 def load_pose_model(path: str | os.PathLike, threads: int | None = None) -> PoseModel:
-    """Opens a pose model file of any registered format; ``threads`` = CPU threads (None: all cores)."""
+    """Opens a pose model file of any registered format; ``threads`` = CPU threads (None: all cores).
+
+    >>> import numpy as np
+    >>> from opnet.models import ModelConfig, create_model, save_checkpoint
+    >>> net = create_model(ModelConfig(width=0.25, input_size=64, landmarks=False))
+    >>> model = load_pose_model(save_checkpoint("net.ckpt", net))  # OpenTrack's ONNX files too
+    >>> model.input_size, model.has_points
+    (64, False)
+    >>> model.run(np.zeros((3, 1, 64, 64), np.float32)).quat.shape  # raw outputs in patch units
+    (3, 4)
+    """
     path = Path(path)
     if not path.is_file():
         raise OpNetError(f"{path}: no such model file")

@@ -124,6 +124,12 @@ def generate_dataset(
     ``config``: the heads' settings (None: ``SynthConfig()``). One sequence per synthetic person.
     ``workers`` processes render in parallel; the file is the same for any number of them. The
     output is written atomically (opnet.data.DatasetWriter).
+
+    >>> generate_dataset("heads.h5", 6, SynthConfig(image_size=64, samples_per_identity=2), progress=False)
+    >>> from opnet.data import open_dataset
+    >>> ds = open_dataset("heads.h5")
+    >>> len(ds), ds.sequence_starts.tolist()  # three persons, two pictures each
+    (6, [0, 2, 4, 6])
     """
     if num_samples < 1:
         raise OpNetError(f"-n {num_samples}: expected at least 1 sample")

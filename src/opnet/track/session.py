@@ -27,6 +27,7 @@ from opnet.track.records import TrackRecord, csv_log, preview_video
 from opnet.track.timing import StageStats, StageTimer
 from opnet.track.tracker import FaceTracker
 from opnet.track.udp import UdpSender
+from opnet.track.window import StopTracking
 from opnet.track.world import (
     HEAD_SIZE_MM,
     NECK_OFFSET_MM,
@@ -94,12 +95,14 @@ class TrackingSummary:
 
 @dataclass(frozen=True)
 class Outputs:
-    """Where poses go: a CSV file, OpenTrack's UDP input (host, port), an annotated video."""
+    """Where poses go: a CSV file, OpenTrack's UDP input (host, port), an annotated video, a live
+    window (``show``: q or Esc stops tracking; needs OpenCV's GUI build, see opnet.track.window)."""
 
     csv: str | os.PathLike | None = None
     udp: tuple[str, int] | None = None
     preview: str | os.PathLike | None = None
     overwrite: bool = False
+    show: bool = False
 
 
 class _Loop:
@@ -159,7 +162,22 @@ def _open_outputs(
     sender = stack.enter_context(UdpSender(*outputs.udp)) if outputs.udp is not None else None
     if sender is not None:
         writers.append(lambda record: record.pose is not None and sender.send(record.pose))
+    if outputs.show:
+        from opnet.track.window import live_window
+
+        writers.append(stack.enter_context(live_window()))
     return writers, sender
+
+
+def _write(writers: list[Callable], record: TrackRecord) -> bool:
+    """Hands the record to every output; True if the live window asked to stop (after the others)."""
+    try:
+        for write in writers:
+            write(record)
+    except StopTracking:
+        log.info("stopped from the window after frame %d", record.index)
+        return True
+    return False
 
 
 def _timed_next(frames: Iterator[Frame], timer: StageTimer) -> Frame | None:
@@ -193,15 +211,14 @@ def track(
                 received = time.perf_counter()
                 record = loop.process(frame.index, frame.time_s, frame.image)
                 written = time.perf_counter()
-                for write in writers:
-                    write(record)
+                stop = _write(writers, record)
                 done = time.perf_counter()
                 loop.timer.add("outputs", done - written)
                 loop.timer.add("total (frame to outputs)", done - received)
                 frames, faces = frames + 1, faces + (record.pose is not None)
                 detector_runs += record.step.detector_s is not None
                 bar.update()
-                if settings.max_frames is not None and frames >= settings.max_frames:
+                if stop or (settings.max_frames is not None and frames >= settings.max_frames):
                     break
         except KeyboardInterrupt:
             log.info("stopped after %d frames", frames)

@@ -18,13 +18,7 @@ The input pipeline alone (names are resolved to files by the command line)::
 
 from typing import Any
 
-from opnet.train.config import (
-    TrainConfig,
-    config_from_plain,
-    read_config_file,
-    replace_from_plain,
-    write_config_file,
-)
+from opnet.train.config import TrainConfig, read_config_file, write_config_file
 from opnet.train.data import EVAL_EXPANSION, EvalDataset, MixDataset, augmented_examples, encode_batch
 from opnet.train.labels import LabelTable, load_label_table
 from opnet.train.loader import as_batch, make_eval_loader, make_train_loader, worker_init
@@ -60,14 +54,12 @@ __all__ = [
     "augment_rng",
     "augmented_examples",
     "build_mix",
-    "config_from_plain",
     "encode_batch",
     "load_label_table",
     "make_eval_loader",
     "make_train_loader",
     "parse_dataset_spec",
     "read_config_file",
-    "replace_from_plain",
     "shard_positions",
     "train",
     "worker_init",

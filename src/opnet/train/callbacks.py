@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from opnet.fileio import temp_path_for
 from opnet.models import save_checkpoint
+from opnet.settings import to_plain
 from opnet.train.config import TrainConfig
 from opnet.train.history import Row, write_metrics_csv
 from opnet.train.module import PoseTrainingModule
@@ -116,7 +117,7 @@ class RunRecorder(pl.Callback):
         self._save_resume_state(trainer)
         if not trainer.is_global_zero:
             return
-        extra = {"train_config": self.config.to_plain(), "epoch": int(row["epoch"]), "metrics": row}
+        extra = {"train_config": to_plain(self.config), "epoch": int(row["epoch"]), "metrics": row}
         save_checkpoint(self.paths.last, pl_module.net, {**extra, "kind": "last"}, overwrite=True)
         if improved:
             save_checkpoint(self.paths.best, pl_module.net, {**extra, "kind": "best"}, overwrite=True)

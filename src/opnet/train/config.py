@@ -2,21 +2,19 @@
 
 Precedence (applied by the command line): defaults < ``--config run.yaml`` < the flags given. The
 resolved config is written to ``OUTDIR/config.yaml`` and stored in every checkpoint, so a run is
-described by its files alone. :func:`replace_from_plain` applies a (partial, nested) dict of
-settings to a config, checking names and types.
+described by its files alone. Plain values and YAML become settings with
+:func:`opnet.settings.replace_from_plain` (names and types checked), and back with
+:func:`opnet.settings.to_plain`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import enum
 import math
 import os
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
 
@@ -25,6 +23,7 @@ from opnet.errors import OpNetError
 from opnet.fileio import atomic_output
 from opnet.losses import LossConfig
 from opnet.models import ModelConfig
+from opnet.settings import to_plain
 from opnet.train.sampler import SAMPLES_PER_EPOCH
 
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
@@ -91,10 +90,6 @@ class TrainConfig:
         for problem in _problems(self):
             raise OpNetError(f"training setting {problem}")
 
-    def to_plain(self) -> dict[str, Any]:
-        """Nested dicts of plain values (YAML, JSON, weights-only checkpoints)."""
-        return to_plain(self)
-
 
 def _problems(c: TrainConfig) -> list[str]:
     checks = [
@@ -125,90 +120,6 @@ def _problems(c: TrainConfig) -> list[str]:
     return [message for ok, message in checks if not ok]
 
 
-def to_plain(value: Any) -> Any:
-    """Dataclasses -> dicts, tuples -> lists, enums -> their values, recursively."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (list, tuple)):
-        return [to_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    return value
-
-
-T = TypeVar("T")
-
-
-def _type_name(kind: Any) -> str:
-    return getattr(kind, "__name__", str(kind))
-
-
-def _convert(kind: Any, value: Any, where: str) -> Any:
-    """``value`` (plain, e.g. from YAML) as an instance of the annotation ``kind``, else OpNetError."""
-    origin, args = typing.get_origin(kind), typing.get_args(kind)
-    if origin in (types.UnionType, typing.Union):
-        if value is None and type(None) in args:
-            return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _convert(inner, value, where)
-    if origin is tuple and isinstance(value, (list, tuple)):
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], v, f"{where}[{k}]") for k, v in enumerate(value))
-        if len(value) == len(args):
-            return tuple(
-                _convert(a, v, f"{where}[{k}]") for k, (a, v) in enumerate(zip(args, value, strict=True))
-            )
-    if origin is dict and isinstance(value, dict):
-        return {_convert(args[0], k, where): _convert(args[1], v, f"{where}.{k}") for k, v in value.items()}
-    if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        try:
-            return kind(value)
-        except ValueError:
-            choices = ", ".join(str(m.value) for m in kind)
-            raise OpNetError(f"{where}: {value!r} is not one of {choices}") from None
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(kind, type) and type(value) is kind:
-        return value
-    expected = (
-        f"a list of {len(args) or 'any number of'} values" if origin is tuple else _type_name(origin or kind)
-    )
-    raise OpNetError(f"{where}: {value!r} should be {expected}")
-
-
-def replace_from_plain(config: T, values: dict[str, Any], source: str, prefix: str = "") -> T:
-    """``config`` with the settings in ``values`` (nested dicts for nested configs) replaced.
-
-    Unknown names and wrong types raise OpNetError naming ``source`` and the setting.
-    """
-    if not isinstance(values, dict):
-        raise OpNetError(
-            f"{source}: {prefix.rstrip('.') or 'the settings'} should be a mapping of names to values"
-        )
-    hints = typing.get_type_hints(type(config))
-    unknown = sorted(set(values) - set(hints))
-    if unknown:
-        raise OpNetError(f"{source}: unknown setting(s) {', '.join(prefix + str(u) for u in unknown)}")
-    changes = {}
-    for name, value in values.items():
-        current = getattr(config, name)
-        if dataclasses.is_dataclass(current):
-            changes[name] = replace_from_plain(current, value, source, f"{prefix}{name}.")
-        else:
-            changes[name] = _convert(hints[name], value, f"{source}: {prefix}{name}")
-    try:
-        return dataclasses.replace(config, **changes)  # type: ignore[type-var]
-    except (ValueError, TypeError) as e:
-        raise OpNetError(f"{source}: {e}") from None
-
-
-def config_from_plain(values: dict[str, Any], source: str) -> TrainConfig:
-    """A :class:`TrainConfig` from (partial) plain settings; missing ones keep their defaults."""
-    return replace_from_plain(TrainConfig(), values, source)
-
-
 def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
     """The settings of a YAML file (a mapping; may be partial)."""
     path = Path(path)
@@ -229,7 +140,7 @@ def write_config_file(config: TrainConfig, path: str | os.PathLike, overwrite: b
     """Writes the resolved config as YAML, atomically."""
     path = Path(path)
     with atomic_output(path, overwrite) as tmp:
-        tmp.write_text(yaml.safe_dump(config.to_plain(), sort_keys=False), encoding="utf-8")
+        tmp.write_text(yaml.safe_dump(to_plain(config), sort_keys=False), encoding="utf-8")
     return path
 
 
@@ -247,5 +158,5 @@ def changed_settings(
                 out[prefix + k] = v
         return out
 
-    a, b = flat(saved.to_plain()), flat(new.to_plain())
+    a, b = flat(to_plain(saved)), flat(to_plain(new))
     return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k) and k not in allowed)

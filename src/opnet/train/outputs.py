@@ -9,7 +9,8 @@ from pathlib import Path
 
 from opnet.errors import OpNetError
 from opnet.fileio import remove_path
-from opnet.train.config import TrainConfig, changed_settings, config_from_plain, read_config_file
+from opnet.settings import from_plain
+from opnet.train.config import TrainConfig, changed_settings, read_config_file
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def saved_config(outdir: str | os.PathLike) -> TrainConfig:
     path = Path(outdir) / "config.yaml"
     if not path.is_file():
         raise OpNetError(f"--resume {outdir}: no {path.name} there (not an OpNet training folder)")
-    return config_from_plain(read_config_file(path), str(path))
+    return from_plain(TrainConfig, read_config_file(path), str(path))
 
 
 def start_fresh(paths: RunPaths, overwrite: bool) -> None:

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 DRY_RUN_STEPS = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainResult:
     """What a run left in its folder. ``history``: the metrics rows of all epochs so far; ``best``:
     the row of the best validation score; ``swa_metrics``: validation numbers of the SWA model
@@ -213,6 +213,17 @@ def train(
     length, opnet.demo.replan). Ctrl-C or SIGTERM end the run with KeyboardInterrupt after the
     current step (a second Ctrl-C at once, :mod:`opnet.train.interrupt`); the files of the last
     completed epoch stay.
+
+    >>> from opnet.models import ModelConfig
+    >>> from opnet.synth import SynthConfig, generate_dataset
+    >>> generate_dataset("heads.h5", 16, SynthConfig(image_size=64, samples_per_identity=4), progress=False)
+    >>> model = ModelConfig(width=0.25, input_size=64, landmarks=False)
+    >>> config = TrainConfig(
+    ...     ds="heads.h5", epochs=2, batch_size=4, samples_per_epoch=8, model=model, onnx=False
+    ... )
+    >>> result = train(config, "run", progress=False)  # one person's heads are held out for validation
+    >>> result.epochs_completed, result.best_checkpoint.name, "val_mean_deg" in result.best
+    (2, 'best.ckpt', True)
     """
     options = _Options(workers, threads, dry_run, progress, on_epoch_end, time.monotonic(), tuple(callbacks))
     config = dry_run_config(config) if dry_run else config
@@ -283,17 +294,17 @@ def _fit(
             raise KeyboardInterrupt from None
         raise
     return TrainResult(
-        paths.outdir,
-        config,
-        recorder.history,
-        recorder.best,
-        paths.last,
-        paths.best,
-        paths.swa if swa is not None and paths.swa.is_file() else None,
-        swa.metrics if swa is not None else None,
-        paths.metrics,
-        paths.plot,
-        "time budget" if budget is not None and budget.stopped else None,
+        outdir=paths.outdir,
+        config=config,
+        history=recorder.history,
+        best=recorder.best,
+        last_checkpoint=paths.last,
+        best_checkpoint=paths.best,
+        swa_checkpoint=paths.swa if swa is not None and paths.swa.is_file() else None,
+        swa_metrics=swa.metrics if swa is not None else None,
+        metrics_csv=paths.metrics,
+        plot=paths.plot,
+        stopped_early="time budget" if budget is not None and budget.stopped else None,
     )
 
 

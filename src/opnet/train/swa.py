@@ -17,6 +17,7 @@ import lightning.pytorch as pl
 from torch.optim.swa_utils import AveragedModel, update_bn
 
 from opnet.models import PoseNet, save_checkpoint
+from opnet.settings import to_plain
 from opnet.train.config import TrainConfig
 from opnet.train.datamodule import PoseDataModule
 from opnet.train.module import PoseTrainingModule
@@ -82,7 +83,7 @@ class SwaCallback(pl.Callback):
         val = islice(trainer.datamodule.val_dataloader(), self.val_batches)
         self.metrics = evaluate_network(net, val, pl_module.criterion, pl_module.device)
         extra = {
-            "train_config": self.config.to_plain(),
+            "train_config": to_plain(self.config),
             "kind": "swa",
             "epochs_averaged": self.epochs_averaged,
             "metrics": self.metrics,

@@ -67,13 +67,18 @@ def draw_landmarks(
             cv2.circle(image, _px(p), int(radius * (1 << _SHIFT)), color, -1, cv2.LINE_AA, _SHIFT)
 
 
-def draw_head(image: NDArray[np.uint8], coords: ArrayLike, color: tuple[int, int, int] = HEAD_COLOR) -> None:
+def draw_head(
+    image: NDArray[np.uint8],
+    coords: ArrayLike,
+    color: tuple[int, int, int] = HEAD_COLOR,
+    thickness: int = 1,
+) -> None:
     """Head centre (x, y) as a cross and its size as a circle of that radius."""
     x, y, size = np.asarray(coords, dtype=np.float64)
-    cv2.circle(image, _px((x, y)), int(size * (1 << _SHIFT)), color, 1, cv2.LINE_AA, _SHIFT)
-    for d in ((4, 0), (0, 4)):
+    cv2.circle(image, _px((x, y)), int(size * (1 << _SHIFT)), color, thickness, cv2.LINE_AA, _SHIFT)
+    for d in ((4 * thickness, 0), (0, 4 * thickness)):
         a, b = np.array([x, y]) - d, np.array([x, y]) + d
-        cv2.line(image, _px(a), _px(b), color, 1, cv2.LINE_AA, _SHIFT)
+        cv2.line(image, _px(a), _px(b), color, thickness, cv2.LINE_AA, _SHIFT)
 
 
 def put_text(
@@ -82,7 +87,10 @@ def put_text(
     origin: tuple[int, int],
     scale: float = 0.4,
     color: tuple[int, int, int] = (255, 255, 255),
+    thickness: int = 1,
 ) -> None:
-    """Readable text (dark outline) with its baseline starting at ``origin``."""
-    cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, color, 1, cv2.LINE_AA)
+    """Readable text (dark outline) with its baseline starting at ``origin``; ``thickness`` of the
+    letters in pixels (the outline is 2 px wider)."""
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    cv2.putText(image, text, origin, font, scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+    cv2.putText(image, text, origin, font, scale, color, thickness, cv2.LINE_AA)
