@@ -1,6 +1,7 @@
 """``opnet demo`` on a busy machine: one core kept busy by another process for the first minutes.
 
-Run: ``PYTHONPATH=src python bench/demo_busy.py --outdir /tmp/busy [--busy-minutes 4] [-- DEMO FLAGS]``
+Run from the repository root (the demo evaluates ../shared/data/aflw2kmini.h5 when it is there):
+``PYTHONPATH=src python bench/demo_busy.py --outdir /tmp/busy [--busy-minutes 4] [-- DEMO FLAGS]``
 
 Starts a process that spins on one core, runs ``opnet demo`` (with the flags after ``--``), stops
 the spinning process after ``--busy-minutes`` (if the demo is still running), and prints the

@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -115,7 +116,7 @@ def run_variant(
     name: str, config: DemoConfig, outdir: Path, workers: int, photo_like: Path, real_faces: Path | None
 ) -> dict:
     data, rate = _data(config, outdir / "cache", workers)
-    paths = DemoPaths(outdir / "runs" / name.replace(" ", "_").replace("/", "-"))
+    paths = DemoPaths(outdir / "runs" / re.sub(r"[^A-Za-z0-9.+-]+", "_", name))
     paths.outdir.mkdir(parents=True, exist_ok=True)
     if not paths.data.exists():
         paths.data.symlink_to(data)

@@ -2,10 +2,12 @@
 
 The defaults are chosen to reach a useful network within a few minutes on a 2-core laptop CPU (see
 docs/demo.md for the measurements behind them): a narrow MobileNetV1 at OpenTrack's 129 x 129
-input, trained on synthetic heads with a rotation loss that stays steep at small errors and weighs
-more, next to no augmentation (flips, a slight crop jitter: in a run this short every other
-augmentation costs more accuracy than it buys, docs/demo.md has the measurements), a learning
-rate held high for 70 % of the run, and weight averaging over its last quarter (after the decay).
+input, trained on synthetic heads in mostly frontal poses as in photos of people (the pose lever
+measured best on real faces, docs/demo.md), with a rotation loss that stays steep at
+small errors and weighs more, next to no augmentation (flips, a slight crop jitter: in a run this
+short every other augmentation costs more accuracy than it buys, docs/demo.md has the
+measurements), a learning rate held high for 70 % of the run, and weight averaging over its last
+quarter (after the decay).
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ class DemoConfig:
     budget (at least ``min_epochs``).
 
     Data: ``train_samples`` synthetic heads to train on and ``heldout_samples`` other ones (other
-    persons: generated with another seed) to evaluate on, both drawn with ``synth``.
+    persons: generated with another seed) to evaluate on, both drawn with ``synth``: mostly frontal
+    poses (docs/demo.md: the levers, one at a time).
     ``seed`` [--seed] decides the data, the initial weights and the augmentation.
 
     Recipe: ``model``, ``loss``, ``augment`` and the optimisation settings go into the training
@@ -46,7 +49,7 @@ class DemoConfig:
     seed: int = 0
     train_samples: int = 10000
     heldout_samples: int = 1000
-    synth: SynthConfig = field(default_factory=SynthConfig)
+    synth: SynthConfig = field(default_factory=lambda: SynthConfig(pose="frontal"))
     epochs: int | None = None
     samples_per_epoch: int = 4096
     min_epochs: int = 3

@@ -100,5 +100,6 @@ def apply_camera(
         out = cv2.LUT(out, np.clip(curve + 0.5, 0, 255).astype(np.uint8))
     if camera is not None and camera.jpeg_quality is not None:
         ok, data = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, camera.jpeg_quality])
-        out = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if ok else out
+        if ok:
+            out = np.asarray(cv2.imdecode(data, cv2.IMREAD_UNCHANGED), dtype=np.uint8)
     return out
