@@ -15,6 +15,9 @@ from torch import nn
 from opnet.cli import main
 from opnet.models import KeypointModel, ModelConfig, PoseNet, create_model
 
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # as the opnet command sets them (opnet.cli.main)
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 AFLW_MINI = SHARED / "data" / "aflw2kmini.h5"
 POSE_MODEL = SHARED / "models" / "head-pose-0.4-small-int8.onnx"

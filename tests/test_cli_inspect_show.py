@@ -66,7 +66,7 @@ def test_show_pdf(small_dataset, tmp_path):
 
 def test_show_bad_indices(small_dataset, tmp_path, capsys):
     assert main(["show", str(small_dataset), "-o", str(tmp_path / "g.png"), "--indices", "3 40"]) == 2
-    assert "--indices: [40] not in 0..11" in capsys.readouterr().err
+    assert "--indices: 40 not in 0..11" in capsys.readouterr().err
     assert not (tmp_path / "g.png").exists()
 
 

@@ -28,7 +28,7 @@ def test_filter_cli_and_range_checks(tmp_path, small_dataset, capsys):
     with open_dataset(tmp_path / "f.h5") as out:
         assert len(out) == 3 and list(out.sequence_starts) == [0, 3]
     assert main(["filter", str(small_dataset), "-o", str(tmp_path / "g.h5"), "--drop-indices", "12"]) == 2
-    assert "--drop-indices: [12] not in 0..11" in capsys.readouterr().err
+    assert "--drop-indices: 12 not in 0..11" in capsys.readouterr().err
     with pytest.raises(OpNetError, match="nothing left"):
         filter_dataset(small_dataset, tmp_path / "h.h5", drop_sequences=[0, 1, 2])
 

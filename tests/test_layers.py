@@ -14,7 +14,7 @@ PAGE = ROOT / "docs" / "architecture.md"
 
 LAYERS = (
     ("errors", "compat"),
-    ("fileio", "parallel", "geometry", "normalization", "settings"),
+    ("fileio", "parallel", "geometry", "normalization", "settings", "progress"),
     ("targets", "preprocess", "original_crop"),
     ("data", "facemodel", "render", "viz"),
     ("augment", "models", "losses", "datatools"),
@@ -34,6 +34,8 @@ SIDEWAYS = frozenset(
         ("train", "evaluate"),
         ("train", "export"),
         ("export", "evaluate"),
+        ("parallel", "fileio"),
+        ("viz", "data"),
     }
 )
 """Imports between packages of one layer (docs/architecture.md, "Sideways imports", with the reasons)."""

@@ -18,7 +18,6 @@ from typing import Any
 import cv2
 import numpy as np
 from threadpoolctl import threadpool_limits
-from tqdm import tqdm
 
 from opnet.augment3d.config import AugmentConfig
 from opnet.augment3d.fitting import LandmarkFit
@@ -30,10 +29,11 @@ from opnet.augment3d.spotlight import sample_spotlight
 from opnet.data import DatasetWriter, PoseDataset, open_dataset
 from opnet.data.fields import image_spec
 from opnet.data.images import ImageFormat, encode_image, image_format
-from opnet.errors import OpNetError
+from opnet.errors import DataError, OpNetError
 from opnet.facemodel import FaceModel
 from opnet.geometry import roi_from_points
 from opnet.parallel import ordered_map
+from opnet.progress import ProgressBar
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,8 @@ class Summary:
                 else f", or a residual above --max-residual {max_residual_pct:g} %"
             )
             out.append(
-                f"{self.dropped} faces dropped (labels not finite, head under {MIN_SIZE_PX:g} px{limit})"
+                f"{self.dropped} faces dropped (labels not finite, a zero quaternion, an unreadable image, "
+                f"head under {MIN_SIZE_PX:g} px{limit})"
             )
         return out
 
@@ -163,7 +164,11 @@ def augment_face(task: FaceTask) -> FaceResult:
     model, mesh = face_assets(task.face_model)
     ds = _dataset(task.path)
     rng = np.random.default_rng(np.random.SeedSequence([task.seed, task.index]))
-    sample = ds[task.index]
+    try:
+        sample = ds[task.index]
+    except DataError as e:  # an image that does not decode, or is too large
+        log.debug("%s", e)
+        return FaceResult(task.index, np.inf, [])
     if not usable(sample, task.mode):
         return FaceResult(task.index, np.inf, [])
     fit = place_model(sample, model, task.mode)
@@ -225,30 +230,31 @@ def augment_dataset(
     model, _ = face_assets(model_path)
     mode = resolve_mode(ds, model, config.fit)
     count = len(ds) if limit is None else min(limit, len(ds))
+    if count == 0:
+        raise DataError(ds.path, "has no samples")
     lossy = _output_lossy(ds)
     tasks = [FaceTask(str(source), k, seed, mode, config, model_path, lossy) for k in range(count)]
-    log.info("%s: %d source faces, fit mode '%s'", source, count, mode.value)
     summary = Summary(faces=count)
-    with (
-        DatasetWriter(
-            output,
-            specs={"images": image_spec(lossy=lossy)},
-            overwrite=overwrite,
-            jpeg_quality=config.jpeg_quality,
-        ) as writer,
-        tqdm(total=count, unit="face", desc="augment3d", disable=not progress) as bar,
-    ):
-        for result in _results(tasks, workers):
-            summary.residuals.append(result.residual_pct)
-            if result.rows:
-                summary.kept += 1
-                summary.views += len(result.rows)
-                writer.start_sequence()
-                for row in result.rows:
-                    writer.append(row)
-            else:
-                summary.dropped += 1
-            bar.update(1)
+    writer = DatasetWriter(
+        output,
+        specs={"images": image_spec(lossy=lossy)},
+        overwrite=overwrite,
+        jpeg_quality=config.jpeg_quality,
+    )
+    with writer:
+        log.info("%s: %d source faces, fit mode '%s'", source, count, mode.value)
+        with ProgressBar(total=count, unit="face", desc="augment3d", disable=not progress) as bar:
+            for result in _results(tasks, workers):
+                summary.residuals.append(result.residual_pct)
+                if result.rows:
+                    summary.kept += 1
+                    summary.views += len(result.rows)
+                    writer.start_sequence()
+                    for row in result.rows:
+                        writer.append(row)
+                else:
+                    summary.dropped += 1
+                bar.update(1)
         if summary.kept == 0:
             raise OpNetError(f"{output}: no face was usable (see --max-residual); nothing written")
     return summary

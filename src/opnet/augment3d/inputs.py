@@ -25,6 +25,7 @@ from opnet.augment3d.fitting import (
 )
 from opnet.compat import StrEnum
 from opnet.data import PoseDataset
+from opnet.data.checks import MIN_QUAT_NORM
 from opnet.errors import DataError, OpNetError
 from opnet.facemodel import FaceModel
 
@@ -88,13 +89,16 @@ def _landmarks_2d(sample: dict) -> np.ndarray | None:
 
 
 def usable(sample: dict, mode: FitMode) -> bool:
-    """True if the labels that ``mode`` reads are finite and any head size is at least MIN_SIZE_PX."""
+    """True if the labels that ``mode`` reads are finite, any quaternion is not zero and any head size is
+    at least MIN_SIZE_PX."""
     names = {
         FitMode.LABELS: ("quats", "coords", "shapeparams"),
         FitMode.SHAPE: ("quats", "coords", "pt3d_68" if "pt3d_68" in sample else "pt2d_68"),
         FitMode.FULL: ("pt2d_68" if "pt2d_68" in sample else "pt3d_68",),
     }[FitMode(mode)]
     if not all(np.all(np.isfinite(np.asarray(sample[name], np.float64))) for name in names):
+        return False
+    if "quats" in names and np.linalg.norm(np.asarray(sample["quats"], np.float64)) < MIN_QUAT_NORM:
         return False
     return "coords" not in names or float(sample["coords"][2]) >= MIN_SIZE_PX
 

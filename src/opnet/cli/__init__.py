@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from opnet import __version__
@@ -54,13 +55,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def os_error_text(error: OSError) -> str:
+    """One line for an error of the operating system: the file(s) it concerns and the reason."""
+    names = [str(n) for n in (error.filename, error.filename2) if n is not None]
+    reason = error.strerror or str(error)
+    return f"{' -> '.join(names)}: {reason}" if names else " ".join(reason.split())
+
+
 def main(argv: list[str] | None = None) -> int:
+    # onnxruntime otherwise writes a device id and a database into ~/.cache/Microsoft (read on import);
+    # FFmpeg otherwise prints its own complaints about a video before OpNet's one line
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     args = build_parser().parse_args(json_flag_argv(sys.argv[1:] if argv is None else argv))
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
+    # OpNet's own notes at INFO; other libraries' only from WARNING on, unless -v
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
+    logging.getLogger("opnet").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     try:
         return int(args.run(args) or 0)
     except OpNetError as e:
         print(f"opnet {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # the machine refused: permissions, a read-only or full disk, a missing folder
+        if args.verbose:
+            raise
+        print(f"opnet {args.command}: error: {os_error_text(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"opnet {args.command}: interrupted", file=sys.stderr)

@@ -191,6 +191,7 @@ def _settings(args: argparse.Namespace) -> EvaluationSettings:
 def run(args: argparse.Namespace) -> int:
     from opnet.cli.common import JSON_STDOUT, num_workers, resolve_dataset, write_json_output
     from opnet.data import open_dataset
+    from opnet.data.checks import check_evaluation_labels
     from opnet.evaluate import evaluate_models
     from opnet.evaluate.report import result_to_json, text_report, write_per_sample_csv
     from opnet.fileio import check_writable
@@ -207,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
     if args.describe or args.verbose:
         print("\n".join(m.describe() for m in models) + "\n")
     with open_dataset(data) as ds:
+        check_evaluation_labels(ds)
         result = evaluate_models(models, ds, settings)
     if args.json != JSON_STDOUT:
         print(text_report(result))

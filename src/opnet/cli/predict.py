@@ -106,14 +106,16 @@ def run(args: argparse.Namespace) -> int:
     from opnet.cli.common import JSON_STDOUT, num_workers, write_json_output
     from opnet.errors import OpNetError
     from opnet.fileio import check_writable
-    from opnet.runtime.image_files import faces_json, faces_table, image_inputs, predict_images
+    from opnet.runtime.image_files import faces_json, faces_table, image_inputs, output_paths, predict_images
 
     if args.threads is not None and args.threads < 1:
         raise OpNetError(f"--threads {args.threads}: expected a positive number")
-    if not image_inputs(args.images):
+    inputs = image_inputs(args.images)
+    if not inputs:
         raise OpNetError(f"{' '.join(args.images)}: no image files found")
     if args.json not in (None, JSON_STDOUT):
         check_writable(Path(args.json), args.force)
+    output_paths(inputs, args.outdir, args.output, args.force)  # checked before the models load
     model, detector = load_models(args, args.threads or num_workers())
     results = predict_images(
         args.images,

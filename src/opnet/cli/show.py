@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from opnet.data import open_dataset
-    from opnet.errors import OpNetError
+    from opnet.errors import OpNetError, summarise_indices
     from opnet.viz.grid import dataset_grid, save_picture
 
     ds = open_dataset(args.file, color=True)
@@ -73,8 +73,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         indices = args.indices if args.indices is not None else list(range(min(16, len(ds))))
     bad = [i for i in indices if not 0 <= i < len(ds)]
-    if bad or not indices:
-        raise OpNetError(f"--indices: {bad or 'none given'} not in 0..{len(ds) - 1} ({args.file})")
+    if not indices:
+        raise OpNetError(f"--indices: none given ({args.file})")
+    if bad:
+        raise OpNetError(f"--indices: {summarise_indices(bad)} not in 0..{len(ds) - 1} ({args.file})")
     output = args.output or Path(Path(args.file).stem + ("-augmented.png" if args.augmented else "-grid.png"))
     picture = _augmented_grid(args, indices) if args.augmented else dataset_grid(ds, indices, args.columns)
     save_picture(picture, output, overwrite=args.force)

@@ -149,11 +149,11 @@ def run(args: argparse.Namespace) -> int:
     for path in (args.csv, args.preview, json_file):
         if path is not None:
             check_writable(path, args.force)
-    udp = parse_address(args.udp) if args.udp else None
-    model, detector = load_models(args, args.threads)
+    udp = parse_address(args.udp) if args.udp is not None else None
     source = FrameSource.camera(args.camera) if args.camera is not None else FrameSource.video(args.video)
-    outputs = Outputs(csv=args.csv, udp=udp, preview=args.preview, overwrite=args.force, show=args.show)
-    with source:
+    with source:  # opened first: a video that cannot be read is refused before the models load
+        model, detector = load_models(args, args.threads)
+        outputs = Outputs(csv=args.csv, udp=udp, preview=args.preview, overwrite=args.force, show=args.show)
         summary = track(source, FaceTracker(model, detector, tracker_settings), settings, outputs)
     if args.json != JSON_STDOUT:
         print(

@@ -29,11 +29,77 @@ def image_format(buffer: bytes | NDArray[np.uint8]) -> ImageFormat | None:
     return None
 
 
+MAX_IMAGE_PIXELS = 100_000_000
+"""Largest image OpNet decodes, width x height (100 megapixels: 300 MB as RGB). Larger declared sizes
+are refused from the file's header, before any pixel is decoded."""
+
+
+class ImageTooLarge(ValueError):
+    """An image whose header declares more than :data:`MAX_IMAGE_PIXELS`."""
+
+
+def _png_size(head: bytes) -> tuple[int, int] | None:
+    if len(head) < 24 or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's frame header (SOFn), found by walking the marker segments."""
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+        elif marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
+            pos += 2
+        elif marker in _SOF_MARKERS:
+            if pos + 9 > len(data):
+                return None
+            return int.from_bytes(data[pos + 7 : pos + 9], "big"), int.from_bytes(
+                data[pos + 5 : pos + 7], "big"
+            )
+        elif marker in (0xD9, 0xDA):  # end of image or start of scan before any frame header
+            return None
+        else:
+            pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return None
+
+
+def declared_size(buffer: bytes | NDArray[np.uint8]) -> tuple[int, int] | None:
+    """(width, height) that a JPEG or PNG file's header declares; None for other or unreadable headers."""
+    data = buffer if isinstance(buffer, bytes) else np.asarray(buffer, np.uint8).tobytes()
+    kind = image_format(data)
+    if kind == ImageFormat.PNG:
+        return _png_size(data[:24])
+    if kind == ImageFormat.JPEG:
+        return _jpeg_size(data)
+    return None
+
+
+def check_image_size(buffer: bytes | NDArray[np.uint8]) -> None:
+    """Raises :class:`ImageTooLarge` if the header declares more than :data:`MAX_IMAGE_PIXELS`."""
+    size = declared_size(buffer)
+    if size is not None and size[0] * size[1] > MAX_IMAGE_PIXELS:
+        raise ImageTooLarge(
+            f"image declares {size[0]} x {size[1]} pixels; OpNet decodes at most "
+            f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels"
+        )
+
+
 def decode_image(buffer: bytes | NDArray[np.uint8], color: bool = False) -> NDArray[np.uint8] | None:
-    """Decodes a JPEG/PNG file's bytes: (H, W) gray, or (H, W, 3) RGB if ``color``; None if undecodable."""
+    """Decodes a JPEG/PNG file's bytes: (H, W) gray, or (H, W, 3) RGB if ``color``; None if undecodable.
+
+    Raises :class:`ImageTooLarge` for images beyond :data:`MAX_IMAGE_PIXELS`."""
     array = np.frombuffer(buffer, dtype=np.uint8)
     if array.size == 0:
         return None
+    check_image_size(buffer)
     image = cv2.imdecode(array, _COLOR if color else _GRAY)
     if image is None:
         return None
@@ -57,13 +123,14 @@ def decode_gray_reduced(buffer: bytes | NDArray[np.uint8], reduction: int) -> ND
     Pixel-corner coordinates of the result are the original's divided by ``reduction`` (each pixel
     averages a reduction x reduction block). JPEG uses libjpeg's DCT scaling, which makes decoding
     cheaper rather than dearer; PNG is decoded whole and area-averaged (the size rounds up, as
-    libjpeg's does, with the border replicated).
+    libjpeg's does, with the border replicated). Raises :class:`ImageTooLarge` as :func:`decode_image`.
     """
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction}")
     array = np.frombuffer(buffer, dtype=np.uint8)
     if array.size == 0:
         return None
+    check_image_size(buffer)
     if reduction == 1 or image_format(array) == ImageFormat.JPEG:
         return cv2.imdecode(array, _JPEG_REDUCED[reduction])
     image = cv2.imdecode(array, _GRAY)
@@ -79,7 +146,10 @@ def decode_gray_reduced(buffer: bytes | NDArray[np.uint8], reduction: int) -> ND
 def decode_label_image(buffer: bytes | NDArray[np.uint8]) -> NDArray[np.uint8] | None:
     """Decodes a lossless label image (e.g. a segmentation) without any colour conversion."""
     array = np.frombuffer(buffer, dtype=np.uint8)
-    return cv2.imdecode(array, _UNCHANGED) if array.size else None
+    if array.size == 0:
+        return None
+    check_image_size(buffer)
+    return cv2.imdecode(array, _UNCHANGED)
 
 
 def encode_image(image: NDArray[np.uint8], lossy: bool = True, jpeg_quality: int = 95) -> bytes:

@@ -26,7 +26,7 @@ from opnet.data.fields import (
     expected_sample_shape,
     file_to_image_coords,
 )
-from opnet.data.images import decode_image, decode_label_image
+from opnet.data.images import ImageTooLarge, decode_image, decode_label_image
 from opnet.errors import DataError
 
 FieldInfo = FieldSpec
@@ -267,13 +267,19 @@ class PoseDataset(Sequence[dict[str, Any]]):
     def read_image(self, index: int, color: bool | None = None) -> np.ndarray:
         """Decoded image of sample ``index``: (H, W) uint8, or (H, W, 3) RGB if ``color``."""
         buffer = self.read_image_bytes(index)
-        image = decode_image(buffer, self.color if color is None else color)
+        try:
+            image = decode_image(buffer, self.color if color is None else color)
+        except ImageTooLarge as e:
+            raise DataError(self.path, str(e), self.image_field, index) from None
         if image is None:
             raise DataError(self.path, "image does not decode as JPEG or PNG", self.image_field, index)
         return image
 
     def _decode_label_image(self, name: str, index: int) -> np.ndarray:
-        image = decode_label_image(self._h5()[name][index].tobytes())
+        try:
+            image = decode_label_image(self._h5()[name][index].tobytes())
+        except ImageTooLarge as e:
+            raise DataError(self.path, str(e), name, index) from None
         if image is None:
             raise DataError(self.path, "label image does not decode as PNG", name, index)
         return image

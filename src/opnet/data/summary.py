@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
 import h5py
 import numpy as np
-from PIL import Image
 
-from opnet.data.fields import ImageStorage
+from opnet.data.checks import check_finite, check_quaternions
+from opnet.data.fields import FLOAT_CATEGORIES, Category, ImageStorage
+from opnet.data.images import check_image_size, declared_size
 from opnet.data.reader import PoseDataset
+from opnet.errors import DataError
 from opnet.geometry import quat_to_euler
 
 IMAGE_SIZE_SAMPLES = 64
+CHECK_ROWS = 8192
 
 
 def _attr_line(key: str, value: Any) -> str:
@@ -63,11 +65,33 @@ def _image_sizes(ds: PoseDataset) -> dict[str, Any]:
     indices = np.unique(np.linspace(0, len(ds) - 1, n).astype(int)) if n else np.zeros(0, int)
     sizes = []
     for i in indices:
-        with Image.open(io.BytesIO(ds.read_image_bytes(int(i)))) as im:
-            sizes.append(im.size)
+        buffer = ds.read_image_bytes(int(i))
+        size = declared_size(buffer)
+        try:
+            if size is None:
+                raise ValueError("image header is not a readable JPEG or PNG")
+            check_image_size(buffer)
+        except ValueError as e:
+            raise DataError(ds.path, str(e), ds.image_field, int(i)) from None
+        sizes.append(size)
     unique, counts = np.unique(np.array(sizes).reshape(-1, 2), axis=0, return_counts=True)
     common = sorted(zip(counts.tolist(), [tuple(map(int, u)) for u in unique], strict=True), reverse=True)[:5]
     return {"sampled": len(sizes), "most_common_wxh": [[w, h, c] for c, (w, h) in common]}
+
+
+def check_label_values(ds: PoseDataset, rows: int = CHECK_ROWS) -> None:
+    """Raises :class:`DataError` at the first sample with a zero or non-finite quaternion, or a
+    non-finite value in another label field (read ``rows`` samples at a time)."""
+    for name, spec in ds.fields.items():
+        if spec.category not in FLOAT_CATEGORIES:
+            continue
+        for start in range(0, len(ds), rows):
+            values = ds.read_field(name, slice(start, start + rows), raw=True)
+            indices = range(start, start + len(values))
+            if spec.category == Category.QUAT:
+                check_quaternions(ds.path, values, indices, name)
+            else:
+                check_finite(ds.path, name, values, indices)
 
 
 def label_statistics(ds: PoseDataset) -> dict[str, Any]:
@@ -76,6 +100,7 @@ def label_statistics(ds: PoseDataset) -> dict[str, Any]:
     seq = ds.sequences
     lengths = seq[:, 1] - seq[:, 0]
     stats["sequences"] = None if ds.sequence_starts is None else {"count": len(seq), **_range_stats(lengths)}
+    check_label_values(ds)
     if ds.has("quats"):
         pyr = np.rad2deg(quat_to_euler(ds.read_field("quats")))
         for k, name in enumerate(("pitch_deg", "yaw_deg", "roll_deg")):

@@ -19,7 +19,7 @@ import numpy as np
 from opnet.data.fields import SEQUENCE_STARTS, FieldSpec, ImageStorage, default_spec, image_to_file_coords
 from opnet.data.images import ImageFormat, encode_image, image_format
 from opnet.errors import OpNetError
-from opnet.fileio import check_writable, remove_path, temp_path_for
+from opnet.fileio import check_writable, fresh_temp_path, publish, remove_path, temp_path_for
 
 CHUNK_ROWS = 1024
 
@@ -54,7 +54,7 @@ class DatasetWriter:
         self._flush_rows = flush_rows
         self._raw_coordinates = raw_coordinates
         self._overwrite = overwrite
-        self._tmp = temp_path_for(self.path)
+        self._tmp = fresh_temp_path(self.path)
         self._image_dir = self.path.with_suffix("")
         self._tmp_image_dir = temp_path_for(self._image_dir)
         self._file = h5py.File(self._tmp, "w")
@@ -190,14 +190,24 @@ class DatasetWriter:
                 starts = [0, *self._starts] if self._starts[0] != 0 else self._starts
                 self._file.create_dataset(SEQUENCE_STARTS, data=np.array([*starts, self._count], np.int64))
             self._file.close()
-            if self._tmp_image_dir.exists():
-                remove_path(self._image_dir)
-                os.replace(self._tmp_image_dir, self._image_dir)
-            os.replace(self._tmp, self.path)
+            self._publish()
         except BaseException:
             self.abort()
             raise
         self._closed = True
+
+    def _publish(self) -> None:
+        """Moves the image folder (if any), then the file into place; neither replaces a file or
+        folder that appeared meanwhile unless ``overwrite`` (then the image folder is taken back)."""
+        images = self._tmp_image_dir.exists()
+        if images:
+            publish(self._tmp_image_dir, self._image_dir, self._overwrite)
+        try:
+            publish(self._tmp, self.path, self._overwrite)
+        except BaseException:
+            if images:
+                remove_path(self._image_dir)
+            raise
 
     def abort(self) -> None:
         """Discards everything written so far."""

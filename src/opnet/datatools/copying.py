@@ -14,10 +14,10 @@ from typing import Any
 import h5py
 import numpy as np
 from numpy.typing import NDArray
-from tqdm import tqdm
 
 from opnet.data import DatasetWriter, FieldSpec, ImageStorage, PoseDataset
 from opnet.errors import OpNetError
+from opnet.progress import ProgressBar
 
 BLOCK_ROWS = 512
 
@@ -95,7 +95,7 @@ def write_parts(
         raise OpNetError(f"{output}: nothing left to write (0 samples selected)")
     with (
         DatasetWriter(output, specs=specs, overwrite=overwrite, raw_coordinates=True) as writer,
-        tqdm(total=total, unit="sample", disable=not progress, desc=os.path.basename(output)) as bar,
+        ProgressBar(total=total, unit="sample", disable=not progress, desc=os.path.basename(output)) as bar,
     ):
         for ds, indices in parts:
             indices = np.asarray(indices, dtype=np.int64)

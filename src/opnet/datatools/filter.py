@@ -9,14 +9,14 @@ import numpy as np
 
 from opnet.data import open_dataset
 from opnet.datatools.copying import write_parts
-from opnet.errors import OpNetError
+from opnet.errors import OpNetError, summarise_indices
 
 
 def _checked(values: Iterable[int], count: int, what: str) -> np.ndarray:
     values = np.unique(np.asarray(list(values), dtype=np.int64))
     bad = values[(values < 0) | (values >= count)]
     if len(bad):
-        raise OpNetError(f"--drop-{what}: {bad[:5].tolist()} not in 0..{count - 1}")
+        raise OpNetError(f"--drop-{what}: {summarise_indices(bad)} not in 0..{count - 1}")
     return values
 
 

@@ -25,7 +25,7 @@ from opnet.demo.result import DemoPaths, DemoResult, Evaluation
 from opnet.demo.steps import StepClock
 from opnet.errors import OpNetError
 from opnet.evaluate import EvaluationSettings, evaluate_models
-from opnet.fileio import remove_path
+from opnet.fileio import check_folder_creatable, remove_path
 from opnet.synth import generate_dataset
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ def prepare_outdir(paths: DemoPaths, overwrite: bool) -> None:
         raise OpNetError(
             f"{outdir}: holds {foreign[0]}, which is not part of a demo; choose another --outdir"
         )
+    check_folder_creatable(paths.data)
     for name in present:
         remove_path(outdir / name)
     paths.data.mkdir(parents=True, exist_ok=True)
@@ -195,6 +196,8 @@ def run_demo(
     datasets_real = None if real_faces is None else Path(real_faces)
     if datasets_real is not None and not datasets_real.is_file():
         raise OpNetError(f"{datasets_real}: no such dataset file (real faces to evaluate on)")
+    if datasets_real is not None:
+        open_dataset(datasets_real).close()  # a file that cannot be evaluated is refused before any work
     prepare_outdir(paths, overwrite)
     with clock.step(
         "generate",

@@ -64,8 +64,8 @@ def read_labels(
 ) -> tuple[Labels, int]:
     """Labels of the samples inside the pose filter, and the total sample count.
 
-    Samples whose head centre/size, landmarks or ``box_fields`` (the fields the face boxes come
-    from) are not finite are dropped first, and counted per field in ``Labels.not_finite``.
+    Samples whose rotation, head centre/size, landmarks or ``box_fields`` (the fields the face boxes
+    come from) are not finite are dropped first, and counted per field in ``Labels.not_finite``.
     """
     if not ds.has("quats"):
         raise DataError(ds.path, "has no field 'quats'; evaluation needs the true head rotations")
@@ -73,7 +73,7 @@ def read_labels(
     coords = ds.read_field("coords").astype(np.float64) if ds.has("coords") else None
     field_name = landmark_field(ds)
     points = ds.read_field(field_name).astype(np.float64) if field_name else None
-    checked = {"coords": coords, **({field_name: points} if field_name else {})}
+    checked = {"quats": quat, "coords": coords, **({field_name: points} if field_name else {})}
     checked.update(
         {name: ds.read_field(name) for name in box_fields if name not in checked and name != "quats"}
     )
@@ -84,7 +84,9 @@ def read_labels(
             not_finite[name] = int(np.count_nonzero(~ok))
             finite &= ok
     keep = finite & keep_mask(
-        quat, None if coords is None else np.where(finite[:, None], coords, 0.0), limit_deg
+        np.where(finite[:, None], quat, (0.0, 0.0, 0.0, 1.0)),
+        None if coords is None else np.where(finite[:, None], coords, 0.0),
+        limit_deg,
     )
     if not keep.any():
         reason = (

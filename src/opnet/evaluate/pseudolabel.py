@@ -15,17 +15,20 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from opnet.augment3d.inputs import PSEUDO_LABEL_ATTR
 from opnet.data import DatasetWriter, FieldSpec, PoseDataset, open_dataset
+from opnet.data.checks import check_finite, quaternion_faults
 from opnet.data.fields import Category, ImageStorage, image_to_file_coords
-from opnet.errors import OpNetError
+from opnet.errors import DataError, OpNetError
 from opnet.evaluate.ensemble import average_predictions
 from opnet.evaluate.metrics import euler_errors
-from opnet.evaluate.protocol import dataset_rois, roi_choices
+from opnet.evaluate.protocol import dataset_rois, roi_choices, source_fields
 from opnet.evaluate.runner import predict_dataset
+from opnet.fileio import check_writable
 from opnet.runtime import PosePrediction, load_pose_model
 
 log = logging.getLogger(__name__)
@@ -54,16 +57,21 @@ def predict_ensemble(
     progress: bool = True,
 ) -> PosePrediction:
     """The models' averaged prediction for every sample of ``ds``, each cropped around its face box
-    (``roi``: "auto", "stored" or "landmarks", see :func:`opnet.evaluate.protocol.roi_choices`)."""
+    (``roi``: "auto", "stored" or "landmarks", see :func:`opnet.evaluate.protocol.roi_choices`).
+    A file without samples, or a face box that is not finite, is refused before the models load."""
     if not model_paths:
         raise OpNetError("--model: give at least one pose model")
+    if len(ds) == 0:
+        raise DataError(ds.path, "has no samples")
     choice = roi_choices(ds, roi, expansion)[0]
+    rois = dataset_rois(ds, choice.source)
+    check_finite(ds.path, "/".join(source_fields(ds, choice.source)), rois)
     models = [load_pose_model(path, threads) for path in model_paths]
     indices = np.arange(len(ds))
     predictions = predict_dataset(
         ds,
         indices,
-        dataset_rois(ds, choice.source),
+        rois,
         choice.expansion,
         models,
         threads=threads,
@@ -117,6 +125,20 @@ def _column(ds: PoseDataset, name: str, lo: int, hi: int) -> Sequence | np.ndarr
     return ds.read_field(name, slice(lo, hi), raw=True)
 
 
+def _errors_against_stored(ds: PoseDataset, quats: np.ndarray) -> np.ndarray | None:
+    """Mean absolute pitch, yaw, roll errors (degrees) of ``quats`` (N, 4) against the file's own
+    quaternions, over the samples whose stored quaternion is usable (None if none is)."""
+    stored = ds.read_field("quats")
+    not_finite, zero = quaternion_faults(stored)
+    usable = ~(not_finite | zero)
+    if not usable.all():
+        count = int((~usable).sum())
+        log.info("%d of %d samples left out of the comparison: no usable stored quaternion", count, len(ds))
+    if not usable.any():
+        return None
+    return np.rad2deg(euler_errors(quats[usable], stored[usable]).mean(axis=0))
+
+
 def pseudolabel_dataset(
     source: str | os.PathLike,
     output: str | os.PathLike,
@@ -138,10 +160,9 @@ def pseudolabel_dataset(
     present = [name for name in LABELS if ds.has(name)]
     if present and not replace_labels:
         raise OpNetError(f"{source}: already has {', '.join(present)}; pass --replace-labels to replace them")
+    check_writable(Path(output), overwrite)
     ensemble = predict_ensemble(ds, model_paths, roi, expansion, threads, batch_size, progress)
-    mae = None
-    if ds.has("quats"):
-        mae = np.rad2deg(euler_errors(ensemble.quat, ds.read_field("quats")).mean(axis=0))
+    mae = _errors_against_stored(ds, ensemble.quat) if ds.has("quats") else None
     labels = {"quats": ensemble.quat, "coords": ensemble.coords}
     _copy_with_labels(ds, output, _specs(ds, model_paths), labels, overwrite)
     log.info("wrote %s: %d samples with pseudo-labels from %d models", output, len(ds), len(model_paths))

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from tqdm import tqdm
 
 from opnet.data import PoseDataset
 from opnet.evaluate.protocol import DEFAULT_NORMS, Protocol
 from opnet.normalization import InputNorm, normalize_input
 from opnet.original_crop import CropBox, crop_box, cut_region, resize_region
 from opnet.preprocess import CropFrame, Patch, crop_patch, patch_around
+from opnet.progress import ProgressBar
 from opnet.runtime import PoseModel, PosePrediction, concatenate, decode_outputs, input_norm_of
 
 NOISE_MARGIN_PX = 2
@@ -194,7 +194,7 @@ def predict_dataset(
 
     with (
         ThreadPoolExecutor(threads) as pool,
-        tqdm(total=len(indices), desc=desc, disable=not progress, unit="img") as bar,
+        ProgressBar(total=len(indices), desc=desc, disable=not progress, unit="img") as bar,
     ):
         chunks = list(_chunks(len(indices), batch_size))
         pending = submit(chunks[0]) if chunks else []

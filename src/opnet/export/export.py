@@ -183,6 +183,9 @@ def _label(data: Path, synthetic: bool) -> str:
 
 
 def _test_data(work: Path, options: ExportOptions) -> Path:
+    for given in (options.data, options.eval_data):
+        if given is not None:
+            open_dataset(given).close()  # a file that cannot be read is refused before the export
     if options.data is not None:
         return Path(options.data)
     count = max(options.num_validation, options.num_calibration if options.precision == "int8" else 0)

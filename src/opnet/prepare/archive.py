@@ -84,20 +84,20 @@ class Archive:
 
     def _list_names(self) -> list[str]:
         raw = self._folder_names() if self.is_folder else self._zip_names()
-        names = []
+        names = []  # unsafe names are left out; see unsafe_note()
         for name in raw:
             if is_safe_member_name(name):
                 names.append(name)
             else:
                 self.unsafe_names.append(name)
-        if self.unsafe_names:
-            log.warning(
-                "%s: ignored %d member(s) with unsafe names, e.g. %r",
-                self.path,
-                len(self.unsafe_names),
-                self.unsafe_names[0],
-            )
         return sorted(names)
+
+    def unsafe_note(self) -> str:
+        """What was left out for unsafe names (empty if nothing)."""
+        if not self.unsafe_names:
+            return ""
+        count, example = len(self.unsafe_names), self.unsafe_names[0]
+        return f"ignored {count} archive member(s) with unsafe names, e.g. {example!r}"
 
     def _zip_names(self) -> list[str]:
         return [info.filename for info in self._handle().infolist() if not info.is_dir()]

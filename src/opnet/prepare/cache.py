@@ -8,6 +8,7 @@ resumable (``NAME.part``), checked (size and sha256 where known) and renamed int
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -61,13 +62,20 @@ def fetch_model(
     of what arrived so that it can be compared with another source.
     """
     folder = Path(cache_dir)
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     present = cached_file(remote, folder)
     if present is not None and not force:
         return present
     if present is None and (folder / remote.filename).exists():
         (folder / remote.filename).unlink()
-    path = download(remote, folder, force=force, progress=progress, mirror=mirror)
+    try:
+        path = download(remote, folder, force=force, progress=progress, mirror=mirror)
+    except BaseException:
+        if created:  # a failed first download leaves no empty cache behind (a partial one stays)
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
     if not remote.verified:
         log.warning(
             "%s: not verified: no sha256 is known for %s; the file that arrived has sha256 %s",

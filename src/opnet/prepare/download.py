@@ -21,10 +21,10 @@ import urllib.response
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm import tqdm
-
 from opnet import __version__
 from opnet.errors import OpNetError
+from opnet.fileio import check_writable
+from opnet.progress import ProgressBar
 
 log = logging.getLogger(__name__)
 
@@ -345,7 +345,7 @@ def _stream(
         log.info("%s: the server cannot resume; starting again", response.url)
     with (
         open(part, mode) as f,
-        tqdm(
+        ProgressBar(
             total=total,
             initial=offset if mode == "ab" else 0,
             unit="B",
@@ -441,6 +441,7 @@ def download(
     if not folder.is_dir():
         raise OpNetError(f"{folder}: no such folder")
     dest = folder / remote.filename
+    check_writable(dest, overwrite=True)  # a folder that takes no files fails before connecting
     if dest.exists() and not force:
         log.info("%s: already there (--force downloads it again)", dest)
         return dest
@@ -451,6 +452,5 @@ def download(
         try:
             return fetch(url, dest, remote.size, remote.sha256, progress)
         except OpNetError as e:
-            log.warning("%s", e)
             errors.append(str(e))
-    raise OpNetError(f"{remote.name}: download failed: {errors[-1]}")
+    raise OpNetError(f"{remote.name}: download failed: {'; '.join(errors)}")

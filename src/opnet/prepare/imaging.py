@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import io
-
 import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from PIL import Image, UnidentifiedImageError
 
-from opnet.data.images import decode_image, encode_image
+from opnet.data.images import (
+    MAX_IMAGE_PIXELS,
+    ImageTooLarge,
+    check_image_size,
+    declared_size,
+    decode_image,
+    encode_image,
+)
 from opnet.geometry import transform_points
 from opnet.prepare.archive import Archive
 from opnet.prepare.runner import Skipped
@@ -23,13 +27,18 @@ def centre_to_corner(points: ArrayLike) -> NDArray[np.float64]:
     return out
 
 
+TOO_LARGE = f"image larger than {MAX_IMAGE_PIXELS // 1_000_000} megapixels"
+"""Why a converter skips an image beyond :data:`opnet.data.images.MAX_IMAGE_PIXELS`."""
+
+
 def image_size(buffer: bytes) -> tuple[int, int]:
-    """(width, height) of a JPEG/PNG file read from its header (pixels are not decoded)."""
-    try:
-        with Image.open(io.BytesIO(buffer)) as image:
-            return image.size
-    except (UnidentifiedImageError, OSError, SyntaxError) as e:
-        raise ValueError(f"not a readable image ({e})") from None
+    """(width, height) of a JPEG/PNG file read from its header (pixels are not decoded); ValueError if
+    unreadable, :class:`ImageTooLarge` beyond :data:`opnet.data.images.MAX_IMAGE_PIXELS`."""
+    size = declared_size(buffer)
+    if size is None:
+        raise ValueError("not a readable JPEG or PNG header")
+    check_image_size(buffer)
+    return size
 
 
 def read_with_size(archive: Archive, name: str) -> tuple[bytes, int, int] | Skipped:
@@ -37,8 +46,19 @@ def read_with_size(archive: Archive, name: str) -> tuple[bytes, int, int] | Skip
     buffer = archive.read(name)
     try:
         return (buffer, *image_size(buffer))
+    except ImageTooLarge:
+        return Skipped(TOO_LARGE)
     except ValueError:
         return Skipped("unreadable image")
+
+
+def decode_or_skip(buffer: bytes, color: bool = True) -> NDArray[np.uint8] | Skipped:
+    """Decoded pixels (:func:`opnet.data.images.decode_image`), or Skipped saying why not."""
+    try:
+        pixels = decode_image(buffer, color=color)
+    except ImageTooLarge:
+        return Skipped(TOO_LARGE)
+    return Skipped("unreadable image") if pixels is None else pixels
 
 
 def storage_crop(
@@ -85,12 +105,12 @@ def transform_roi(affine: NDArray, roi: NDArray) -> NDArray[np.float64]:
 
 def cropped_landmark_sample(
     buffer: bytes, points: NDArray, roi: NDArray, jpeg_quality: int = 95
-) -> dict[str, object] | None:
+) -> dict[str, object] | Skipped:
     """A sample of an in-the-wild landmark dataset: the image cut to the face's surroundings
-    (:func:`storage_crop`) as JPEG, with ``rois`` and ``pt2d_68`` moved along; None if undecodable."""
-    pixels = decode_image(buffer, color=True)
-    if pixels is None:
-        return None
+    (:func:`storage_crop`) as JPEG, with ``rois`` and ``pt2d_68`` moved along; Skipped if undecodable."""
+    pixels = decode_or_skip(buffer)
+    if isinstance(pixels, Skipped):
+        return pixels
     crop, affine = storage_crop(pixels, roi)
     return {
         "images": encode_image(crop, lossy=True, jpeg_quality=jpeg_quality),

@@ -62,5 +62,4 @@ class Lapa:
             points68 = centre_to_corner(lapa_to_ibug68(read_lapa_landmarks(archive.read(task.data))))
         except ValueError as e:
             return skip_bad(task, "landmark file", e)
-        sample = cropped_landmark_sample(archive.read(task.name), points68, roi_from_points(points68))
-        return sample if sample is not None else Skipped("unreadable image")
+        return cropped_landmark_sample(archive.read(task.name), points68, roi_from_points(points68))

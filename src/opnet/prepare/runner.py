@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from tqdm import tqdm
-
 from opnet.data import DatasetWriter, FieldSpec
 from opnet.errors import OpNetError
 from opnet.fileio import check_writable
 from opnet.parallel import ordered_map
 from opnet.prepare.archive import Archive
+from opnet.progress import ProgressBar
 
 log = logging.getLogger(__name__)
 
@@ -118,12 +117,14 @@ def run_conversion(
     archive = Archive(source)
     tasks = converter.discover(archive)
     if not tasks:
-        raise OpNetError(f"{source}: no {converter.name} samples found; is this the right archive?")
+        unsafe = f" ({archive.unsafe_note()})" if archive.unsafe_names else ""
+        raise OpNetError(f"{source}: no {converter.name} samples found; is this the right archive?{unsafe}")
     if limit is not None:
         tasks = tasks[:limit]
     summary = Summary(Path(output), notes=converter.notes())
     if archive.unsafe_names:
-        summary.notes.append(f"ignored {len(archive.unsafe_names)} archive member(s) with unsafe names")
+        log.warning("%s: %s", source, archive.unsafe_note())
+        summary.notes.append(archive.unsafe_note())
     results = _convert_all(converter, archive, tasks, workers)
     try:
         with DatasetWriter(output, specs=converter.specs(), overwrite=overwrite) as writer:
@@ -146,7 +147,10 @@ def _write_results(
     progress: bool,
 ) -> None:
     previous: str | None = None
-    with tqdm(total=len(tasks), unit="sample", disable=not progress, desc=summary.output.name) as bar:
+    bar = ProgressBar(
+        total=len(tasks), unit="sample", disable=not progress, desc=summary.output.name, leave=False
+    )
+    with bar:  # the summary says what was done
         for task, result in zip(tasks, results, strict=True):
             bar.update()
             if isinstance(result, Skipped):

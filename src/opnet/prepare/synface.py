@@ -20,9 +20,9 @@ from numpy.typing import NDArray
 
 from opnet.data import FieldSpec
 from opnet.data.fields import image_spec
-from opnet.data.images import decode_image, decode_label_image, encode_image
+from opnet.data.images import ImageTooLarge, decode_label_image, encode_image
 from opnet.prepare.archive import Archive
-from opnet.prepare.imaging import centre_to_corner
+from opnet.prepare.imaging import TOO_LARGE, centre_to_corner, decode_or_skip
 from opnet.prepare.runner import Skipped, Task, skip_bad
 
 JPEG_QUALITY = 95
@@ -82,7 +82,10 @@ class Synface:
             points = read_landmarks(archive.read(f"{stem}_ldmks.txt"))
         except ValueError as e:
             return skip_bad(task, "landmark file", e)
-        segmentation = decode_label_image(archive.read(f"{stem}_seg.png"))
+        try:
+            segmentation = decode_label_image(archive.read(f"{stem}_seg.png"))
+        except ImageTooLarge:
+            return Skipped(TOO_LARGE)
         if segmentation is None or segmentation.ndim != 2:
             return Skipped("unreadable segmentation")
         roi = segmentation_roi(segmentation)
@@ -90,9 +93,9 @@ class Synface:
             return Skipped(f"face box not larger than {self.min_face_px:g} px")
         image = archive.read(task.name)
         if not self.lossless:
-            pixels = decode_image(image, color=True)
-            if pixels is None:
-                return Skipped("unreadable image")
+            pixels = decode_or_skip(image)
+            if isinstance(pixels, Skipped):
+                return pixels
             image = encode_image(pixels, lossy=True, jpeg_quality=JPEG_QUALITY)
         return {
             "images": image,

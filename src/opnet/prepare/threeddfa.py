@@ -14,17 +14,16 @@ them); every position returned here is in OpNet's pixel-corner convention (:func
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.io
 from numpy.typing import NDArray
 
 from opnet.facemodel import HEAD_CENTRE, FaceModel, landmarks_to_label, project
 from opnet.geometry import euler_to_quat, quat_to_matrix, roi_from_points
 from opnet.prepare.archive import Archive
 from opnet.prepare.imaging import centre_to_corner, read_with_size
+from opnet.prepare.matfile import load_mat
 from opnet.prepare.runner import Skipped, Task, skip_bad
 
 MODEL_UNITS_PER_HEAD = 1e5
@@ -50,10 +49,7 @@ class Fit:
 
 def read_fit(buffer: bytes) -> Fit:
     """Parses a 3DDFA ``.mat`` file; raises ValueError naming the field that is missing or malformed."""
-    try:
-        data = scipy.io.loadmat(io.BytesIO(buffer))
-    except Exception as e:  # scipy raises many types for a damaged file
-        raise ValueError(f"not a readable .mat file ({type(e).__name__})") from None
+    data = load_mat(buffer)
     fields = {}
     for key, size in (("Pose_Para", 7), ("Shape_Para", SHAPE_PARAMS), ("Exp_Para", EXPRESSION_PARAMS)):
         if key not in data:

@@ -7,13 +7,11 @@ The ``*_Flip`` folders (mirror images) are left out: training flips images itsel
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-import scipy.io
 
 from opnet.data import FieldSpec
 from opnet.errors import OpNetError
@@ -21,6 +19,7 @@ from opnet.facemodel import FaceModel
 from opnet.geometry import roi_from_points
 from opnet.prepare.archive import Archive
 from opnet.prepare.imaging import centre_to_corner
+from opnet.prepare.matfile import load_mat
 from opnet.prepare.runner import Skipped, Task, skip_bad
 from opnet.prepare.threeddfa import (
     Fit,
@@ -55,10 +54,7 @@ class _Sample:
 
 def read_landmarks_2d(buffer: bytes) -> np.ndarray:
     """(68, 2) ``pts_2d`` of a 300W-LP landmark file; ValueError if absent or malformed."""
-    try:
-        data = scipy.io.loadmat(io.BytesIO(buffer))
-    except Exception as e:  # scipy raises many types for a damaged file
-        raise ValueError(f"not a readable .mat file ({type(e).__name__})") from None
+    data = load_mat(buffer)
     if "pts_2d" not in data:
         raise ValueError("no pts_2d")
     pts = np.asarray(data["pts_2d"], dtype=np.float64)

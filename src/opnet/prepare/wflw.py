@@ -79,5 +79,4 @@ class Wflw:
         if task.name not in archive:
             return Skipped("image not in the archive")
         points68 = centre_to_corner(wflw_to_ibug68(points))
-        sample = cropped_landmark_sample(archive.read(task.name), points68, roi_from_points(points68))
-        return sample if sample is not None else Skipped("unreadable image")
+        return cropped_landmark_sample(archive.read(task.name), points68, roi_from_points(points68))

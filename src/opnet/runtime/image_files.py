@@ -13,8 +13,9 @@ import numpy as np
 from numpy.typing import NDArray
 from tqdm import tqdm
 
+from opnet.data.images import ImageTooLarge, check_image_size
 from opnet.errors import OpNetError
-from opnet.fileio import atomic_output
+from opnet.fileio import atomic_output, check_folder_creatable
 from opnet.runtime.annotate import angles_label, draw_face
 from opnet.runtime.detection import FACE_SCORE_THRESHOLD, FaceDetector
 from opnet.runtime.faces import FacePose, estimate_faces
@@ -70,11 +71,16 @@ def check_image_paths(paths: Sequence[str | os.PathLike]) -> list[Path]:
 
 
 def read_image_file(path: Path) -> NDArray[np.uint8]:
-    """An image file as BGR (H, W, 3) uint8; an error naming the file if it does not decode."""
+    """An image file as BGR (H, W, 3) uint8; an error naming the file if it does not decode or
+    declares more than :data:`opnet.data.images.MAX_IMAGE_PIXELS`."""
     try:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as e:
         raise OpNetError(f"{path}: cannot be read ({e.strerror or e})") from None
+    try:
+        check_image_size(data)
+    except ImageTooLarge as e:
+        raise OpNetError(f"{path}: {e}") from None
     image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if image is None:
         raise OpNetError(f"{path}: cannot be decoded as an image")
@@ -103,8 +109,10 @@ def output_paths(
             raise OpNetError(f"-o {output}: expected a picture name ending in {', '.join(IMAGE_SUFFIXES)}")
         if len(inputs) != 1:
             raise OpNetError(f"-o {output}: one output picture for {len(inputs)} images; use --outdir DIR")
+        check_folder_creatable(Path(output).parent)
         return list(_checked_targets(inputs, [Path(output)], overwrite))
     if outdir is not None:
+        check_folder_creatable(Path(outdir))
         return list(annotated_paths(inputs, Path(outdir), overwrite))
     return [None] * len(inputs)
 

@@ -17,12 +17,12 @@ from typing import Any
 import cv2
 import numpy as np
 from threadpoolctl import threadpool_limits
-from tqdm import tqdm
 
 from opnet.data import DatasetWriter
 from opnet.data.images import encode_image
 from opnet.errors import OpNetError
 from opnet.parallel import ordered_map
+from opnet.progress import ProgressBar
 from opnet.synth.config import SynthConfig
 from opnet.synth.labels import pose_labels
 from opnet.synth.person import Person, sample_person, scene_assets
@@ -138,7 +138,7 @@ def generate_dataset(
     tasks = sequence_tasks(num_samples, config or SynthConfig(), seed)
     with (
         DatasetWriter(path, overwrite=overwrite) as writer,
-        tqdm(total=num_samples, unit="sample", desc="synth", disable=not progress) as bar,
+        ProgressBar(total=num_samples, unit="sample", desc="synth", disable=not progress) as bar,
     ):
         for rows in _rendered(tasks, workers):
             writer.start_sequence()

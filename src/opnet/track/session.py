@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from tqdm import tqdm
 
 from opnet.errors import OpNetError
+from opnet.progress import ProgressBar
 from opnet.track.filters import make_filter
 from opnet.track.frames import Frame, FrameSource, prepare_frame, to_gray
 from opnet.track.records import TrackRecord, csv_log, preview_video
@@ -203,7 +203,7 @@ def track(
     with contextlib.ExitStack() as stack:
         writers, sender = _open_outputs(stack, outputs, source.fps or DEFAULT_PREVIEW_FPS)
         bar = stack.enter_context(
-            tqdm(desc="tracking", unit="frame", disable=not progress, total=settings.max_frames)
+            ProgressBar(desc="tracking", unit="frame", disable=not progress, total=settings.max_frames)
         )
         try:
             frame_iter = iter(source)

@@ -13,7 +13,7 @@ from typing import Any
 import lightning.pytorch as pl
 from tqdm import tqdm
 
-from opnet.fileio import temp_path_for
+from opnet.fileio import fresh_temp_path, temp_path_for
 from opnet.models import save_checkpoint
 from opnet.settings import to_plain
 from opnet.train.config import TrainConfig
@@ -139,8 +139,11 @@ class RunRecorder(pl.Callback):
             self._plot()
 
     def _save_resume_state(self, trainer: pl.Trainer) -> None:
-        """Lightning's checkpoint (every process takes part), written under a temporary name, then renamed."""
-        tmp = temp_path_for(self.paths.resume)
+        """Lightning's checkpoint (every process takes part), written under a temporary name, then renamed;
+        process 0 first removes temporaries that killed runs left in the folder."""
+        tmp = (
+            fresh_temp_path(self.paths.resume) if trainer.is_global_zero else temp_path_for(self.paths.resume)
+        )
         trainer.save_checkpoint(tmp, weights_only=False)
         if trainer.is_global_zero:
             os.replace(tmp, self.paths.resume)

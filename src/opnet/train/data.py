@@ -18,7 +18,7 @@ from torch.utils.data import Dataset
 
 from opnet.augment import AugmentConfig, FaceLabels, RoiMode, augment_batch, face_boxes, sample_params
 from opnet.data import PoseDataset, open_dataset
-from opnet.data.images import decode_gray_reduced
+from opnet.data.images import ImageTooLarge, decode_gray_reduced
 from opnet.errors import DataError
 from opnet.geometry import crop_transform
 from opnet.normalization import InputNorm, normalize_batch
@@ -116,12 +116,14 @@ class MixDataset(Dataset[PoseBatch]):
         labels, buffers, origins = self._read(keys)
 
         def decode(i: int, reduction: int) -> NDArray[np.uint8]:
-            image = decode_gray_reduced(buffers[i], reduction)
+            try:
+                image = decode_gray_reduced(buffers[i], reduction)
+                problem = "image does not decode as JPEG or PNG" if image is None else None
+            except ImageTooLarge as e:
+                image, problem = None, str(e)
             if image is None:
                 dataset, row = origins[i]
-                raise DataError(
-                    dataset.path, "image does not decode as JPEG or PNG", dataset.image_field, row
-                )
+                raise DataError(dataset.path, str(problem), dataset.image_field, row)
             return image
 
         params = sample_params([augment_rng(self.seed, k.epoch, k.position) for k in keys], self.config)

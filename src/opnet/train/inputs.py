@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from opnet.data import open_dataset
-from opnet.errors import OpNetError
+from opnet.errors import DataError, OpNetError
 from opnet.models import KeypointModel, fit_keypoint_model
 from opnet.normalization import InputNorm
 from opnet.train.config import TrainConfig
@@ -108,6 +108,9 @@ def prepare_training_data(config: TrainConfig) -> TrainingData:
     """Opens the files of ``config.ds`` and the validation data; see the module docstring."""
     entries = parse_dataset_spec(config.ds)
     sources = [MixSource(e.source, dataset_file(config, e.source, "--ds"), e.weight) for e in entries]
+    for source in sources:
+        if _count(Path(source.path)) == 0:
+            raise DataError(source.path, "has no samples to train on")
     val, sources, description = _validation(config, sources)
     mix = build_mix(sources, config.ds_weighting, config.augment.roi_mode)
     return TrainingData(mix, val, description)

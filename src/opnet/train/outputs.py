@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from opnet.errors import OpNetError
-from opnet.fileio import remove_path
+from opnet.fileio import check_folder_creatable, remove_path
 from opnet.settings import from_plain
 from opnet.train.config import TrainConfig, changed_settings, read_config_file
 
@@ -69,17 +70,36 @@ def saved_config(outdir: str | os.PathLike) -> TrainConfig:
     return from_plain(TrainConfig, read_config_file(path), str(path))
 
 
-def start_fresh(paths: RunPaths, overwrite: bool) -> None:
-    """Creates the run folder; a folder holding a run is refused unless ``overwrite`` (its run files go)."""
+def check_fresh(paths: RunPaths, overwrite: bool) -> list[Path]:
+    """The run files already in the folder; raises if there are any and not ``overwrite``. Writes nothing."""
     existing = [p for p in paths.run_files() if p.exists()]
     if existing and not overwrite:
         raise OpNetError(
             f"{paths.outdir}: already holds a run ({existing[0].name}); "
             "continue it with --resume or replace it with --force"
         )
-    for path in existing:
+    check_folder_creatable(paths.outdir)
+    return existing
+
+
+def start_fresh(paths: RunPaths, overwrite: bool) -> None:
+    """Creates the run folder; a folder holding a run is refused unless ``overwrite`` (its run files go)."""
+    for path in check_fresh(paths, overwrite):
         remove_path(path)
-    paths.outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        paths.outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OpNetError(f"--outdir {paths.outdir}: cannot be created ({e.strerror})") from None
+
+
+def discard_failed_start(paths: RunPaths, created_folder: bool) -> None:
+    """Removes what a run that failed before completing an epoch wrote (its files; the folder if the run
+    made it and it is empty), so that the corrected command is not refused as 'already holds a run'."""
+    for path in paths.run_files():
+        remove_path(path)
+    if created_folder:
+        with contextlib.suppress(OSError):
+            paths.outdir.rmdir()
 
 
 def check_resume(paths: RunPaths, config: TrainConfig) -> bool:

@@ -28,12 +28,20 @@ from opnet.models import KeypointModel, PoseNet, create_model, load_model
 from opnet.train.callbacks import EpochHook, EpochProgress, RunRecorder, TimeBudget
 from opnet.train.config import TrainConfig, write_config_file
 from opnet.train.datamodule import PoseDataModule
+from opnet.train.fallback import (
+    StartAfterEpoch,
+    WeightsStart,
+    load_start_weights,
+    resume_state_problem,
+    skip_completed_epochs,
+    weights_start,
+)
 from opnet.train.history import Row
 from opnet.train.init import InitWeights
 from opnet.train.inputs import TrainingData, fit_training_keypoints, prepare_training_data
 from opnet.train.interrupt import stop_after_step
 from opnet.train.module import PoseTrainingModule
-from opnet.train.outputs import RunPaths, check_resume, start_fresh
+from opnet.train.outputs import RunPaths, check_fresh, check_resume, discard_failed_start, start_fresh
 from opnet.train.swa import SwaCallback
 from opnet.train.validation import score_of
 
@@ -163,14 +171,18 @@ def _run_environment(threads: int | None) -> Iterator[None]:
         torch.use_deterministic_algorithms(old_deterministic)
 
 
-def _prepare_folder(config: TrainConfig, paths: RunPaths, resume: bool, overwrite: bool) -> bool:
-    """Checks / creates the run folder (process 0); True if Lightning's resume state should be loaded."""
+def _check_folder(config: TrainConfig, paths: RunPaths, resume: bool, overwrite: bool) -> bool | WeightsStart:
+    """Checks the run folder (process 0), writing nothing. True: load Lightning's resume state; a
+    :class:`WeightsStart`: that state is damaged, continue from ``last.ckpt`` instead."""
     if rank_zero_only.rank != 0:
-        return resume and paths.resume.is_file()
-    if resume:
-        return check_resume(paths, config)
-    start_fresh(paths, overwrite)
-    return False
+        load = resume and paths.resume.is_file()
+    elif resume:
+        load = check_resume(paths, config)
+    else:
+        check_fresh(paths, overwrite)
+        return False
+    problem = resume_state_problem(paths.resume) if load else None
+    return weights_start(paths, problem) if problem else load
 
 
 @dataclass(frozen=True)
@@ -228,18 +240,29 @@ def train(
     options = _Options(workers, threads, dry_run, progress, on_epoch_end, time.monotonic(), tuple(callbacks))
     config = dry_run_config(config) if dry_run else config
     paths = RunPaths.of(outdir, config)
-    load_state = _prepare_folder(config, paths, resume, overwrite)
+    checked = _check_folder(config, paths, resume, overwrite)
+    load_state, start = checked is True, checked if isinstance(checked, WeightsStart) else None
     data = prepare_training_data(config)
-    config, keypoints = _model_config(config, data, load_state, init)
+    config, keypoints = _model_config(config, data, load_state or start is not None, init)
     torch.manual_seed(config.seed)
     net = create_model(config.model, keypoints)
-    if init is not None and not load_state:
+    if start is not None:
+        load_start_weights(net, start)
+    elif init is not None and not load_state:
         init.load_into(net)
+    created = not paths.outdir.exists()
     if rank_zero_only.rank == 0:
+        if not resume:
+            start_fresh(paths, overwrite)  # only now: a run whose data are refused leaves nothing
         write_config_file(config, paths.config, overwrite=resume)
         _describe(config, data, net)
-    with _run_environment(threads):
-        result = _fit(config, paths, data, net, load_state, options)
+    try:
+        with _run_environment(threads):
+            result = _fit(config, paths, data, net, load_state, options, start)
+    except Exception:
+        if rank_zero_only.rank == 0 and not resume and not paths.last.exists():
+            discard_failed_start(paths, created)  # e.g. an image that does not decode in the first steps
+        raise
     if rank_zero_only.rank == 0:
         if config.onnx:
             result = replace(result, onnx=export_final_model(result, data.val.dataset.path, progress))
@@ -274,13 +297,20 @@ def _fit(
     net: PoseNet,
     load_state: bool,
     options: _Options,
+    start: WeightsStart | None = None,
 ) -> TrainResult:
     swa = SwaCallback(config, paths.swa, DRY_RUN_STEPS if options.dry_run else None) if config.swa else None
     budget = TimeBudget(config.max_minutes, options.started) if config.max_minutes else None
     recorder = RunRecorder(config, paths, swa, options.on_epoch_end)
     bar = EpochProgress(config.batch_size) if options.progress else None
-    own = [c for c in (bar, swa, recorder, budget) if c is not None]
+    skip = None
+    if start is not None:
+        recorder.load_state_dict({"history": start.history, "best": min(start.history, key=score_of)})
+        skip = StartAfterEpoch(start.epoch)
+    own = [c for c in (skip, bar, swa, recorder, budget) if c is not None]
     trainer = _trainer(config, own + list(options.callbacks), options.dry_run)
+    if start is not None:
+        skip_completed_epochs(trainer, start.epoch)
     datamodule = PoseDataModule(data, config, options.workers, pin_memory=not is_cpu_run(config))
     try:
         with stop_after_step():

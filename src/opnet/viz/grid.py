@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from opnet.data.checks import check_sample_labels
 from opnet.fileio import atomic_output
 from opnet.geometry import crop_transform, quat_to_euler, roi_from_points, to_cv2_affine, transform_points
 from opnet.preprocess import Patch
@@ -123,7 +124,12 @@ def save_picture(rgb: NDArray[np.uint8], path: str | os.PathLike, overwrite: boo
 
 def dataset_grid(dataset: Any, indices: Sequence[int], columns: int | None = None) -> NDArray[np.uint8]:
     """Grid of samples ``indices`` of a :class:`opnet.data.PoseDataset` with their labels drawn."""
-    tiles = [render_tile(dataset[i], dataset.image_field, title=f"#{i}") for i in indices]
+    categories = {name: spec.category for name, spec in dataset.fields.items()}
+    tiles = []
+    for i in indices:
+        sample = dataset[i]
+        check_sample_labels(dataset.path, sample, i, categories)
+        tiles.append(render_tile(sample, dataset.image_field, title=f"#{i}"))
     return mosaic(tiles, columns)
 
 
