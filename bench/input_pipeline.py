@@ -1,10 +1,12 @@
 """Input pipeline throughput: samples/s per core and with all cores, full augmentation on.
 
 Builds a dataset of 450x450 JPEG photos with faces (scikit-image's bundled pictures, re-framed)
-in a temporary folder, then times (1) the per-sample work in this process, (2) a DataLoader with
-one worker (= one core) and (3) a DataLoader with one worker per available core.
+in a temporary folder, then times, for each training recipe (``paper``, ``opnet``: their
+augmentation and input normalisation), (1) the per-sample work in this process, (2) a DataLoader
+with one worker (= one core) and (3) a DataLoader with one worker per available core.
 
     PYTHONPATH=src python bench/input_pipeline.py [--samples 500] [--batches 40] [--batch-size 256]
+        [--recipes paper opnet]
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from opnet.augment import AugmentConfig
 from opnet.data import DatasetWriter, open_dataset
 from opnet.data.images import decode_gray_reduced
 from opnet.geometry import euler_to_quat
+from opnet.normalization import InputNorm
 from opnet.train import MixSource, SampleKey, build_mix, make_train_loader
 from opnet.train.data import MixDataset
+from opnet.train.recipes import resolve_config
 
 SIDE = 450
 PHOTOS = ("astronaut", "camera", "chelsea", "coffee", "rocket", "immunohistochemistry")
@@ -86,7 +90,9 @@ def copy_real_dataset(source: Path, path: Path, count: int) -> None:
             w.append({**sample, real.image_field: real.read_image_bytes(k % len(real))})
 
 
-def time_in_process(mix, config: AugmentConfig, batch_size: int, batches: int) -> dict[str, float]:
+def time_in_process(
+    mix, config: AugmentConfig, norm: InputNorm, batch_size: int, batches: int
+) -> dict[str, float]:
     """CPU seconds per sample (this process, one core) of decoding alone and of whole training batches."""
     cv2.setNumThreads(1)
     ds = mix.members[0].dataset
@@ -95,7 +101,7 @@ def time_in_process(mix, config: AugmentConfig, batch_size: int, batches: int) -
     for b in buffers:
         decode_gray_reduced(b, 1)
     decode = (time.process_time() - t) / len(buffers)
-    samples = MixDataset(mix, config, seed=0)
+    samples = MixDataset(mix, config, seed=0, norm=norm)
     keys = [SampleKey(0, k, 0, k % len(ds)) for k in range(batch_size * batches)]
     t = time.process_time()
     for b in range(batches):
@@ -104,12 +110,12 @@ def time_in_process(mix, config: AugmentConfig, batch_size: int, batches: int) -
 
 
 def time_loader(
-    mix, config: AugmentConfig, workers: int, batch_size: int, batches: int
+    mix, config: AugmentConfig, norm: InputNorm, workers: int, batch_size: int, batches: int
 ) -> tuple[float, float]:
     """A training DataLoader over one epoch of ``batches``: (samples per wall-clock second after the first
     batch, samples per CPU second of the worker processes, batches through shared memory included)."""
     loader = make_train_loader(
-        mix, config, batch_size, seed=0, workers=workers, samples_per_epoch=batch_size * batches
+        mix, config, batch_size, seed=0, workers=workers, samples_per_epoch=batch_size * batches, norm=norm
     )
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     it = iter(loader)
@@ -137,6 +143,7 @@ def main() -> None:
         metavar="FILE.h5",
         help="cycle through the real images and labels of this dataset instead",
     )
+    parser.add_argument("--recipes", nargs="+", default=["paper", "opnet"], help="training recipes to time")
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory() as tmp:
@@ -147,24 +154,27 @@ def main() -> None:
             make_dataset(path, args.samples, args.jpeg_quality)
         ds = open_dataset(path)
         kib = np.mean([len(ds.read_image_bytes(i)) for i in range(len(ds))]) / 1024
-        config = AugmentConfig()
         mix = build_mix([MixSource("bench", path)])
         source = (
             f"images of {args.images_from}" if args.images_from else f"photos, quality {args.jpeg_quality}"
         )
         shape = ds.read_image(0).shape
         print(f"{args.samples} JPEGs {shape[1]}x{shape[0]} ({source}), mean {kib:.1f} KiB; {cores} cores")
-        t = time_in_process(mix, config, args.batch_size, max(4, args.batches // 4))
-        print(
-            f"in process, per CPU second: JPEG decode alone (full size) {1 / t['decode_full']:6.0f}/s, "
-            f"whole pipeline {1 / t['sample']:6.0f} samples/s"
-        )
-        for workers in sorted({1, cores}):
-            wall, per_cpu = time_loader(mix, config, workers, args.batch_size, args.batches)
+        for recipe in args.recipes:
+            resolved = resolve_config(recipe)
+            config, norm = resolved.augment, InputNorm(resolved.model.input_norm)
+            t = time_in_process(mix, config, norm, args.batch_size, max(4, args.batches // 4))
             print(
-                f"DataLoader, {workers} worker(s): {wall:6.0f} samples/s wall clock, "
-                f"{per_cpu:6.0f} samples per worker CPU second"
+                f"recipe {recipe}, in process, per CPU second: JPEG decode alone (full size) "
+                f"{1 / t['decode_full']:6.0f}/s, whole pipeline {1 / t['sample']:6.0f} samples/s"
             )
+            for workers in sorted({1, cores}):
+                wall, per_cpu = time_loader(mix, config, norm, workers, args.batch_size, args.batches)
+                print(
+                    f"recipe {recipe}, DataLoader, {workers} worker(s): {wall:6.0f} samples/s wall clock, "
+                    f"{per_cpu:6.0f} samples per worker CPU second"
+                )
+        print("load average (1, 5, 15 min):", " ".join(f"{v:.2f}" for v in os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ def within(p_hat: float, p: float, n: int = N) -> bool:
 def test_geometry_draws_follow_the_original():
     p = many(AugmentConfig())
     assert within(p.flip.mean(), 0.5)
-    rot = np.round(np.degrees(p.angle_rad)).astype(int)
+    rot = np.round(np.degrees(p.total_angle_rad)).astype(int)
     assert set(np.unique(rot)) <= {0, 30, -30, 90, -90, 60, -60, 120, -120}
     assert within(np.mean(np.abs(rot) % 90 == 30), 1 / 3)
     assert within(np.mean(np.abs(rot) >= 60), 0.01)
@@ -35,7 +35,7 @@ def test_geometry_draws_follow_the_original():
 
 
 def test_raug_zero_keeps_only_the_rare_quarter_turns():
-    rot = np.degrees(many(AugmentConfig(rotation_deg=0.0)).angle_rad)
+    rot = np.degrees(many(AugmentConfig(rotation_deg=0.0)).total_angle_rad)
     assert set(np.unique(np.round(rot))) <= {0.0, 90.0, -90.0}
     assert within(np.mean(rot != 0), 0.01)
 

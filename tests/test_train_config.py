@@ -14,7 +14,8 @@ from opnet.models import backbone_names
 from opnet.normalization import INPUT_NORMS
 from opnet.settings import from_plain, replace_from_plain
 from opnet.train import TrainConfig, read_config_file, write_config_file
-from opnet.train.config import ACCELERATORS, PRECISIONS, changed_settings
+from opnet.train.config import ACCELERATORS, PRECISIONS, RECIPES, changed_settings
+from opnet.train.recipes import DEFAULT_RECIPE, resolve_config
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -163,7 +164,7 @@ def test_the_help_shows_the_settings_defaults_and_choices():
     parser = argparse.ArgumentParser()
     train = add_parser(parser.add_subparsers())
     text = " ".join(train.format_help().split())
-    defaults = TrainConfig()
+    defaults = resolve_config(DEFAULT_RECIPE)  # a run given no flags
     for name, shown in [
         ("--samples-per-epoch N", defaults.samples_per_epoch),
         ("--raug DEG", f"{defaults.augment.rotation_deg:g}"),
@@ -179,7 +180,8 @@ def test_the_help_shows_the_settings_defaults_and_choices():
     assert f"{', '.join(INPUT_NORMS)} (default {defaults.model.input_norm};" in text
     assert f"{', '.join(m.value for m in RoiMode)} (default {defaults.augment.roi_mode.value})" in text
     assert f"{', '.join(ACCELERATORS)} (default {defaults.accelerator})" in text
-    assert f"{', '.join(PRECISIONS)} (default {defaults.precision}:" in text
+    assert f"{', '.join(PRECISIONS)} (default {defaults.precision};" in text
+    assert f"{', '.join(RECIPES)} (default {DEFAULT_RECIPE};" in text
     with pytest.raises(SystemExit):
         parse("--backbone", "vgg")
 

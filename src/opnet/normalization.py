@@ -7,10 +7,16 @@ apply the model's own; files that do not say (OpenTrack's released models) get t
 protocol default.
 
 - ``opentrack``: u8 * (0.45 / max(5, g) if g < 127 else 1 / 255) - 0.5, g = the crop's 90th
-  percentile gray level. OpenTrack's tracker applies it to every model; OpNet trains with it.
+  percentile gray level. OpenTrack's tracker applies it to every model; the ``opnet`` training
+  recipe trains with it.
 - ``div256``: u8 / 256 - 0.5. The original code's ``master`` branch, and its evaluation.
-- ``div256-centred``: (u8 + 0.5) / 256 - 0.5. The original's ``paper`` branch (the paper's models).
+- ``div256-centred``: (u8 + 0.5) / 256 - 0.5. The original's ``paper`` branch (the paper's models,
+  and the ``paper`` training recipe).
 - ``div255``: u8 / 255 - 0.5. OpenTrack's face localizer.
+
+Every normalisation is an intensity scale to about 0..1 (:func:`unit_intensities`) followed by
+``- 0.5`` (:func:`inputs_from_unit`); the original's training applies its intensity augmentation
+between the two, on the 0..1 scale.
 
 >>> import numpy as np
 >>> normalize_input(np.array([[0, 128, 255]], np.uint8), "div256")
@@ -83,6 +89,27 @@ def normalize_input(crop: NDArray[np.uint8], norm: str | InputNorm) -> NDArray[n
         return normalize_brightness(crop)
     scale, offset = _LINEAR[norm]
     return (crop.astype(np.float32) * np.float32(scale) + np.float32(offset)).astype(np.float32)
+
+
+INPUT_OFFSET = 0.5
+"""What every normalisation subtracts last: network input = unit intensity - 0.5."""
+
+
+def unit_intensities(crops: NDArray[np.uint8], norm: str | InputNorm) -> NDArray[np.float32]:
+    """uint8 crops (B, H, W) -> float32 (B, H, W) on the 0..1 scale of ``norm`` (its input + 0.5)."""
+    norm = input_norm(norm)
+    if norm is InputNorm.OPENTRACK:
+        scales = np.array([brightness_scale(c) for c in crops], np.float32)
+        return (crops.astype(np.float32) * scales[:, None, None]).astype(np.float32)
+    scale, offset = _LINEAR[norm]
+    return (crops.astype(np.float32) * np.float32(scale) + np.float32(offset + INPUT_OFFSET)).astype(
+        np.float32
+    )
+
+
+def inputs_from_unit(unit: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Unit intensities (B, H, W) -> float32 network inputs (B, 1, H, W)."""
+    return (np.asarray(unit, np.float32) - np.float32(INPUT_OFFSET))[:, None]
 
 
 def normalize_batch(crops: NDArray[np.uint8], norm: str | InputNorm) -> NDArray[np.float32]:

@@ -1,9 +1,10 @@
-"""Intensity augmentations and noise on uint8 gray patches (LUTs and OpenCV; no geometry, labels unchanged).
+"""Intensity augmentations and noise on uint8 gray patches (``intensity_style="lut"``; LUTs and OpenCV).
 
 Values as in :class:`opnet.augment.params.AugmentParams`, on the 0..1 gray scale like kornia's:
-gamma g: x**g; contrast c: m + c (x - m) around the patch mean m (a plain factor would be undone
-by the brightness normalisation); brightness b: x + (b - 1) (kornia's ``RandomBrightness``);
-posterize n: keep the n high bits; equalize: histogram equalisation; blur s: 5x5 Gaussian, sigma s.
+gamma g: x**g; contrast c: m + c (x - m) around the patch mean m (``contrast="mean"``; a plain
+factor would be undone by the brightness normalisation) or x * c (``"multiply"``); brightness b:
+x + (b - 1) (kornia's ``RandomBrightness``); posterize n: keep the n high bits; equalize:
+histogram equalisation; blur s: 5x5 Gaussian, sigma s. No geometry: labels are unchanged.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ def _lut(image: NDArray[np.uint8], values: NDArray[np.float64]) -> NDArray[np.ui
     return cv2.LUT(image, table)
 
 
-def apply_intensity_op(image: NDArray[np.uint8], name: str, value: float) -> NDArray[np.uint8]:
+def apply_intensity_op(
+    image: NDArray[np.uint8], name: str, value: float, contrast: str = "mean"
+) -> NDArray[np.uint8]:
     """One operation of :data:`opnet.augment.params.INTENSITY_OPS` on a uint8 gray patch."""
     if name == "gamma":
         return _lut(image, _LEVELS**value)
     if name == "contrast":
-        mean = cv2.mean(image)[0] / 255.0
+        mean = cv2.mean(image)[0] / 255.0 if contrast == "mean" else 0.0
         return _lut(image, mean + value * (_LEVELS - mean))
     if name == "brightness":
         return _lut(image, _LEVELS + (value - 1.0))
@@ -41,10 +44,12 @@ def apply_intensity_op(image: NDArray[np.uint8], name: str, value: float) -> NDA
     raise ValueError(f"unknown intensity operation {name!r}")
 
 
-def apply_intensity(image: NDArray[np.uint8], ops: Sequence[tuple[str, float]]) -> NDArray[np.uint8]:
+def apply_intensity(
+    image: NDArray[np.uint8], ops: Sequence[tuple[str, float]], contrast: str = "mean"
+) -> NDArray[np.uint8]:
     """The (name, value) operations in order."""
     for name, value in ops:
-        image = apply_intensity_op(image, name, value)
+        image = apply_intensity_op(image, name, value, contrast)
     return image
 
 

@@ -99,16 +99,22 @@ class FaceLabels:
     def concatenate(cls, parts: Sequence[FaceLabels]) -> FaceLabels:
         return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
 
-    def transformed(self, affines: ArrayLike) -> FaceLabels:
+    def transformed(
+        self, affines: ArrayLike, box: str = "ellipse", mirrored_shapeparams: bool = False
+    ) -> FaceLabels:
         """The labels in images warped by (B, 2, 3) similarity affines (maybe mirroring).
 
-        Shape parameters describe an unmirrored face, so mirrored rows lose them.
+        ``box``: the ROI becomes the box of its moved inscribed ellipse (``ellipse``, see
+        :func:`opnet.geometry.transform_roi`) or of its moved corners (``corners``, the original's).
+        Shape parameters describe an unmirrored face, so mirrored rows lose them unless
+        ``mirrored_shapeparams`` (the original kept training them).
         """
         affines = np.asarray(affines, dtype=np.float64)
         centres = transform_points(affines, self.coords[:, None, :2])[:, 0]
         coords = np.concatenate([centres, (self.coords[:, 2] * affine_scale(affines))[:, None]], axis=1)
+        mirrored = np.zeros(len(affines), bool) if mirrored_shapeparams else affine_mirrors(affines)
         return FaceLabels(
-            transform_roi(affines, self.roi),
+            corner_boxes(affines, self.roi) if box == "corners" else transform_roi(affines, self.roi),
             coords,
             transform_quat(affines, self.quat),
             transform_landmarks(affines, self.points),
@@ -118,8 +124,16 @@ class FaceLabels:
             self.has_quat,
             self.has_points,
             self.has_points_z,
-            self.has_shapeparams & ~affine_mirrors(affines),
+            self.has_shapeparams & ~mirrored,
         )
+
+
+def corner_boxes(affines: ArrayLike, roi: ArrayLike) -> FloatArray:
+    """Boxes (B, 4) of the four corners of ROIs (B, 4) moved by (B, 2, 3) affines."""
+    roi = np.asarray(roi, dtype=np.float64)
+    corners = roi[:, [[0, 1], [2, 1], [0, 3], [2, 3]]]
+    moved = transform_points(affines, corners)
+    return np.concatenate([moved.min(axis=1), moved.max(axis=1)], axis=1)
 
 
 def forehead_box(points: ArrayLike) -> FloatArray:

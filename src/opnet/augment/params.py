@@ -2,7 +2,9 @@
 
 Each sample draws a fixed set of random numbers from its own generator (:func:`draw`), so its
 augmentation depends only on that generator's seed; turning those numbers into parameters is
-vectorised over a batch (:func:`params_from_draws`).
+vectorised over a batch (:func:`params_from_draws`). With ``intensity_style="kornia"`` the choice
+and order of the intensity operations is the batch's (the original's kornia pipeline picks them
+once per call): it comes from one more generator per batch (:func:`draw_batch`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ class AugmentParams:
 
     ``scale`` (B,): crop side / max(w, h) of the face box. ``shift`` (B, 2): in [-1, 1], the
     fraction of the wiggle room the crop moves by (see :func:`opnet.augment.geometric.crop_windows`).
-    ``angle_rad`` (B,): in-plane rotation (clockwise on screen if positive, opnet.geometry).
+    ``angle_rad`` (B,): in-plane rotation (clockwise on screen if positive, opnet.geometry) of
+    ``--raug``; ``quarter_turns`` (B,): -1, 0 or 1 further quarter turns (clockwise if positive).
     ``flip`` (B,): horizontal flip. ``intensity``: per sample, (operation, value) pairs applied in
     order (:mod:`opnet.augment.intensity`). ``noise_std`` (B,): gray levels, 0 for none;
     ``noise_seed`` (B,) makes the noise replayable.
@@ -47,6 +50,7 @@ class AugmentParams:
     scale: NDArray[np.float64]
     shift: NDArray[np.float64]
     angle_rad: NDArray[np.float64]
+    quarter_turns: NDArray[np.int64]
     flip: NDArray[np.bool_]
     intensity: tuple[tuple[tuple[str, float], ...], ...]
     noise_std: NDArray[np.float64]
@@ -55,6 +59,11 @@ class AugmentParams:
     def __len__(self) -> int:
         return len(self.scale)
 
+    @property
+    def total_angle_rad(self) -> NDArray[np.float64]:
+        """(B,) the whole in-plane rotation: ``angle_rad`` plus the quarter turns."""
+        return self.angle_rad + 0.5 * np.pi * self.quarter_turns
+
     def __getitem__(self, rows: slice | Sequence[int] | NDArray[np.integer]) -> AugmentParams:
         """The parameters of some rows (a 1-D index array or a slice)."""
         picked = np.arange(len(self))[rows].reshape(-1)
@@ -62,6 +71,7 @@ class AugmentParams:
             self.scale[picked],
             self.shift[picked],
             self.angle_rad[picked],
+            self.quarter_turns[picked],
             self.flip[picked],
             tuple(self.intensity[i] for i in picked),
             self.noise_std[picked],
@@ -72,6 +82,11 @@ class AugmentParams:
 def draw(rng: np.random.Generator, config: AugmentConfig) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The random numbers of one sample: (uniforms (U,), normals (3,))."""
     return rng.random(num_uniforms(config)), rng.standard_normal(NUM_NORMALS)
+
+
+def draw_batch(rng: np.random.Generator) -> NDArray[np.float64]:
+    """The random numbers of one batch: (6,) uniforms ordering the intensity operations."""
+    return rng.random(_N_OPS)
 
 
 def _signed(apply: NDArray[np.bool_], sign_u: NDArray[np.float64], angle: float) -> NDArray[np.float64]:
@@ -85,6 +100,9 @@ def _op_values(u: NDArray[np.float64], config: AugmentConfig) -> NDArray[np.floa
         if name in ("gamma", "contrast", "brightness"):
             low, high = getattr(config, f"{name}_range")
             values[:, k] = low + u[:, k] * (high - low)
+        elif name == "posterize" and config.intensity_style == "kornia":
+            low, high = config.posterize_bits  # kornia: uniform in [low, high), then truncated
+            values[:, k] = np.floor(low + u[:, k] * (high - low))
         elif name == "posterize":
             low, high = config.posterize_bits
             values[:, k] = low + np.floor(u[:, k] * (high - low + 1))
@@ -93,20 +111,27 @@ def _op_values(u: NDArray[np.float64], config: AugmentConfig) -> NDArray[np.floa
     return values
 
 
-def _intensity(u: NDArray[np.float64], config: AugmentConfig) -> tuple[tuple[tuple[str, float], ...], ...]:
-    """Per sample: ``intensity_ops_per_sample`` operations in random order, each kept with its probability."""
+def _intensity(
+    u: NDArray[np.float64], config: AugmentConfig, batch_u: NDArray[np.float64] | None
+) -> tuple[tuple[tuple[str, float], ...], ...]:
+    """Per sample: ``intensity_ops_per_sample`` operations in random order (the sample's own, or the
+    batch's from ``batch_u``), each kept with its probability."""
     probs = np.array([getattr(config, f"{name}_prob") for name in INTENSITY_OPS])
     apply = u[:, _OP_APPLY] < probs
     values = _op_values(u[:, _OP_VALUE], config)
-    picked = np.argsort(u[:, _OP_ORDER], axis=1)[:, : config.intensity_ops_per_sample]
+    order = u[:, _OP_ORDER] if batch_u is None else np.broadcast_to(batch_u, (len(u), _N_OPS))
+    picked = np.argsort(order, axis=1)[:, : config.intensity_ops_per_sample]
     return tuple(
         tuple((INTENSITY_OPS[k], float(values[i, k])) for k in row if apply[i, k])
         for i, row in enumerate(picked.tolist())
     )
 
 
-def params_from_draws(u: ArrayLike, z: ArrayLike, config: AugmentConfig) -> AugmentParams:
-    """Parameters (B rows) from the uniforms (B, U) and normals (B, 3) of :func:`draw`."""
+def params_from_draws(
+    u: ArrayLike, z: ArrayLike, config: AugmentConfig, batch_u: ArrayLike | None = None
+) -> AugmentParams:
+    """Parameters (B rows) from the uniforms (B, U) and normals (B, 3) of :func:`draw`, and for
+    ``intensity_style="kornia"`` the batch's uniforms (6,) of :func:`draw_batch`."""
     u, z = np.atleast_2d(np.asarray(u, np.float64)), np.atleast_2d(np.asarray(z, np.float64))
     count = len(u)
     scale = config.expansion + np.clip(config.scale_std * z[:, 0], -config.scale_clip, config.scale_clip)
@@ -117,11 +142,14 @@ def params_from_draws(u: ArrayLike, z: ArrayLike, config: AugmentConfig) -> Augm
         u[:, _ROTATE_SIGN],
         np.radians(config.rotation_deg),
     )
-    angle += _signed(u[:, _ROT90] < config.rot90_prob, u[:, _ROT90_SIGN], np.pi / 2)
+    quarter_turns = _signed(u[:, _ROT90] < config.rot90_prob, u[:, _ROT90_SIGN], 1.0).astype(np.int64)
     noise_std = np.zeros(count)
     intensity: tuple[tuple[tuple[str, float], ...], ...] = ((),) * count
     if config.intensity:
-        intensity = _intensity(u, config)
+        if config.intensity_style == "kornia" and batch_u is None:
+            raise ValueError("params_from_draws: intensity_style 'kornia' needs the batch's draws (batch_u)")
+        order = None if config.intensity_style == "lut" else np.asarray(batch_u, np.float64)
+        intensity = _intensity(u, config, order)
         variances = np.array([std**2 for std, _ in config.noise])
         applied = u[:, _NOISE:] < np.array([p for _, p in config.noise])
         noise_std = np.sqrt((applied * variances).sum(axis=1))
@@ -129,6 +157,7 @@ def params_from_draws(u: ArrayLike, z: ArrayLike, config: AugmentConfig) -> Augm
         scale,
         shift,
         angle,
+        quarter_turns,
         u[:, _FLIP] < config.flip_prob,
         intensity,
         noise_std,
@@ -136,7 +165,30 @@ def params_from_draws(u: ArrayLike, z: ArrayLike, config: AugmentConfig) -> Augm
     )
 
 
-def sample_params(rngs: Sequence[np.random.Generator], config: AugmentConfig) -> AugmentParams:
-    """Draws the augmentation of each sample from its own generator (one row per generator)."""
+def sample_params(
+    rngs: Sequence[np.random.Generator],
+    config: AugmentConfig,
+    batch_rng: np.random.Generator | None = None,
+) -> AugmentParams:
+    """Draws the augmentation of each sample from its own generator (one row per generator); what
+    the batch shares (``intensity_style="kornia"``) comes from ``batch_rng``."""
     draws = [draw(rng, config) for rng in rngs]
-    return params_from_draws(np.stack([d[0] for d in draws]), np.stack([d[1] for d in draws]), config)
+    batch_u = draw_batch(batch_rng) if batch_rng is not None else None
+    return params_from_draws(
+        np.stack([d[0] for d in draws]), np.stack([d[1] for d in draws]), config, batch_u
+    )
+
+
+def neutral_params(count: int, config: AugmentConfig) -> AugmentParams:
+    """``count`` rows of no augmentation: the crop of ``config.roi_mode``'s expansion, centred, as it is."""
+    zeros = np.zeros(count)
+    return AugmentParams(
+        np.full(count, config.expansion),
+        np.zeros((count, 2)),
+        zeros,
+        np.zeros(count, np.int64),
+        np.zeros(count, bool),
+        ((),) * count,
+        zeros,
+        np.zeros(count, np.int64),
+    )

@@ -1,7 +1,9 @@
 """``opnet train --ds SPEC --outdir OUT``: train a pose network (the original's flags; see docs/training.md).
 
-Settings come from the defaults, then ``--config run.yaml``, then the flags given. Dataset names in
-``--ds`` / ``--val`` are looked up in ``$DATADIR``; paths are used as they are.
+Settings come from the defaults, then the recipe (``--recipe``, default ``paper``: the paper's
+pipeline), then ``--config run.yaml``, then the flags given; the defaults shown are the ``paper``
+recipe's. Dataset names in ``--ds`` / ``--val`` are looked up in ``$DATADIR``; paths are used as
+they are.
 """
 
 from __future__ import annotations
@@ -16,9 +18,16 @@ from opnet.cli.defaults import LazyChoices, defaults_formatter, setting_override
 
 
 def _default_config() -> Any:
-    from opnet.train import TrainConfig
+    """The settings of a run given no flags: the default recipe's."""
+    from opnet.train.recipes import DEFAULT_RECIPE, resolve_config
 
-    return TrainConfig()
+    return resolve_config(DEFAULT_RECIPE)
+
+
+def _recipes() -> Any:
+    from opnet.train.config import RECIPES
+
+    return RECIPES
 
 
 def _roi_modes() -> Any:
@@ -233,7 +242,7 @@ def _hardware_flags(p: argparse.ArgumentParser) -> None:
         dest="cfg.precision",
         choices=LazyChoices(_precisions),
         metavar="P",
-        help="%(choices)s (default %(default)s: 32-bit on CPU, mixed on GPU)",
+        help="%(choices)s (default %(default)s; auto: 32-bit on CPU, mixed on GPU)",
     )
 
 
@@ -260,6 +269,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         const="",
         metavar="OUT|CKPT",
         help="continue the run in OUT (default --outdir) from its last completed epoch",
+    )
+    p.add_argument(
+        "--recipe",
+        dest="cfg.recipe",
+        choices=LazyChoices(_recipes),
+        metavar="NAME",
+        help="the settings a run starts from: %(choices)s (default %(default)s; paper: the original's "
+        "pipeline, as the paper trained; opnet: OpNet's own choices; see docs/training.md)",
     )
     p.add_argument("--force", action="store_true", help="replace a run already in --outdir")
     p.add_argument(
@@ -325,13 +342,39 @@ def _dataset_files(config: Any) -> dict[str, str]:
     return files
 
 
+def _paper_validation(config: Any) -> Any:
+    """The paper recipe validates on AFLW2000-3D samples 0-399 when ``$DATADIR`` has the file and
+    neither ``--val`` nor ``--ds`` says otherwise."""
+    import dataclasses
+
+    from opnet.cli.common import resolve_dataset
+    from opnet.errors import OpNetError
+    from opnet.train import parse_dataset_spec
+    from opnet.train.recipes import PAPER_VALIDATION
+
+    in_mix = any(e.source == PAPER_VALIDATION for e in parse_dataset_spec(config.ds))
+    if config.recipe != "paper" or config.val is not None or in_mix:
+        return config
+    try:
+        resolve_dataset(PAPER_VALIDATION, "--val")
+    except OpNetError as e:
+        logging.getLogger(__name__).debug(
+            "the paper recipe validates on AFLW2000-3D samples 0-399 (%s); validating on held-out "
+            "sequences instead",
+            e,
+        )
+        return config
+    return dataclasses.replace(config, val=PAPER_VALIDATION)
+
+
 def _config(args: argparse.Namespace, outdir: Path, resume: bool) -> Any:
     import dataclasses
 
     from opnet.errors import OpNetError
     from opnet.settings import replace_from_plain
-    from opnet.train.config import RESUME_SETTINGS, TrainConfig, read_config_file
+    from opnet.train.config import RESUME_SETTINGS, read_config_file
     from opnet.train.outputs import saved_config
+    from opnet.train.recipes import DEFAULT_RECIPE, check_recipe, resolve_config
 
     overrides = setting_overrides(args)
     if resume:
@@ -342,10 +385,16 @@ def _config(args: argparse.Namespace, outdir: Path, resume: bool) -> Any:
                 "(only --max-minutes and hardware flags may change)"
             )
         return replace_from_plain(saved_config(outdir), overrides, "command line")
-    config = TrainConfig()
+    recipe = overrides.pop("recipe", None)
+    layers = []
     if getattr(args, "config", None):
-        config = replace_from_plain(config, read_config_file(args.config), str(args.config))
-    config = replace_from_plain(config, overrides, "command line")
+        from_file = read_config_file(args.config)
+        in_file = from_file.pop("recipe", None)
+        layers.append((from_file, str(args.config)))
+        if recipe is None and in_file is not None:
+            recipe = check_recipe(in_file, f"{args.config}: recipe")
+    config = resolve_config(recipe or DEFAULT_RECIPE, *layers, (overrides, "command line"))
+    config = _paper_validation(config)
     return dataclasses.replace(config, dataset_files=_dataset_files(config))
 
 

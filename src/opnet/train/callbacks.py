@@ -23,7 +23,7 @@ from opnet.train.outputs import RunPaths
 from opnet.train.plot import plot_history
 from opnet.train.schedule import epoch_lr_factor
 from opnet.train.swa import SwaCallback
-from opnet.train.validation import score_of
+from opnet.train.validation import pose_loss_weights, score_of
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class RunRecorder(pl.Callback):
         self.hook = hook
         self.history: list[Row] = []
         self.best: Row | None = None
+        self._pose_weights = pose_loss_weights(config.best_metric, config.loss.weights())
         self._started = time.monotonic()
         self._epoch_start = self._train_end = self._last_epoch_end = 0.0
         self._plotted = -math.inf
@@ -111,7 +112,9 @@ class RunRecorder(pl.Callback):
         row = self._row(trainer, pl_module)
         self._last_epoch_end = time.monotonic()
         self.history.append(row)
-        improved = self.best is None or score_of(row) < score_of(self.best)
+        improved = self.best is None or score_of(row, self._pose_weights) < score_of(
+            self.best, self._pose_weights
+        )
         if improved:
             self.best = row
         self._save_resume_state(trainer)

@@ -29,13 +29,23 @@ from opnet.train.sampler import SAMPLES_PER_EPOCH
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
 PRECISIONS = ("auto", "32-true", "16-mixed", "bf16-mixed")
 PLOT_SUFFIXES = (".pdf", ".png")
+RECIPES = ("paper", "opnet")
+"""Named recipes (:mod:`opnet.train.recipes`): the paper's pipeline, and OpNet's."""
+CHOICES: dict[str, tuple[str, ...]] = {
+    "recipe": RECIPES,
+    "swa_bn": ("average", "reestimate"),
+    "val_crop": ("training", "protocol"),
+    "best_metric": ("pose_loss", "mae"),
+}
+"""Settings with named choices (the original's first)."""
 RESUME_SETTINGS = frozenset({"max_minutes", "accelerator", "devices", "num_nodes", "precision"})
 """Settings a resumed run may change: where and how long it runs, not what it computes."""
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that decides what a training run computes (defaults: the original recipe).
+    """Everything that decides what a training run computes (defaults: the ``opnet`` recipe; the
+    ``paper`` recipe and how recipes are applied: :mod:`opnet.train.recipes`).
 
     Data: ``ds`` is the dataset spec (``name[:weight]+...``, see :mod:`opnet.train.spec`); names
     are looked up in ``dataset_files`` (filled by the command line from ``$DATADIR``), anything
@@ -46,8 +56,16 @@ class TrainConfig:
     Optimisation: Adam at ``lr``, linear warm-up over the first ``warmup_fraction`` of the epochs
     (per step), then multiplied by ``lr_decay_factor`` at each of ``lr_decay_fractions`` of the
     epochs; gradients clipped to infinity norm ``grad_clip`` (0: off). ``swa``: average the
-    weights of the epochs from ``swa_start_fraction`` of the run on, then re-estimate batch-norm
-    statistics on ``swa_bn_samples`` training samples.
+    weights of the epochs from ``swa_start_fraction`` of the run on; batch-norm statistics are
+    averaged with them (``swa_bn="average"``, the original's) or re-estimated at the end on
+    ``swa_bn_samples`` training samples (``"reestimate"``).
+
+    Validation: ``val_crop`` "protocol" crops as the evaluation protocol (68-landmark box x 1.1),
+    "training" as training does without augmentation (the original's: the face box of
+    ``augment.roi_mode`` times its expansion); ``best.ckpt`` is the epoch with the lowest mean
+    MAE (``best_metric="mae"``) or the lowest weighted sum of the pose loss terms (``"pose_loss"``,
+    the original's). ``recipe``: the recipe the settings started from (a record; it changes nothing
+    by itself).
 
     Hardware (Lightning's names): ``accelerator``, ``devices`` (-1: all), ``num_nodes``,
     ``precision`` ("auto": 32-bit on CPU, mixed on GPU). ``max_minutes``: stop after the last
@@ -55,6 +73,7 @@ class TrainConfig:
     ``model.input_size`` also sets ``augment.out_size``.
     """
 
+    recipe: str = "opnet"
     ds: str = ""
     dataset_files: dict[str, str] = field(default_factory=dict)
     val: str | None = None
@@ -69,7 +88,10 @@ class TrainConfig:
     grad_clip: float = 0.1
     swa: bool = False
     swa_start_fraction: float = 2.0 / 3.0
+    swa_bn: str = "reestimate"
     swa_bn_samples: int = 4096
+    val_crop: str = "protocol"
+    best_metric: str = "mae"
     seed: int = 0
     save_plot: str | None = None
     onnx: bool = True
@@ -116,6 +138,10 @@ def _problems(c: TrainConfig) -> list[str]:
             c.save_plot is None or Path(c.save_plot).suffix.lower() in PLOT_SUFFIXES,
             f"save_plot={c.save_plot!r}: expected a .pdf or .png file name",
         ),
+    ]
+    checks += [
+        (getattr(c, name) in choices, f"{name}={getattr(c, name)!r}: expected one of {', '.join(choices)}")
+        for name, choices in CHOICES.items()
     ]
     return [message for ok, message in checks if not ok]
 

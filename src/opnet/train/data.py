@@ -7,6 +7,7 @@ are read in one HDF5 access per dataset file.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,15 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from torch.utils.data import Dataset
 
-from opnet.augment import AugmentConfig, FaceLabels, RoiMode, augment_batch, face_boxes, sample_params
+from opnet.augment import (
+    AugmentConfig,
+    FaceLabels,
+    RoiMode,
+    augment_batch,
+    face_boxes,
+    neutral_params,
+    sample_params,
+)
 from opnet.data import PoseDataset, open_dataset
 from opnet.data.images import ImageTooLarge, decode_gray_reduced
 from opnet.errors import DataError
@@ -26,7 +35,7 @@ from opnet.preprocess import INPUT_SIZE, Patch, crop_patch, patch_around
 from opnet.targets import PoseBatch, PoseTargets
 from opnet.train.labels import load_label_table
 from opnet.train.mixing import DatasetMix, MixSource, build_mix
-from opnet.train.sampler import SampleKey, augment_rng
+from opnet.train.sampler import SampleKey, augment_rng, batch_rng
 
 EVAL_EXPANSION = 1.1
 """Crop side / max(w, h) of the landmark box in the evaluation protocol."""
@@ -39,22 +48,17 @@ def _tensor(values: ArrayLike, mask: NDArray[np.bool_]) -> torch.Tensor:
 
 
 def encode_batch(
-    patches: NDArray[np.uint8],
+    inputs: NDArray[np.float32],
     labels: FaceLabels,
     boxes: ArrayLike,
     has_box: NDArray[np.bool_],
     weights: ArrayLike,
     datasets: ArrayLike,
-    norm: InputNorm = InputNorm.OPENTRACK,
 ) -> PoseBatch:
-    """uint8 patches (B, S, S) and their labels in patch pixels -> a :class:`PoseBatch` in patch units.
-
-    Images get the network's input normalisation ``norm`` (:mod:`opnet.normalization`); missing
-    labels are zeros.
-    """
-    side = patches.shape[-1]
+    """Network inputs (B, 1, S, S) (normalised, :mod:`opnet.normalization`) and their labels in patch
+    pixels -> a :class:`PoseBatch` in patch units; missing labels are zeros."""
+    side = inputs.shape[-1]
     units = Patch((0.5 * side, 0.5 * side), float(side))
-    image = normalize_batch(patches, norm)
     targets = PoseTargets(
         quat=_tensor(labels.quat, labels.has_quat),
         pos_size=_tensor(units.encode_pos_size(labels.coords), labels.has_coords),
@@ -70,7 +74,7 @@ def encode_batch(
         weight=torch.as_tensor(np.asarray(weights, np.float32)),
         dataset=torch.as_tensor(np.asarray(datasets, np.int64)),
     )
-    return PoseBatch(torch.from_numpy(image), targets)
+    return PoseBatch(torch.from_numpy(np.ascontiguousarray(inputs, np.float32)), targets)
 
 
 class MixDataset(Dataset[PoseBatch]):
@@ -126,20 +130,24 @@ class MixDataset(Dataset[PoseBatch]):
                 raise DataError(dataset.path, str(problem), dataset.image_field, row)
             return image
 
-        params = sample_params([augment_rng(self.seed, k.epoch, k.position) for k in keys], self.config)
-        out = augment_batch(decode, labels, params, self.config)
+        rngs = [augment_rng(self.seed, k.epoch, k.position) for k in keys]
+        params = sample_params(rngs, self.config, batch_rng(self.seed, keys[0].epoch, keys[0].position))
+        out = augment_batch(decode, labels, params, self.config, self.norm)
         members = np.array([k.member for k in keys], np.int64)
         weights = self.mix.loss_weights[members]
-        return encode_batch(out.patches, out.labels, out.boxes, out.has_box, weights, members, self.norm)
+        return encode_batch(out.inputs, out.labels, out.boxes, out.has_box, weights, members)
 
 
 class EvalDataset(Dataset[PoseBatch]):
-    """Validation samples without augmentation, cropped as the evaluation protocol does.
+    """Validation samples without augmentation.
 
-    Crop: a square of side max(w, h) * ``expansion`` around the 68-landmark box (the stored ROI
-    where a sample has no landmarks), cut with :func:`opnet.preprocess.crop_patch` (OpenTrack's
-    crop and INTER_AREA resize). The box target is the face box of ``roi_mode``, as in training;
-    ``norm`` is the network's input normalisation.
+    Crop (``training_crop`` None): the evaluation protocol's, a square of side max(w, h) *
+    ``expansion`` around the 68-landmark box (the stored ROI where a sample has no landmarks), cut
+    with :func:`opnet.preprocess.crop_patch` (OpenTrack's crop and INTER_AREA resize). With an
+    :class:`AugmentConfig` ``training_crop``: the training crop of that config without jitter,
+    rotation, flip or intensity changes (the face box of its ``roi_mode`` times that mode's
+    expansion; the original's validation). The box target is the face box of ``roi_mode``, as in
+    training; ``norm`` is the network's input normalisation.
     """
 
     def __init__(
@@ -150,17 +158,27 @@ class EvalDataset(Dataset[PoseBatch]):
         expansion: float = EVAL_EXPANSION,
         out_size: int = INPUT_SIZE,
         norm: InputNorm = InputNorm.OPENTRACK,
+        training_crop: AugmentConfig | None = None,
     ):
         self.dataset = open_dataset(path)
         self.table = load_label_table(self.dataset)
         self.rows = np.arange(len(self.dataset)) if indices is None else np.asarray(indices, dtype=np.int64)
-        missing = self.rows[~self.table.has_face_box(RoiMode.LANDMARKS)[self.rows]]
-        if len(missing):
-            raise DataError(self.dataset.path, f"sample {missing[0]} has no face box ('rois' or landmarks)")
         self.roi_mode = RoiMode(roi_mode)
+        crop_mode = RoiMode.LANDMARKS if training_crop is None else self.roi_mode
+        missing = self.rows[~self.table.has_face_box(crop_mode)[self.rows]]
+        if len(missing):
+            need = "'rois'" if crop_mode == RoiMode.ORIGINAL else "'rois' or landmarks"
+            raise DataError(self.dataset.path, f"sample {missing[0]} has no face box ({need})")
         self.expansion = expansion
         self.out_size = out_size
         self.norm = InputNorm(norm)
+        self.training_crop = (
+            None
+            if training_crop is None
+            else dataclasses.replace(
+                training_crop, roi_mode=self.roi_mode, out_size=out_size, intensity=False
+            )
+        )
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -170,6 +188,8 @@ class EvalDataset(Dataset[PoseBatch]):
 
     def __getitems__(self, indices: Sequence[int]) -> PoseBatch:
         rows = self.rows[np.asarray(indices, dtype=np.int64)]
+        if self.training_crop is not None:
+            return self._training_crops(rows)
         labels = self.table.rows(rows)
         crop_boxes, _ = face_boxes(labels, RoiMode.LANDMARKS)
         patches, affines = [], []
@@ -182,7 +202,28 @@ class EvalDataset(Dataset[PoseBatch]):
         out = labels.transformed(np.stack(affines))
         boxes, has_box = face_boxes(out, self.roi_mode)
         ones, zeros = np.ones(len(rows)), np.zeros(len(rows))
-        return encode_batch(np.stack(patches), out, boxes, has_box, ones, zeros, self.norm)
+        return encode_batch(normalize_batch(np.stack(patches), self.norm), out, boxes, has_box, ones, zeros)
+
+    def _training_crops(self, rows: NDArray[np.int64]) -> PoseBatch:
+        config = self.training_crop
+        assert config is not None
+        buffers = self.dataset.read_image_bytes_many(rows.tolist())
+
+        def decode(i: int, reduction: int) -> NDArray[np.uint8]:
+            image = decode_gray_reduced(buffers[i], reduction)
+            if image is None:
+                raise DataError(
+                    self.dataset.path,
+                    "image does not decode as JPEG or PNG",
+                    self.dataset.image_field,
+                    rows[i],
+                )
+            return image
+
+        labels = self.table.rows(rows)
+        out = augment_batch(decode, labels, neutral_params(len(rows), config), config, self.norm)
+        ones, zeros = np.ones(len(rows)), np.zeros(len(rows))
+        return encode_batch(out.inputs, out.labels, out.boxes, out.has_box, ones, zeros)
 
 
 def augmented_examples(

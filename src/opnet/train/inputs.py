@@ -77,11 +77,20 @@ def holdout_sequences(
     return np.flatnonzero(held), np.flatnonzero(~held)
 
 
+def _eval_set(config: TrainConfig, path: str | os.PathLike, indices: NDArray[np.int64] | None) -> EvalDataset:
+    """Validation samples of a file, cropped as ``config.val_crop`` says, normalised for the model."""
+    return EvalDataset(
+        path,
+        indices,
+        config.augment.roi_mode,
+        out_size=config.model.input_size,
+        norm=InputNorm(config.model.input_norm),
+        training_crop=config.augment if config.val_crop == "training" else None,
+    )
+
+
 def _validation(config: TrainConfig, sources: list[MixSource]) -> tuple[EvalDataset, list[MixSource], str]:
     """The validation set, the training sources without it, and a description."""
-    roi = config.augment.roi_mode
-    size = config.model.input_size
-    norm = InputNorm(config.model.input_norm)
     if config.val is not None:
         path = dataset_file(config, config.val, "--val")
         clash = [s.name for s in sources if Path(s.path).resolve() == path.resolve() and s.name != AFLW2K3D]
@@ -90,16 +99,16 @@ def _validation(config: TrainConfig, sources: list[MixSource]) -> tuple[EvalData
                 f"--val {config.val}: also a training dataset ({clash[0]}); validate on other data"
             )
         indices = aflw2k3d_split(_count(path))[0] if config.val == AFLW2K3D else None
-        val = EvalDataset(path, indices, roi, out_size=size, norm=norm)
+        val = _eval_set(config, path, indices)
         return val, sources, f"--val {config.val}: {len(val)} samples"
     aflw = next((s for s in sources if s.name == AFLW2K3D), None)
     if aflw is not None:
         held = aflw2k3d_split(_count(Path(aflw.path)))[0]
-        val = EvalDataset(aflw.path, held, roi, out_size=size, norm=norm)
+        val = _eval_set(config, aflw.path, held)
         return val, sources, f"aflw2k3d samples 0..{len(val) - 1} (not trained on)"
     first = sources[0]
     held, rest = holdout_sequences(first.path, config.seed)
-    val = EvalDataset(first.path, held, roi, out_size=size, norm=norm)
+    val = _eval_set(config, first.path, held)
     remaining = [MixSource(first.name, first.path, first.weight, rest), *sources[1:]]
     return val, remaining, f"{len(held)} samples of {first.name} held out (whole sequences; not trained on)"
 

@@ -19,7 +19,7 @@ from opnet.train.schedule import make_scheduler, steps_per_epoch
 from opnet.train.validation import ValidationAccumulator
 
 _STREAM_TORCH = 3
-"""Seed stream of torch's generator (dropout); streams 0-2 belong to the sampler."""
+"""Seed stream of torch's generator (dropout); streams 0-2 and 4 belong to the sampler."""
 
 
 class TrainingDiverged(OpNetError):

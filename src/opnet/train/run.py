@@ -24,6 +24,7 @@ from lightning.pytorch.trainer.states import TrainerStatus
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
 from opnet.errors import OpNetError
+from opnet.losses.combine import SHAPEPARAM_TERMS
 from opnet.models import KeypointModel, PoseNet, create_model, load_model
 from opnet.train.callbacks import EpochHook, EpochProgress, RunRecorder, TimeBudget
 from opnet.train.config import TrainConfig, write_config_file
@@ -126,7 +127,23 @@ def _model_config(
             "no training dataset has 3D landmarks (pt3d_68 with poses): training without a landmark head"
         )
         return dataclasses.replace(config, model=dataclasses.replace(model, landmarks=False)), None
-    return config, keypoints
+    return without_shapeparams_terms(config), keypoints
+
+
+def without_shapeparams_terms(config: TrainConfig) -> TrainConfig:
+    """The config with the ``shapeparams`` loss terms off (one log line if they were on): they compare
+    the keypoint model's coefficients with the datasets' 3DDFA ``shapeparams``, which is meaningful
+    only for 3DDFA's basis (the original's network, e.g. through ``--init``), not for a keypoint
+    model fitted to the training landmarks."""
+    on = {name: w for name in sorted(SHAPEPARAM_TERMS) if (w := getattr(config.loss, name)) > 0}
+    if not on:
+        return config
+    log.info(
+        "loss terms %s set to 0: they need 3DDFA's keypoint model (the basis of the shapeparams "
+        "labels), and this run's keypoint model is fitted to the training landmarks",
+        ", ".join(f"{name}={weight:g}" for name, weight in on.items()),
+    )
+    return dataclasses.replace(config, loss=dataclasses.replace(config.loss, **dict.fromkeys(on, 0.0)))
 
 
 def _trainer(config: TrainConfig, callbacks: list[pl.Callback], dry_run: bool) -> pl.Trainer:

@@ -4,8 +4,9 @@ Sample k of epoch e draws its dataset from the mix frequencies (one generator pe
 Within a dataset, samples come in random passes without repetition (one permutation per
 (seed, dataset, pass)), continuing across epochs, so each sample is seen once per pass as with the
 original's per-dataset random sampler. Augmentation draws from a generator seeded by
-(seed, e, k) (:func:`augment_rng`), so nothing depends on workers, batch order or on where a run
-was interrupted.
+(seed, e, k) (:func:`augment_rng`), and what a batch shares from one seeded by (seed, e, first
+position of the batch) (:func:`batch_rng`), so nothing depends on workers, batch order or on
+where a run was interrupted.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from torch.utils.data import Sampler
 SAMPLES_PER_EPOCH = 10240
 """The original's "epoch": 10 * 1024 samples."""
 
-_STREAM_DATASETS, _STREAM_ORDER, _STREAM_AUGMENT = 0, 1, 2
+_STREAM_DATASETS, _STREAM_ORDER, _STREAM_AUGMENT, _STREAM_BATCH = 0, 1, 2, 4
 
 
 class SampleKey(NamedTuple):
@@ -35,6 +36,12 @@ class SampleKey(NamedTuple):
 def augment_rng(seed: int, epoch: int, position: int) -> np.random.Generator:
     """The generator the augmentation of sample ``position`` of ``epoch`` draws from."""
     return np.random.default_rng([seed, _STREAM_AUGMENT, epoch, position])
+
+
+def batch_rng(seed: int, epoch: int, first_position: int) -> np.random.Generator:
+    """The generator of what the batch starting at ``first_position`` of ``epoch`` shares (the
+    original's per-batch choice of intensity operations)."""
+    return np.random.default_rng([seed, _STREAM_BATCH, epoch, first_position])
 
 
 def shard_positions(

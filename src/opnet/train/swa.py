@@ -1,7 +1,7 @@
 """Stochastic weight averaging: the mean of the weights after each epoch of the last part of the run.
 
-Unlike the original (which averaged batch-norm statistics as well), the averaged network's batch-norm
-statistics are re-estimated at the end with a pass over training samples
+Batch-norm statistics (``swa_bn``): averaged with the weights, as the original did
+(``AveragedModel(use_buffers=True)``), or re-estimated at the end with a pass over training samples
 (``torch.optim.swa_utils.update_bn``), because averaged weights change the activations.
 """
 
@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 class SwaCallback(pl.Callback):
     """Averages ``module.net`` after every epoch >= :func:`swa_start_epoch`; at the end of training
-    re-estimates batch-norm statistics, validates and writes ``path`` (process 0 only).
+    re-estimates batch-norm statistics (``swa_bn="reestimate"``), validates and writes ``path``
+    (process 0 only).
 
     Its state (the running average) is part of Lightning's resume checkpoint.
     """
@@ -49,7 +50,7 @@ class SwaCallback(pl.Callback):
 
     def _average_of(self, net: PoseNet) -> AveragedModel:
         if self.averaged is None:
-            self.averaged = AveragedModel(net)
+            self.averaged = AveragedModel(net, use_buffers=self.config.swa_bn == "average")
             if self._pending:
                 self.averaged.load_state_dict(self._pending)
                 self._pending = None
@@ -76,9 +77,10 @@ class SwaCallback(pl.Callback):
             log.info("SWA: no epoch averaged (it starts at epoch %d); no %s", self.start + 1, self.path.name)
             return
         assert isinstance(pl_module, PoseTrainingModule) and isinstance(trainer.datamodule, PoseDataModule)
-        batches = max(1, math.ceil(self.config.swa_bn_samples / self.config.batch_size))
-        images = trainer.datamodule.training_images(self.config.epochs, batches)
-        update_bn(images, self.averaged, device=pl_module.device)
+        if self.config.swa_bn == "reestimate":
+            batches = max(1, math.ceil(self.config.swa_bn_samples / self.config.batch_size))
+            images = trainer.datamodule.training_images(self.config.epochs, batches)
+            update_bn(images, self.averaged, device=pl_module.device)
         net = self.averaged.module
         val = islice(trainer.datamodule.val_dataloader(), self.val_batches)
         self.metrics = evaluate_network(net, val, pl_module.criterion, pl_module.device)

@@ -17,8 +17,11 @@ from opnet.models import PoseNetOutput
 from opnet.targets import PoseBatch, PoseTargets
 
 BEST_METRIC = "val_mean_deg"
-"""What ``best.ckpt`` minimises; ``val_total`` (the loss) where the validation data has no poses."""
+"""What ``best.ckpt`` minimises (``best_metric="mae"``); ``val_total`` (the loss) where the
+validation data has no poses."""
 FALLBACK_METRIC = "val_total"
+POSE_TERMS = ("rot", "xy", "size", "nll_rot", "nll_pos_size")
+"""The loss terms of ``best_metric="pose_loss"`` (the original's: those of the pose outputs)."""
 
 
 class ValidationAccumulator:
@@ -60,9 +63,23 @@ class ValidationAccumulator:
         return out
 
 
-def score_of(metrics: dict[str, float]) -> float:
-    """The number ``best`` minimises: the mean MAE, or the validation loss without poses."""
+def score_of(metrics: dict[str, float], pose_loss_weights: dict[str, float] | None = None) -> float:
+    """The number ``best`` minimises: the mean MAE, or the validation loss without poses; with
+    ``pose_loss_weights`` (term -> weight) the weighted sum of those ``val_<term>`` (the original's
+    choice), terms the metrics lack left out."""
+    if pose_loss_weights is not None:
+        terms = [w * metrics[f"val_{t}"] for t, w in pose_loss_weights.items() if f"val_{t}" in metrics]
+        if terms:
+            return float(sum(terms))
     return metrics.get(BEST_METRIC, metrics.get(FALLBACK_METRIC, float("inf")))
+
+
+def pose_loss_weights(best_metric: str, loss_weights: dict[str, float]) -> dict[str, float] | None:
+    """The weights :func:`score_of` uses for ``best_metric`` ("pose_loss": the pose terms of
+    ``loss_weights``; "mae": None)."""
+    if best_metric != "pose_loss":
+        return None
+    return {t: loss_weights[t] for t in POSE_TERMS if loss_weights.get(t, 0.0) > 0}
 
 
 @torch.no_grad()
