@@ -106,7 +106,7 @@ def _data(config: DemoConfig, cache: Path, workers: int) -> tuple[Path, float]:
         shutil.rmtree(folder, ignore_errors=True)
         paths.data.mkdir(parents=True)
         start = time.monotonic()
-        generate_data(config, paths, workers, progress=False)
+        generate_data(config, paths, StepClock(), workers, progress=False)
         rate = (config.train_samples + config.heldout_samples) / (time.monotonic() - start)
         rate_file.write_text(f"{rate}\n")
     return paths.data, float(rate_file.read_text())

@@ -128,6 +128,7 @@ def test_a_training_run_follows_its_replans(tmp_path):
 
     from opnet.demo.replan import Replanner
     from opnet.demo.run import DemoPaths, generate_data
+    from opnet.demo.steps import StepClock
     from opnet.train import train
 
     demo = DemoConfig(
@@ -135,7 +136,7 @@ def test_a_training_run_follows_its_replans(tmp_path):
     )
     paths = DemoPaths(tmp_path)
     paths.data.mkdir(parents=True)
-    generate_data(demo, paths, workers=1, progress=False)
+    generate_data(demo, paths, StepClock(), workers=1, progress=False)
     base = dataclasses.replace(
         train_config(demo, paths.train_file, 2), batch_size=4, samples_per_epoch=8, swa_bn_samples=8
     )

@@ -38,7 +38,9 @@ class DemoConfig:
 
     Data: ``train_samples`` synthetic heads to train on and ``heldout_samples`` other ones (other
     persons: generated with another seed) to evaluate on, both drawn with ``synth``: mostly frontal
-    poses (docs/demo.md: the levers, one at a time).
+    poses (docs/demo.md: the levers, one at a time). Within a time budget, the training heads get at
+    most ``generate_share`` of it (never fewer than ``min_train_samples`` heads): on a busy machine
+    fewer heads are made, and the time goes to training instead.
     ``seed`` [--seed] decides the data, the initial weights and the augmentation.
 
     Recipe: ``model``, ``loss``, ``augment`` and the optimisation settings go into the training
@@ -49,6 +51,8 @@ class DemoConfig:
     seed: int = 0
     train_samples: int = 10000
     heldout_samples: int = 1000
+    generate_share: float = 0.25
+    min_train_samples: int = 2000
     synth: SynthConfig = field(default_factory=lambda: SynthConfig(pose="frontal"))
     epochs: int | None = None
     samples_per_epoch: int = 4096
@@ -80,6 +84,14 @@ class DemoConfig:
                 ),
             ),
             (self.heldout_samples >= 1, f"heldout_samples={self.heldout_samples}: expected at least 1"),
+            (
+                0 < self.generate_share <= 1,
+                f"generate_share={self.generate_share}: expected a share of the budget in (0, 1]",
+            ),
+            (
+                self.min_train_samples >= 2 * self.synth.samples_per_identity,
+                f"min_train_samples={self.min_train_samples}: expected at least two persons' samples",
+            ),
             (self.min_epochs >= 1, f"min_epochs={self.min_epochs}: expected at least 1"),
             (self.reserve_s >= 0, f"reserve_s={self.reserve_s}: expected >= 0"),
             (self.grid_samples >= 1, f"grid_samples={self.grid_samples}: expected at least 1"),

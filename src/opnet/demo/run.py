@@ -77,13 +77,32 @@ def prepare_outdir(paths: DemoPaths, overwrite: bool) -> None:
     paths.data.mkdir(parents=True, exist_ok=True)
 
 
-def generate_data(config: DemoConfig, paths: DemoPaths, workers: int, progress: bool) -> None:
-    """The training and held-out sets (different seeds: no synthetic person is in both)."""
-    for path, count, seed in (
-        (paths.train_file, config.train_samples, config.train_seed),
-        (paths.heldout_file, config.heldout_samples, config.heldout_seed),
-    ):
-        generate_dataset(path, count, config.synth, seed=seed, workers=workers, progress=progress)
+def generate_data(
+    config: DemoConfig, paths: DemoPaths, clock: StepClock, workers: int, progress: bool
+) -> DemoConfig:
+    """The held-out and training sets (different seeds: no synthetic person is in both). Within a
+    time budget (no fixed ``epochs``) the training heads stop at ``generate_share`` of it; returns
+    ``config`` with the number of training heads made."""
+    generate_dataset(
+        paths.heldout_file,
+        config.heldout_samples,
+        config.synth,
+        seed=config.heldout_seed,
+        workers=workers,
+        progress=progress,
+    )
+    budgeted = config.epochs is None
+    made = generate_dataset(
+        paths.train_file,
+        config.train_samples,
+        config.synth,
+        seed=config.train_seed,
+        workers=workers,
+        progress=progress,
+        deadline=clock.started + 60.0 * config.minutes * config.generate_share if budgeted else None,
+        min_samples=min(config.min_train_samples, config.train_samples),
+    )
+    return config if made == config.train_samples else replace(config, train_samples=made)
 
 
 def _planned_training(
@@ -204,7 +223,7 @@ def run_demo(
         f"{config.train_samples} training + {config.heldout_samples} held-out "
         f"synthetic heads ({config.synth.image_size} px) into {paths.data}",
     ):
-        generate_data(config, paths, workers or len(os.sched_getaffinity(0)), progress)
+        config = generate_data(config, paths, clock, workers or len(os.sched_getaffinity(0)), progress)
     with clock.step("train", f"MobileNetV1 x{config.model.width:g} on the CPU into {paths.run}"):
         training, plans = train_network(config, paths, clock, threads, dry_run, progress)
     with clock.step("export", "the final (weight-averaged) network to OpenTrack's ONNX format"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -117,15 +118,20 @@ def generate_dataset(
     workers: int = 1,
     overwrite: bool = False,
     progress: bool = True,
-) -> None:
+    deadline: float | None = None,
+    min_samples: int = 1,
+) -> int:
     """Writes ``num_samples`` synthetic samples (images, rois, coords, quats, pt3d_68, pt2d_68) to
-    ``path``.
+    ``path``; returns how many it wrote.
 
     ``config``: the heads' settings (None: ``SynthConfig()``). One sequence per synthetic person.
     ``workers`` processes render in parallel; the file is the same for any number of them. The
-    output is written atomically (opnet.data.DatasetWriter).
+    output is written atomically (opnet.data.DatasetWriter). ``deadline`` (a ``time.monotonic()``
+    value): past it, stop after the current person once ``min_samples`` are written (the file is
+    then the first persons of the full one).
 
     >>> generate_dataset("heads.h5", 6, SynthConfig(image_size=64, samples_per_identity=2), progress=False)
+    6
     >>> from opnet.data import open_dataset
     >>> ds = open_dataset("heads.h5")
     >>> len(ds), ds.sequence_starts.tolist()  # three persons, two pictures each
@@ -136,6 +142,7 @@ def generate_dataset(
     if seed < 0:
         raise OpNetError(f"--seed {seed}: expected a non-negative integer")
     tasks = sequence_tasks(num_samples, config or SynthConfig(), seed)
+    written = sequences = 0
     with (
         DatasetWriter(path, overwrite=overwrite) as writer,
         ProgressBar(total=num_samples, unit="sample", desc="synth", disable=not progress) as bar,
@@ -145,4 +152,9 @@ def generate_dataset(
             for row in rows:
                 writer.append(row)
             bar.update(len(rows))
-    log.info("wrote %s: %d samples, %d sequences", path, num_samples, len(tasks))
+            written, sequences = written + len(rows), sequences + 1
+            if deadline is not None and written >= min_samples and time.monotonic() > deadline:
+                break
+    stopped = "" if written == num_samples else f" (of {num_samples}: the time for generating was up)"
+    log.info("wrote %s: %d samples, %d sequences%s", path, written, sequences, stopped)
+    return written

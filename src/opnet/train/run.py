@@ -246,6 +246,7 @@ def train(
     >>> from opnet.models import ModelConfig
     >>> from opnet.synth import SynthConfig, generate_dataset
     >>> generate_dataset("heads.h5", 16, SynthConfig(image_size=64, samples_per_identity=4), progress=False)
+    16
     >>> model = ModelConfig(width=0.25, input_size=64, landmarks=False)
     >>> config = TrainConfig(
     ...     ds="heads.h5", epochs=2, batch_size=4, samples_per_epoch=8, model=model, onnx=False
