@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from opnet.data import open_dataset
 from opnet.demo import DemoConfig, dry_run_config, run_demo
 from opnet.demo.budget import EPOCH_OVERHEAD_S, LOOP_EFFICIENCY, START_S, planned_epochs
 from opnet.demo.config import train_config
 from opnet.demo.run import DemoPaths, generate_data, prepare_outdir
+from opnet.demo.steps import StepClock
 from opnet.errors import OpNetError
 from opnet.synth import SynthConfig
 
@@ -70,9 +72,9 @@ def test_settings_are_checked_with_the_flag_names():
 
 def test_training_config_keeps_opentracks_input_and_outputs():
     config = DemoConfig()
-    run = train_config(config, Path("t.h5"), epochs=7, max_minutes=3.0)
+    run = train_config(config, Path("t.h5"), epochs=7)
     assert run.model.input_size == 129 and run.model.uncertainty and run.swa and not run.onnx
-    assert (run.epochs, run.max_minutes, run.ds, run.seed) == (7, 3.0, "t.h5", 0)
+    assert (run.epochs, run.max_minutes, run.ds, run.seed) == (7, None, "t.h5", 0)
     assert run.model.width == config.model.width and run.lr == config.lr
     assert config.train_seed != config.heldout_seed
     assert {DemoConfig(seed=s).train_seed for s in range(4)}.isdisjoint(
@@ -89,7 +91,7 @@ def test_the_same_seed_gives_the_same_data(tmp_path):
     for name in ("a", "b"):
         paths = DemoPaths(tmp_path / name)
         paths.data.mkdir(parents=True)
-        generate_data(TINY, paths, workers=1, progress=False)
+        generate_data(TINY, paths, StepClock(), workers=1, progress=False)
     for file in ("train.h5", "heldout.h5"):
         assert (tmp_path / "a" / "data" / file).read_bytes() == (tmp_path / "b" / "data" / file).read_bytes()
 
@@ -125,8 +127,24 @@ def test_training_speed_is_measured_on_real_steps_without_touching_a_run(tmp_pat
 
     paths = DemoPaths(tmp_path)
     paths.data.mkdir(parents=True)
-    generate_data(TINY, paths, workers=1, progress=False)
-    config = dataclasses.replace(train_config(TINY, paths.train_file, 1, None), batch_size=4)
+    generate_data(TINY, paths, StepClock(), workers=1, progress=False)
+    config = dataclasses.replace(train_config(TINY, paths.train_file, 1), batch_size=4)
     rate = training_step_rate(config, prepare_training_data(config).mix, steps=2)
     assert math.isfinite(rate) and rate > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_a_slow_generation_leaves_the_time_to_training(tmp_path):
+    paths = DemoPaths(tmp_path)
+    paths.data.mkdir(parents=True)
+    config = dataclasses.replace(TINY, epochs=None, minutes=1.0, generate_share=1e-6, min_train_samples=8)
+    made = generate_data(config, paths, StepClock(), workers=1, progress=False)
+    assert made.train_samples == 8 < TINY.train_samples  # the time was up: two persons, not all
+    with open_dataset(paths.train_file) as train, open_dataset(paths.heldout_file) as heldout:
+        assert len(train) == 8 and len(heldout) == TINY.heldout_samples
+    other = DemoPaths(tmp_path / "fixed")
+    other.data.mkdir(parents=True)
+    fixed = generate_data(
+        dataclasses.replace(config, epochs=1), other, StepClock(), workers=1, progress=False
+    )
+    assert fixed.train_samples == TINY.train_samples  # a fixed number of epochs: every head

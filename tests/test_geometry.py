@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -159,3 +161,13 @@ def test_crop_transform_and_cv2_affine():
     ys, xs = np.nonzero(out == out.max())
     # The bright pixel maps to the 2x2 block around the crop centre (10, 10).
     assert set(xs) <= {9, 10} and set(ys) <= {9, 10}
+
+
+def test_gimbal_lock_at_yaw_90_gives_roll_zero_without_a_warning() -> None:
+    q = g.euler_to_quat(np.deg2rad([20.0, 90.0, 0.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pyr = np.rad2deg(g.quat_to_euler(q))
+    assert np.isclose(abs(pyr[1]), 90.0)
+    assert pyr[2] == 0.0
+    np.testing.assert_allclose(g.quat_to_euler(g.euler_to_quat(np.deg2rad(pyr))), np.deg2rad(pyr), atol=1e-9)

@@ -44,6 +44,16 @@ def test_output_depends_on_the_seed_only_not_on_the_workers(tmp_path):
     assert one["sequence_starts"].tolist() == [0, 4, 8, 10]
 
 
+def test_a_passed_deadline_stops_at_a_whole_person_after_the_minimum(tmp_path):
+    full, cut = tmp_path / "full.h5", tmp_path / "cut.h5"
+    assert generate_dataset(full, 16, CONFIG, seed=5, workers=1, progress=False) == 16
+    made = generate_dataset(cut, 16, CONFIG, seed=5, workers=1, progress=False, deadline=0.0, min_samples=6)
+    assert made == 8  # two persons of four: the first whole person past 6 samples
+    stored = _contents(cut)
+    assert stored["sequence_starts"].tolist() == [0, 4, 8]
+    _assert_same(_contents(full), stored, count=8)  # the first persons of the full file
+
+
 def test_sample_at_reproduces_a_stored_sample(tmp_path):
     path = tmp_path / "s.h5"
     generate_dataset(path, 6, CONFIG, seed=11, progress=False)

@@ -15,6 +15,8 @@ All functions take numpy arrays with any number of leading batch dimensions.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial.transform import Rotation
@@ -100,11 +102,14 @@ def quat_to_euler(q: ArrayLike) -> Float64Array:
 
     The evaluation protocol's decomposition: with P = diag(1, 1, -1),
     (pitch, yaw, roll) = euler_XYZ(P R P) * (1, -1, 1). Exact inverse of :func:`euler_to_quat`
-    for |yaw| < 90 deg.
+    for |yaw| < 90 deg. At |yaw| = 90 deg (gimbal lock) only a sum of pitch and roll is defined: roll is 0
+    there, quietly (scipy's choice, without its warning).
     """
     m = quat_to_matrix(q)
     flipped = _FLIP_Z @ m.reshape(-1, 3, 3) @ _FLIP_Z
-    pyr = Rotation.from_matrix(flipped).as_euler("XYZ") * _AFLW_SIGNS
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Gimbal lock detected", UserWarning)
+        pyr = Rotation.from_matrix(flipped).as_euler("XYZ") * _AFLW_SIGNS
     return pyr.reshape(*m.shape[:-2], 3)
 
 

@@ -13,6 +13,10 @@ from pathlib import Path
 
 DEFAULT_REAL_FACES = Path("..") / "shared" / "data" / "aflw2kmini.h5"
 """Real faces evaluated by default when the file exists (a checkout next to ../shared)."""
+WAIT_POLICY = ("OMP_WAIT_POLICY", "PASSIVE")
+"""Set (unless the environment sets it) before torch starts: torch's OpenMP threads then sleep
+while they wait instead of spinning. On a machine busy with another process, spinning threads take
+the cores from the one doing the work: training steps on 2 cores ran 8x slower (docs/demo.md)."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -78,6 +82,9 @@ def real_faces(args: argparse.Namespace) -> Path | None:
 
 def run(args: argparse.Namespace) -> int:
     import logging
+    import os
+
+    os.environ.setdefault(*WAIT_POLICY)
 
     from opnet.cli.common import num_workers
     from opnet.cli.train import quiet_lightning

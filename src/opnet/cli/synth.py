@@ -62,17 +62,43 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
             metavar="DEG",
             help=f"{axis} uniform in +-this, degrees (default %(default)s)",
         )
+    p.add_argument(
+        "--pose",
+        dest="cfg.pose",
+        choices=("uniform", "frontal"),
+        default=argparse.SUPPRESS,
+        help="pose distribution: uniform in the ranges, or mostly frontal like photos of people "
+        "(default %(default)s)",
+    )
+    p.add_argument(
+        "--occluders",
+        metavar="LIST",
+        help="things in front of faces, e.g. glasses,hats,hands or glasses=0.5 (share of persons / samples; "
+        "a name alone: glasses 0.3, hats 0.2, hands 0.2); default none",
+    )
+    p.add_argument(
+        "--realism",
+        metavar="LIST",
+        help="realism levers: all, or some of hair,eyes,skin,light,camera,backgrounds,expressions,body "
+        "(default none)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite the output if it exists")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from opnet.cli.common import num_workers
     from opnet.settings import replace_from_plain
-    from opnet.synth.config import SynthConfig
+    from opnet.synth.config import SynthConfig, parse_occluders, parse_realism
     from opnet.synth.generate import generate_dataset
 
     config = replace_from_plain(SynthConfig(), setting_overrides(args), "command line")
+    if args.occluders is not None:
+        config = dataclasses.replace(config, occluders=parse_occluders(args.occluders))
+    if args.realism is not None:
+        config = dataclasses.replace(config, realism=parse_realism(args.realism))
     workers = args.workers if args.workers is not None else num_workers()
     generate_dataset(
         args.output, args.num_samples, config, seed=args.seed, workers=workers, overwrite=args.force

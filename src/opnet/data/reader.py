@@ -337,6 +337,7 @@ def open_dataset(path: str | os.PathLike, color: bool = False, require_images: b
 
     >>> from opnet.synth import SynthConfig, generate_dataset
     >>> generate_dataset("heads.h5", 4, SynthConfig(image_size=64), progress=False)
+    4
     >>> ds = open_dataset("heads.h5")
     >>> len(ds), ds.image_field
     (4, 'images')

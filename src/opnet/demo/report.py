@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from opnet.demo.budget import PlanUpdate
 from opnet.demo.config import TRAINING_PLOT
 from opnet.demo.pictures import predictions_grid
 from opnet.demo.result import DemoResult
@@ -23,6 +24,7 @@ from opnet.demo.steps import STEPS, StepClock
 from opnet.evaluate.report import metrics_table, result_to_json
 from opnet.fileio import atomic_output
 from opnet.settings import to_plain
+from opnet.train import TrainConfig
 from opnet.viz.grid import save_picture
 
 SCHEMA = "opnet-demo/1"
@@ -44,7 +46,7 @@ def _training(result: DemoResult) -> dict[str, Any]:
     best = run.best or {}
     images = int(sum(row["samples"] for row in run.history))
     return {
-        "epochs_planned": run.config.epochs,
+        "epochs_planned": result.plans[0].plan.epochs if result.plans else run.config.epochs,
         "epochs_completed": run.epochs_completed,
         "stopped_early": run.stopped_early,
         "images_trained": images,
@@ -52,7 +54,43 @@ def _training(result: DemoResult) -> dict[str, Any]:
         "best_epoch": int(best["epoch"]) if "epoch" in best else None,
         "best_validation_mean_deg": best.get("val_mean_deg"),
         "swa_validation_mean_deg": (run.swa_metrics or {}).get("val_mean_deg"),
+        "plans": [_plan_json(update) for update in result.plans],
     }
+
+
+def _final_training_config(result: DemoResult) -> TrainConfig:
+    """The training config the run ended with (its last plan)."""
+    config = result.training.config
+    return result.plans[-1].plan.train_config(config) if result.plans else config
+
+
+def _plan_json(update: PlanUpdate) -> dict[str, Any]:
+    plan = update.plan
+    return {
+        "after_epoch": update.after_epoch,
+        "epochs": plan.epochs,
+        "lr_decay_from_epoch": [d + 1 for d in plan.decay_epochs],
+        "averaged_from_epoch": plan.swa_start + 1,
+        "epoch_s": update.epoch_s,
+        "seconds_left": update.seconds_left,
+    }
+
+
+def training_line(result: DemoResult) -> str:
+    """What was trained, and how the plan changed on the way."""
+    run = result.training
+    training = _training(result)
+    changes = sum(a.plan != b.plan for a, b in zip(result.plans, result.plans[1:], strict=False))
+    plan = (
+        f"planned {training['epochs_planned']} at the start, re-planned {changes} times; "
+        if result.plans
+        else ""
+    )
+    return (
+        f"Trained MobileNetV1 x{run.config.model.width:g} for {run.epochs_completed} epochs "
+        f"({plan}{training['images_trained']} images, {training['images_per_s']:.0f} images/s) on "
+        f"{result.config.train_samples} synthetic heads; evaluated {result.model} (OpenTrack's format):"
+    )
 
 
 def _files(result: DemoResult) -> dict[str, str | None]:
@@ -74,7 +112,7 @@ def demo_json(result: DemoResult) -> dict[str, Any]:
     evaluations = {e.key: e.result for e in result.evaluations}
     return {
         "schema": SCHEMA,
-        "settings": {"demo": to_plain(result.config), "training": to_plain(result.training.config)},
+        "settings": {"demo": to_plain(result.config), "training": to_plain(_final_training_config(result))},
         "machine": {
             "cpu_cores": len(os.sched_getaffinity(0)),
             "torch_threads": torch.get_num_threads(),
@@ -103,19 +141,12 @@ def results_table(result: DemoResult) -> str:
 
 def summary_text(result: DemoResult) -> str:
     """What ``opnet demo`` prints at the end: time, what was trained, the table, where the files are."""
-    run = result.training
     steps = ", ".join(f"{step} {result.seconds[step] / 60:.1f}" for step in STEPS if step in result.seconds)
-    training = _training(result)
+    cores = len(os.sched_getaffinity(0))
     return "\n".join(
         [
-            f"OpNet demo: {result.total_s / 60:.1f} min in all ({steps} min) "
-            f"on {len(os.sched_getaffinity(0))} CPU cores",
-            (
-                f"Trained MobileNetV1 x{run.config.model.width:g} for {run.epochs_completed} epochs "
-                f"({training['images_trained']} images, {training['images_per_s']:.0f} images/s) on "
-                f"{result.config.train_samples} synthetic heads; "
-                f"evaluated {result.model} (OpenTrack's format):"
-            ),
+            f"OpNet demo: {result.total_s / 60:.1f} min in all ({steps} min) on {cores} CPU cores",
+            training_line(result),
             "",
             results_table(result),
             "",

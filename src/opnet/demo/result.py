@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from opnet.demo.budget import PlanUpdate
 from opnet.demo.config import DemoConfig
 from opnet.evaluate import EvaluationResult
 
@@ -52,7 +53,8 @@ class Evaluation:
 @dataclass(frozen=True)
 class DemoResult:
     """What a demo run did: its settings, the training, the model file evaluated, the evaluations,
-    the time of each step (seconds) and the report folder."""
+    the time of each step (seconds), and the plans the training followed (the first one before
+    training, then one after every epoch; none with ``config.epochs``)."""
 
     paths: DemoPaths
     config: DemoConfig
@@ -61,3 +63,4 @@ class DemoResult:
     evaluations: list[Evaluation]
     seconds: dict[str, float]
     total_s: float
+    plans: tuple[PlanUpdate, ...] = ()

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opnet.data import open_dataset
-from opnet.demo.budget import planned_epochs
+from opnet.demo.budget import EpochPlan, PlanUpdate, planned_epochs, probe_epoch_s
 from opnet.demo.config import DemoConfig, train_config
 from opnet.demo.result import DemoPaths, DemoResult, Evaluation
 from opnet.demo.steps import StepClock
@@ -28,7 +29,8 @@ from opnet.fileio import check_folder_creatable, remove_path
 from opnet.synth import generate_dataset
 
 if TYPE_CHECKING:
-    from opnet.train import TrainResult
+    from opnet.demo.replan import Replanner
+    from opnet.train import TrainConfig, TrainResult
 
 log = logging.getLogger(__name__)
 
@@ -75,61 +77,90 @@ def prepare_outdir(paths: DemoPaths, overwrite: bool) -> None:
     paths.data.mkdir(parents=True, exist_ok=True)
 
 
-def generate_data(config: DemoConfig, paths: DemoPaths, workers: int, progress: bool) -> None:
-    """The training and held-out sets (different seeds: no synthetic person is in both)."""
-    for path, count, seed in (
-        (paths.train_file, config.train_samples, config.train_seed),
-        (paths.heldout_file, config.heldout_samples, config.heldout_seed),
-    ):
-        generate_dataset(path, count, config.synth, seed=seed, workers=workers, progress=progress)
+def generate_data(
+    config: DemoConfig, paths: DemoPaths, clock: StepClock, workers: int, progress: bool
+) -> DemoConfig:
+    """The held-out and training sets (different seeds: no synthetic person is in both). Within a
+    time budget (no fixed ``epochs``) the training heads stop at ``generate_share`` of it; returns
+    ``config`` with the number of training heads made."""
+    generate_dataset(
+        paths.heldout_file,
+        config.heldout_samples,
+        config.synth,
+        seed=config.heldout_seed,
+        workers=workers,
+        progress=progress,
+    )
+    budgeted = config.epochs is None
+    made = generate_dataset(
+        paths.train_file,
+        config.train_samples,
+        config.synth,
+        seed=config.train_seed,
+        workers=workers,
+        progress=progress,
+        deadline=clock.started + 60.0 * config.minutes * config.generate_share if budgeted else None,
+        min_samples=min(config.min_train_samples, config.train_samples),
+    )
+    return config if made == config.train_samples else replace(config, train_samples=made)
 
 
-def _training_plan(
+def _planned_training(
     config: DemoConfig, paths: DemoPaths, clock: StepClock, threads: int | None
-) -> tuple[int, float | None]:
-    """(epochs, time limit in minutes or None): ``config.epochs``, else as many as fit into the time left."""
+) -> tuple[TrainConfig, Replanner | None]:
+    """The training config and, without ``config.epochs``, the :class:`Replanner` that keeps the run
+    to the budget: a first plan from a few timed training steps, re-planned after every epoch."""
     if config.epochs is not None:
-        return config.epochs, None
+        return train_config(config, paths.train_file, config.epochs), None
+    from opnet.demo.replan import Replanner
     from opnet.runtime.checkpoint_model import torch_threads
     from opnet.train.inputs import prepare_training_data
     from opnet.train.speed import training_step_rate
 
-    seconds = 60.0 * config.minutes - clock.elapsed_s - config.reserve_s
+    deadline = clock.started + 60.0 * config.minutes - config.reserve_s
+    seconds = deadline - time.monotonic()
     if seconds < MIN_TRAINING_S:
         raise OpNetError(
             f"--minutes {config.minutes:g}: {seconds:.0f} s would be left for training after "
             f"generating the data; give more minutes (or --epochs)"
         )
-    probe = train_config(config, paths.train_file, 1, None)
+    probe = train_config(config, paths.train_file, 1)
     data = prepare_training_data(probe)
     with torch_threads(threads or len(os.sched_getaffinity(0))):
         rate = training_step_rate(probe, data.mix)
     epochs = planned_epochs(config, seconds, rate, len(data.val), probe.swa_bn_samples)
+    base = train_config(config, paths.train_file, epochs)
+    plan = EpochPlan.of(epochs, base)
     log.info(
-        "      %d epochs of %d images fit into %.1f min at %.0f images/s (measured)",
-        epochs,
+        "      plan: %s of %d images in %.1f min at %.0f images/s (timed training steps); "
+        "re-planned after every epoch",
+        plan.describe(base.lr_decay_factor),
         config.samples_per_epoch,
         seconds / 60,
         rate,
     )
-    return epochs, seconds / 60
+    first = PlanUpdate(0, plan, probe_epoch_s(config, rate, len(data.val)), seconds)
+    return base, Replanner(plan, base, deadline, first)
 
 
 def train_network(
     config: DemoConfig, paths: DemoPaths, clock: StepClock, threads: int | None, dry_run: bool, progress: bool
-) -> TrainResult:
-    """Trains on the training set (whole persons of it held out for validation and model choice)."""
+) -> tuple[TrainResult, tuple[PlanUpdate, ...]]:
+    """Trains on the training set (whole persons of it held out for validation and model choice);
+    returns the run and the plans it followed (none with ``config.epochs``)."""
     from opnet.train import train
 
-    epochs, max_minutes = _training_plan(config, paths, clock, threads)
-    return train(
-        train_config(config, paths.train_file, epochs, max_minutes),
+    run_config, replanner = _planned_training(config, paths, clock, threads)
+    result = train(
+        run_config,
         paths.run,
         workers=0,
         threads=threads,
         dry_run=dry_run,
         progress=progress,
+        callbacks=[replanner] if replanner is not None else [],
     )
+    return result, tuple(replanner.updates) if replanner is not None else ()
 
 
 def evaluate_model(
@@ -192,12 +223,13 @@ def run_demo(
         f"{config.train_samples} training + {config.heldout_samples} held-out "
         f"synthetic heads ({config.synth.image_size} px) into {paths.data}",
     ):
-        generate_data(config, paths, workers or len(os.sched_getaffinity(0)), progress)
+        config = generate_data(config, paths, clock, workers or len(os.sched_getaffinity(0)), progress)
     with clock.step("train", f"MobileNetV1 x{config.model.width:g} on the CPU into {paths.run}"):
-        training = train_network(config, paths, clock, threads, dry_run, progress)
+        training, plans = train_network(config, paths, clock, threads, dry_run, progress)
     with clock.step("export", "the final (weight-averaged) network to OpenTrack's ONNX format"):
         model = export_final_model(training, paths.train_file, progress)
     datasets = _datasets(config, paths, datasets_real)
     with clock.step("evaluate", f"{model} on " + ", ".join(label for _, label, _ in datasets)):
         evaluations = evaluate_model(model, datasets, threads, progress)
-    return write_report(DemoResult(paths, config, training, model, evaluations, clock.seconds, 0.0), clock)
+    result = DemoResult(paths, config, training, model, evaluations, clock.seconds, 0.0, plans)
+    return write_report(result, clock)

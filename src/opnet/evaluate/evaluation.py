@@ -221,6 +221,7 @@ def evaluate_models(
     >>> from opnet.runtime import load_pose_model
     >>> from opnet.synth import SynthConfig, generate_dataset
     >>> generate_dataset("heads.h5", 8, SynthConfig(image_size=64), progress=False)
+    8
     >>> net = create_model(ModelConfig(width=0.25, input_size=64, landmarks=False))  # untrained
     >>> model = load_pose_model(save_checkpoint("net.ckpt", net))
     >>> result = evaluate_models([model], open_dataset("heads.h5"), EvaluationSettings(progress=False))

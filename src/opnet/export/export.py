@@ -237,6 +237,7 @@ def export_model(
     >>> from opnet.models import ModelConfig, create_model
     >>> from opnet.synth import SynthConfig, generate_dataset
     >>> generate_dataset("heads.h5", 8, SynthConfig(image_size=64), progress=False)
+    8
     >>> net = create_model(ModelConfig(width=0.25, input_size=64, landmarks=False))
     >>> options = ExportOptions(data="heads.h5", num_validation=4, progress=False)  # crops to check on
     >>> report = export_model(net, "net.onnx", options)

@@ -31,8 +31,7 @@ class TexturedMesh:
 
     @classmethod
     def concatenate(cls, meshes: Sequence[TexturedMesh], uv_offsets: Sequence[ArrayLike]) -> TexturedMesh:
-        """One mesh of several (vertices stacked in order), each's uv shifted by its (x, y) offset in an
-        atlas."""
+        """One mesh of several (vertices stacked in order), each's uv shifted by its (x, y) atlas offset."""
         vertex_base = np.cumsum([0] + [m.num_vertices for m in meshes])
         uv_base = np.cumsum([0] + [len(m.uv) for m in meshes])
         return cls(
@@ -50,12 +49,17 @@ class TexturedMesh:
 
 
 def shade_fragments(
-    fragments: Fragments, mesh: TexturedMesh, texture: NDArray, normals: ArrayLike, lighting: Lighting
+    fragments: Fragments,
+    mesh: TexturedMesh,
+    texture: NDArray,
+    normals: ArrayLike,
+    lighting: Lighting,
+    visibility: ArrayLike | None = None,
 ) -> NDArray[np.float32]:
     """(P, 3) lit colours: texture albedo at each pixel, lighting computed at the vertices (unit
-    ``normals`` (V, 3)) and interpolated (Gouraud)."""
+    ``normals`` (V, 3), key-light ``visibility`` (V,) or None) and interpolated (Gouraud)."""
     uv = fragments.interpolate(mesh.uv, mesh.uv_triangles)
-    terms = fragments.interpolate(light_terms(normals, lighting))
+    terms = fragments.interpolate(light_terms(normals, lighting, visibility))
     return apply_lighting(sample_texture(texture, uv), terms, lighting)
 
 
@@ -67,14 +71,17 @@ def draw_mesh(
     mesh: TexturedMesh,
     texture: NDArray,
     lighting: Lighting,
+    visibility: ArrayLike | None = None,
 ) -> Fragments:
     """Draws a mesh over ``image`` (H, W, 3) float32 inside ``window``, anti-aliased by its factor.
 
     ``vertices`` (V, 3) in image pixels (x, y, depth), ``normals`` (V, 3) unit, camera space;
-    ``texture`` (h, w, 3) float32. Returns the fragments of the window's fine raster.
+    ``texture`` (h, w, 3) float32; ``visibility`` (V,): the key light's share at each vertex (cast
+    shadows, :func:`opnet.render.shadow.light_visibility`) or None. Returns the fragments of the
+    window's fine raster.
     """
     fragments = rasterize(window.to_window(vertices), mesh.triangles, *window.shape)
-    colours = shade_fragments(fragments, mesh, texture, normals, lighting)
+    colours = shade_fragments(fragments, mesh, texture, normals, lighting, visibility)
     coverage = fragments.to_image(np.ones(len(fragments), dtype=np.float32))
     window.composite(image, fragments.to_image(colours), coverage)
     return fragments

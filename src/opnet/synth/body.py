@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -78,17 +79,72 @@ def body_model() -> BodyModel:
     return BodyModel(vertices, vertex_normals(vertices, triangles), mesh, texel_position)
 
 
-def paint_body(body: BodyModel, look: Appearance) -> NDArray[np.float32]:
-    """(h, w, 3) float32 albedo: skin on the neck down to a collar, clothes below (plain or striped)."""
-    y = body.texel_position[..., 1]
+@dataclass(frozen=True)
+class Clothes:
+    """Clothing styles of the ``body`` realism lever: the neckline's height (``collar``, body y; small:
+    a turtleneck) and ``v_neck`` depth, an open ``jacket`` of a second colour (``jacket_colour``)
+    over the shirt, ``checks`` period (0: none), ``fabric`` texture strength, a ``necklace``."""
+
+    collar: float
+    v_neck: float
+    jacket: bool
+    jacket_colour: tuple[float, float, float]
+    checks: float
+    fabric: float
+    necklace: bool
+
+
+def sample_clothes(rng: np.random.Generator) -> Clothes:
+    colour = rng.uniform(0.03, 0.7, 3)
+    return Clothes(
+        collar=float(rng.uniform(0.35, 0.7) if rng.random() < 0.2 else rng.uniform(0.7, 1.0)),
+        v_neck=float(rng.uniform(0.1, 0.5)) if rng.random() < 0.3 else 0.0,
+        jacket=bool(rng.random() < 0.3),
+        jacket_colour=(float(colour[0]), float(colour[1]), float(colour[2])),
+        checks=float(rng.uniform(0.08, 0.3)) if rng.random() < 0.15 else 0.0,
+        fabric=float(rng.uniform(0.0, 0.15)),
+        necklace=bool(rng.random() < 0.15),
+    )
+
+
+def paint_body(
+    body: BodyModel, look: Appearance, clothes: Clothes | None = None, rng: np.random.Generator | None = None
+) -> NDArray[np.float32]:
+    """(h, w, 3) float32 albedo: skin on the neck down to a collar, clothes below (plain or striped;
+    with ``clothes`` and ``rng``, in that style)."""
+    x, y = body.texel_position[..., 0], body.texel_position[..., 1]
     front = np.clip(-body.texel_position[..., 2] / 0.28, 0.0, 1.0)
-    collar = _COLLAR_Y + 0.25 * front * np.clip(1.0 - np.abs(body.texel_position[..., 0]) / 0.25, 0.0, 1.0)
+    middle = np.clip(1.0 - np.abs(x) / 0.25, 0.0, 1.0)
+    collar = _COLLAR_Y + 0.25 * front * middle
+    if clothes is not None:
+        collar = clothes.collar + (0.25 + clothes.v_neck) * front * middle**0.7
     clothing = np.broadcast_to(look.clothing, (*y.shape, 3)).copy()
     if look.clothing_stripes > 0.0:
         stripe = (np.sin(y * 2.0 * np.pi / look.clothing_stripes) > 0.0)[..., None]
         clothing = np.where(stripe, clothing, clothing * 0.45 + 0.3)
+    if clothes is not None and rng is not None:
+        clothing = _styled(clothing, clothes, x, y, front, rng)
     dressed = np.clip((y - collar) / 0.06 + 0.5, 0.0, 1.0)[..., None]  # a soft collar line
-    return (look.skin * 0.95 * (1.0 - dressed) + clothing * dressed).astype(np.float32)
+    texture = look.skin * 0.95 * (1.0 - dressed) + clothing * dressed
+    if clothes is not None and clothes.necklace:
+        chain = np.exp(-0.5 * ((y - (collar - 0.12 * front * middle - 0.05)) / 0.012) ** 2) * front
+        texture = texture + chain[..., None] * (np.array([0.85, 0.75, 0.45]) - texture)
+    return texture.astype(np.float32)
+
+
+def _styled(
+    clothing: NDArray, clothes: Clothes, x: NDArray, y: NDArray, front: NDArray, rng: np.random.Generator
+) -> NDArray:
+    if clothes.checks > 0.0:
+        checks = (np.sin(x * 2 * np.pi / clothes.checks) > 0) ^ (np.sin(y * 2 * np.pi / clothes.checks) > 0)
+        clothing = np.where(checks[..., None], clothing, clothing * 0.6)
+    fabric = cv2.resize(rng.standard_normal((16, 48)).astype(np.float32), clothing.shape[1::-1])
+    clothing = clothing * (1.0 + clothes.fabric * fabric[..., None])
+    if clothes.jacket:
+        opening = np.clip((0.18 + 0.1 * np.clip(y - 1.0, 0.0, None) - np.abs(x)) / 0.02, 0.0, 1.0) * front
+        jacket = np.asarray(clothes.jacket_colour) * (1.0 + 0.5 * clothes.fabric * fabric[..., None])
+        clothing = clothing * opening[..., None] + jacket * (1.0 - opening[..., None])
+    return clothing
 
 
 def place_body(

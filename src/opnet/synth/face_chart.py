@@ -110,7 +110,36 @@ def feature_masks(lm: Landmarks) -> dict[str, NDArray[np.float32]]:
     ]
     masks["nostrils"] = np.maximum(*(disc_mask(c, 0.022, 0.008) for c in nostril_centres))
     masks["beard"] = _beard_mask(lm) * (1.0 - masks["lips"])
+    masks.update(_detail_masks(lm, masks))
     return masks
+
+
+def _detail_masks(lm: Landmarks, masks: dict[str, NDArray[np.float32]]) -> dict[str, NDArray[np.float32]]:
+    """Skin details and make-up (the ``skin`` realism lever): nasolabial folds, shadows under the
+    eyes, forehead lines, eye shadow over the upper lids."""
+    folds = [
+        np.array([lm[31, :2] + [-0.05, -0.03], lm[31, :2] + [-0.1, 0.08], lm[48, :2] + [-0.05, 0.06]]),
+        np.array([lm[35, :2] + [0.05, -0.03], lm[35, :2] + [0.1, 0.08], lm[54, :2] + [0.05, 0.06]]),
+    ]
+    under = [lm[[36, 41, 40, 39], :2] + [0.0, 0.045], lm[[42, 47, 46, 45], :2] + [0.0, 0.045]]
+    brow_top = min(lm[17:27, 1])
+    lines = [
+        np.array([[-0.32, brow_top - d], [0.0, brow_top - d - 0.01], [0.32, brow_top - d]])
+        for d in (0.1, 0.17, 0.24)
+    ]
+    shadow = [
+        np.concatenate([lm[36:40, :2], lm[[21, 20, 19, 18, 17], :2] + [0.0, 0.04]]),
+        np.concatenate([lm[42:46, :2], lm[[26, 25, 24, 23, 22], :2] + [0.0, 0.04]]),
+    ]
+    eyes = np.clip(masks["sclera"] * 4.0, 0.0, 1.0)
+    return {
+        "folds": np.maximum(*(polyline_mask(f, 0.02, 0.02) for f in folds)),
+        "under_eyes": np.maximum(*(polyline_mask(u, 0.035, 0.03) for u in under)) * (1.0 - eyes),
+        "wrinkles": np.max([polyline_mask(line, 0.008, 0.006) for line in lines], axis=0),
+        "eye_shadow": np.maximum(*(polygon_mask(p, 0.02) for p in shadow))
+        * (1.0 - eyes)
+        * (1.0 - masks["brows"]),
+    }
 
 
 def _beard_mask(lm: Landmarks) -> NDArray[np.float32]:

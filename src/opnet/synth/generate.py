@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ from opnet.progress import ProgressBar
 from opnet.synth.config import SynthConfig
 from opnet.synth.labels import pose_labels
 from opnet.synth.person import Person, sample_person, scene_assets
-from opnet.synth.scene import Rendering, render_shot
+from opnet.synth.scene import Rendering, render_shot, shot_vertices
 from opnet.synth.shot import Shot, sample_shot
 
 log = logging.getLogger(__name__)
@@ -58,12 +59,13 @@ def render_sequence_samples(task: SequenceTask) -> Iterator[SynthSample]:
     """The samples of one sequence, in order."""
     assets = scene_assets()
     person_seed, *shot_seeds = np.random.SeedSequence([task.seed, task.sequence]).spawn(task.count + 1)
-    person = sample_person(np.random.default_rng(person_seed), assets)
-    landmarks = person.vertices[assets.model.landmark_indices]
+    config = task.config
+    person = sample_person(np.random.default_rng(person_seed), assets, config.realism, config.occluders)
     for shot_seed in shot_seeds:
         rng = np.random.default_rng(shot_seed)
-        shot = sample_shot(rng, task.config)
-        rendering = render_shot(assets, person, shot, task.config.image_size, rng)
+        shot = sample_shot(rng, config)
+        rendering = render_shot(assets, person, shot, config.image_size, rng)
+        landmarks = shot_vertices(person, shot)[assets.model.landmark_indices]
         yield SynthSample(person, shot, rendering, pose_labels(landmarks, shot.quat, shot.coords))
 
 
@@ -76,8 +78,8 @@ def render_sequence(task: SequenceTask) -> list[dict[str, Any]]:
 
 
 def sequence_tasks(num_samples: int, config: SynthConfig, seed: int) -> list[SequenceTask]:
-    """Tasks covering ``num_samples`` samples in sequences of ``config.samples_per_identity`` (the
-    last may be shorter)."""
+    """Tasks covering ``num_samples`` samples in sequences of ``config.samples_per_identity`` (the last
+    may be shorter)."""
     per = config.samples_per_identity
     return [
         SequenceTask(seed, k, min(per, num_samples - k * per), config) for k in range(-(-num_samples // per))
@@ -111,18 +113,25 @@ def _rendered(tasks: list[SequenceTask], workers: int) -> Iterator[list[dict[str
 def generate_dataset(
     path: str | os.PathLike,
     num_samples: int,
-    config: SynthConfig = SynthConfig(),
+    config: SynthConfig | None = None,
     seed: int = 0,
     workers: int = 1,
     overwrite: bool = False,
     progress: bool = True,
-) -> None:
-    """Writes ``num_samples`` synthetic samples (images, rois, coords, quats, pt3d_68, pt2d_68) to ``path``.
+    deadline: float | None = None,
+    min_samples: int = 1,
+) -> int:
+    """Writes ``num_samples`` synthetic samples (images, rois, coords, quats, pt3d_68, pt2d_68) to
+    ``path``; returns how many it wrote.
 
-    One sequence per synthetic person. ``workers`` processes render in parallel; the file is
-    the same for any number of them. The output is written atomically (opnet.data.DatasetWriter).
+    ``config``: the heads' settings (None: ``SynthConfig()``). One sequence per synthetic person.
+    ``workers`` processes render in parallel; the file is the same for any number of them. The
+    output is written atomically (opnet.data.DatasetWriter). ``deadline`` (a ``time.monotonic()``
+    value): past it, stop after the current person once ``min_samples`` are written (the file is
+    then the first persons of the full one).
 
     >>> generate_dataset("heads.h5", 6, SynthConfig(image_size=64, samples_per_identity=2), progress=False)
+    6
     >>> from opnet.data import open_dataset
     >>> ds = open_dataset("heads.h5")
     >>> len(ds), ds.sequence_starts.tolist()  # three persons, two pictures each
@@ -132,7 +141,8 @@ def generate_dataset(
         raise OpNetError(f"-n {num_samples}: expected at least 1 sample")
     if seed < 0:
         raise OpNetError(f"--seed {seed}: expected a non-negative integer")
-    tasks = sequence_tasks(num_samples, config, seed)
+    tasks = sequence_tasks(num_samples, config or SynthConfig(), seed)
+    written = sequences = 0
     with (
         DatasetWriter(path, overwrite=overwrite) as writer,
         ProgressBar(total=num_samples, unit="sample", desc="synth", disable=not progress) as bar,
@@ -142,4 +152,9 @@ def generate_dataset(
             for row in rows:
                 writer.append(row)
             bar.update(len(rows))
-    log.info("wrote %s: %d samples, %d sequences", path, num_samples, len(tasks))
+            written, sequences = written + len(rows), sequences + 1
+            if deadline is not None and written >= min_samples and time.monotonic() > deadline:
+                break
+    stopped = "" if written == num_samples else f" (of {num_samples}: the time for generating was up)"
+    log.info("wrote %s: %d samples, %d sequences%s", path, written, sequences, stopped)
+    return written

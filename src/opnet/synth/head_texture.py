@@ -45,8 +45,8 @@ class Decal:
         return cls(int(rows[0]), int(cols[0]), mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].copy())
 
     def blend(self, texture: NDArray[np.float32], colour: NDArray, opacity: float = 1.0) -> None:
-        """texture <- texture + opacity * weights * (colour - texture), in place; colour (3,) or like the
-        region."""
+        """texture <- texture + opacity * weights * (colour - texture), in place; colour (3,) or like
+        the region."""
         h, w = self.weights.shape
         region = texture[self.top : self.top + h, self.left : self.left + w]
         region += (opacity * self.weights)[..., None] * (np.asarray(colour, np.float32) - region)
@@ -180,6 +180,15 @@ def paint_head(
 
     ``noise`` (rows, columns, 2) float32: smooth and fine zero-mean noise (see :func:`texture_noise`).
     """
+    texture = paint_face(layout, look, noise)
+    finish_head(layout, look, texture, noise)
+    return texture
+
+
+def paint_face(
+    layout: HeadTextureLayout, look: Appearance, noise: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """The first part of :func:`paint_head`: skin and facial features, before hair and shading."""
     texture = np.empty((*layout.shape, 3), dtype=np.float32)
     texture[:] = look.skin
     texture *= 1.0 + look.skin_blotches * noise[..., :1] + 0.04 * noise[..., 1:]
@@ -195,9 +204,20 @@ def paint_head(
     d["pupil"].blend(texture, np.full(3, 0.04, np.float32))
     d["upper_lid"].blend(texture, look.skin * 0.12, 0.95)
     d["lower_lid"].blend(texture, look.skin * 0.45, 0.7)
-    _paint_hair(layout, look, texture, noise)
-    texture *= layout.occlusion[..., None]
     return texture
+
+
+def finish_head(
+    layout: HeadTextureLayout,
+    look: Appearance,
+    texture: NDArray[np.float32],
+    noise: NDArray[np.float32],
+    strands: float = 0.25,
+) -> None:
+    """The last part of :func:`paint_head` (in place): hair (``strands``: contrast of its strands),
+    then the creases' ambient occlusion."""
+    _paint_hair(layout, look, texture, noise, strands)
+    texture *= layout.occlusion[..., None]
 
 
 def hair_front(position: NDArray) -> NDArray:
@@ -206,12 +226,16 @@ def hair_front(position: NDArray) -> NDArray:
 
 
 def _paint_hair(
-    layout: HeadTextureLayout, look: Appearance, texture: NDArray[np.float32], noise: NDArray[np.float32]
+    layout: HeadTextureLayout,
+    look: Appearance,
+    texture: NDArray[np.float32],
+    noise: NDArray[np.float32],
+    strands_contrast: float,
 ) -> None:
     """Hair above the hairline (moved up by ``look.hairline_shift`` at the front), never on the ears."""
     height = layout.hair_height + look.hairline_shift * hair_front(layout.position)
     cover = np.clip(0.5 - height / 0.04, 0.0, 1.0) * (1.0 - layout.ears)
-    strands = look.hair * (1.0 + 0.25 * noise[..., 1:])
+    strands = look.hair * (1.0 + strands_contrast * noise[..., 1:])
     texture += cover[..., None] * (strands - texture)
 
 

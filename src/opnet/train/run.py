@@ -12,7 +12,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -212,6 +212,7 @@ class _Options:
     progress: bool
     on_epoch_end: EpochHook | None
     started: float
+    callbacks: tuple[pl.Callback, ...] = ()
 
 
 def train(
@@ -226,6 +227,7 @@ def train(
     progress: bool = True,
     on_epoch_end: EpochHook | None = None,
     init: InitWeights | None = None,
+    callbacks: Sequence[pl.Callback] = (),
 ) -> TrainResult:
     """Trains a pose network as ``config`` says and writes the run into ``outdir``.
 
@@ -235,13 +237,16 @@ def train(
     loader processes (see :func:`suggested_workers`); ``threads``: torch threads (None: leave as is).
     ``dry_run``: one epoch of 2 steps and 2 validation batches. ``on_epoch_end(row)`` is called
     with each epoch's metrics row (:mod:`opnet.train.history`). ``init``: start from these weights
-    (:func:`opnet.train.init.init_from_checkpoint`, which also sets ``config.model``). Ctrl-C or
-    SIGTERM end the run with KeyboardInterrupt after the current step (a second Ctrl-C at once,
-    :mod:`opnet.train.interrupt`); the files of the last completed epoch stay.
+    (:func:`opnet.train.init.init_from_checkpoint`, which also sets ``config.model``).
+    ``callbacks``: more Lightning callbacks, called after OpNet's own (e.g. to re-plan the run's
+    length, opnet.demo.replan). Ctrl-C or SIGTERM end the run with KeyboardInterrupt after the
+    current step (a second Ctrl-C at once, :mod:`opnet.train.interrupt`); the files of the last
+    completed epoch stay.
 
     >>> from opnet.models import ModelConfig
     >>> from opnet.synth import SynthConfig, generate_dataset
     >>> generate_dataset("heads.h5", 16, SynthConfig(image_size=64, samples_per_identity=4), progress=False)
+    16
     >>> model = ModelConfig(width=0.25, input_size=64, landmarks=False)
     >>> config = TrainConfig(
     ...     ds="heads.h5", epochs=2, batch_size=4, samples_per_epoch=8, model=model, onnx=False
@@ -250,7 +255,7 @@ def train(
     >>> result.epochs_completed, result.best_checkpoint.name, "val_mean_deg" in result.best
     (2, 'best.ckpt', True)
     """
-    options = _Options(workers, threads, dry_run, progress, on_epoch_end, time.monotonic())
+    options = _Options(workers, threads, dry_run, progress, on_epoch_end, time.monotonic(), tuple(callbacks))
     config = dry_run_config(config) if dry_run else config
     paths = RunPaths.of(outdir, config)
     checked = _check_folder(config, paths, resume, overwrite)
@@ -320,8 +325,8 @@ def _fit(
     if start is not None:
         recorder.load_state_dict({"history": start.history, "best": min(start.history, key=score_of)})
         skip = StartAfterEpoch(start.epoch)
-    callbacks = [c for c in (skip, bar, swa, recorder, budget) if c is not None]
-    trainer = _trainer(config, callbacks, options.dry_run)
+    own = [c for c in (skip, bar, swa, recorder, budget) if c is not None]
+    trainer = _trainer(config, own + list(options.callbacks), options.dry_run)
     if start is not None:
         skip_completed_epochs(trainer, start.epoch)
     datamodule = PoseDataModule(data, config, options.workers, pin_memory=not is_cpu_run(config))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
@@ -59,16 +60,20 @@ def epoch_lr_factor(config: TrainConfig, epoch: int, steps: int) -> float:
     )
 
 
-def make_scheduler(optimizer: Optimizer, config: TrainConfig, steps: int) -> LambdaLR:
-    """A per-step LambdaLR following :func:`lr_factor` (its state is just the step count)."""
-    factor = functools.partial(
+def step_lr_factor(config: TrainConfig, steps: int) -> Callable[[int], float]:
+    """The multiplier of the base rate as a function of the optimizer step, for ``steps`` steps per epoch."""
+    return functools.partial(
         lr_factor,
         steps_per_epoch=steps,
         warmup_steps=warmup_epochs(config) * steps,
         decay_epochs=decay_epochs(config),
         gamma=config.lr_decay_factor,
     )
-    return LambdaLR(optimizer, factor)
+
+
+def make_scheduler(optimizer: Optimizer, config: TrainConfig, steps: int) -> LambdaLR:
+    """A per-step LambdaLR following :func:`lr_factor` (its state is just the step count)."""
+    return LambdaLR(optimizer, step_lr_factor(config, steps))
 
 
 def swa_start_epoch(config: TrainConfig) -> int:
