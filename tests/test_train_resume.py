@@ -105,7 +105,8 @@ def test_ctrl_c_becomes_a_stop_after_the_step_only_where_lightning_listens_for_s
 
     received = []
     old_term = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
-    old_int = signal.getsignal(signal.SIGINT)
+    # Python's own Ctrl-C handler, whatever an earlier test in this worker left installed
+    old_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with stop_after_step():
             os.kill(os.getpid(), signal.SIGINT)  # the first: a SIGTERM, handled between steps
@@ -118,6 +119,7 @@ def test_ctrl_c_becomes_a_stop_after_the_step_only_where_lightning_listens_for_s
         with pytest.raises(KeyboardInterrupt), stop_after_step():  # nobody listens for SIGTERM
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.05)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored by the block
     finally:
         signal.signal(signal.SIGTERM, old_term)
-    assert signal.getsignal(signal.SIGINT) is old_int
+        signal.signal(signal.SIGINT, old_int)
