@@ -76,6 +76,10 @@ VARIANTS: dict[str, Variant] = {
     "pose: frontal": _synth(pose="frontal"),
     "realism: all": _synth(realism=Realism.all()),
     "occluders: glasses, hats, hands": _synth(occluders=OCCLUDER_SHARES),
+    "pose ranges: pitch and roll +-90": _synth(pitch_max_deg=90.0, roll_max_deg=90.0),
+    "realism: backgrounds + pose ranges +-90": lambda c: _realism("backgrounds")(
+        _synth(pitch_max_deg=90.0, roll_max_deg=90.0)(c)
+    ),
     "all data levers + input normalisation div256": lambda c: _model(input_norm="div256")(ALL_DATA(c)),
     "all data levers + intensity augmentation": lambda c: _augment(intensity=True)(ALL_DATA(c)),
     "realism: hair": _realism("hair"),
@@ -116,7 +120,7 @@ def run_variant(
     name: str, config: DemoConfig, outdir: Path, workers: int, photo_like: Path, real_faces: Path | None
 ) -> dict:
     data, rate = _data(config, outdir / "cache", workers)
-    paths = DemoPaths(outdir / "runs" / re.sub(r"[^A-Za-z0-9.+-]+", "_", name))
+    paths = DemoPaths(outdir / "runs" / re.sub(r"[^A-Za-z0-9.-]+", "_", name))
     paths.outdir.mkdir(parents=True, exist_ok=True)
     if not paths.data.exists():
         paths.data.symlink_to(data)

@@ -22,6 +22,19 @@ def test_parses_names_weights_and_paths_in_order():
     assert parse_dataset_spec("data/my set.h5:1.5e3") == [SpecEntry("data/my set.h5", 1500.0)]
 
 
+def test_the_path_of_an_existing_file_is_one_entry_even_with_plus_or_colon(tmp_path):
+    folder = tmp_path / "run+1:a"
+    folder.mkdir()
+    (folder / "train.h5").write_bytes(b"")
+    path = str(folder / "train.h5")
+    assert parse_dataset_spec(path) == [SpecEntry(path)]
+    assert parse_dataset_spec(f"{path}:500") == [SpecEntry(path, 500.0)]
+    with pytest.raises(OpNetError, match="is not a number"):
+        parse_dataset_spec(f"{path}:many")
+    missing = str(tmp_path / "other+set.h5")
+    assert parse_dataset_spec(missing) == [SpecEntry(str(tmp_path / "other")), SpecEntry("set.h5")]
+
+
 @pytest.mark.parametrize(
     "spec, message",
     [

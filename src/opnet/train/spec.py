@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from opnet.errors import OpNetError
 
@@ -44,13 +45,28 @@ def _parse_weight(text: str, part: str, flag: str) -> float:
     return weight
 
 
+def _one_existing_file(spec: str, flag: str) -> list[SpecEntry] | None:
+    """The spec as one entry when it is the path of an existing file, with or without ``:weight``
+    (so that a path holding '+' or ':' is not cut into parts), else None."""
+    if Path(spec).is_file():
+        return [SpecEntry(spec)]
+    source, colon, weight_text = spec.rpartition(":")
+    if colon and ("+" in source or ":" in source) and Path(source).is_file():
+        return [SpecEntry(source, _parse_weight(weight_text, spec, flag))]
+    return None
+
+
 def parse_dataset_spec(spec: str, flag: str = "--ds") -> list[SpecEntry]:
     """``"a:20000+b+path/c.h5:5"`` -> entries in order; one-line errors name ``flag`` and the bad part.
 
-    The weight follows the last ':' of a part. A dataset may appear only once.
+    The weight follows the last ':' of a part. A dataset may appear only once. The path of one
+    existing file is one entry even when it holds '+' or ':' (``runs/a+b/train.h5``).
     """
     if not spec.strip():
         raise OpNetError(f"{flag}: empty; expected name[:weight]+name[:weight]+...")
+    whole = _one_existing_file(spec, flag)
+    if whole is not None:
+        return whole
     entries: list[SpecEntry] = []
     for part in spec.split("+"):
         part = part.strip()
