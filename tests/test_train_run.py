@@ -22,6 +22,7 @@ from opnet.runtime import load_pose_model
 from opnet.train import TrainConfig
 from opnet.train.inputs import fit_training_keypoints, prepare_training_data
 from opnet.train.module import TrainingDiverged, check_finite
+from opnet.train.run import TrainResult, summary
 
 SMALL = "--input-size 64 --width 0.25 --batchsize 4 --workers 0"
 
@@ -270,3 +271,28 @@ def test_the_seed_readme_command_runs(tmp_path, monkeypatch):
     )
     saved = yaml.safe_load((out / "config.yaml").read_text())
     assert saved["dataset_files"]["wflw_lp"] == str(tmp_path / KNOWN_DATASETS["wflw_lp"])
+
+
+@pytest.mark.parametrize(
+    "epochs, done, stopped, line",
+    [
+        (5, 5, None, "trained 5 of 5 epochs"),
+        (5, 3, "time budget", "trained 3 of 5 epochs (stopped by the time budget)"),
+        (8, 12, None, "trained 12 epochs (the plan changed during the run; 8 at the start)"),
+    ],
+)
+def test_summary_counts_the_epochs_the_run_trained(tmp_path, epochs, done, stopped, line):
+    result = TrainResult(
+        outdir=tmp_path,
+        config=TrainConfig(ds="x.h5", epochs=epochs),
+        history=[{"epoch": k + 1} for k in range(done)],
+        best=None,
+        last_checkpoint=tmp_path / "last.ckpt",
+        best_checkpoint=tmp_path / "best.ckpt",
+        swa_checkpoint=None,
+        swa_metrics=None,
+        metrics_csv=tmp_path / "metrics.csv",
+        plot=None,
+        stopped_early=stopped,
+    )
+    assert summary(result).splitlines()[0] == line

@@ -3,11 +3,11 @@
 The defaults are chosen to reach a useful network within a few minutes on a 2-core laptop CPU (see
 docs/demo.md for the measurements behind them): a narrow MobileNetV1 at OpenTrack's 129 x 129
 input, trained on synthetic heads in mostly frontal poses as in photos of people, in front of
-textured backgrounds (the two levers that measured best on real faces, docs/demo.md), with a rotation loss that stays steep at
-small errors and weighs more, next to no augmentation (flips, a slight crop jitter: in a run this
-short every other augmentation costs more accuracy than it buys, docs/demo.md has the
-measurements), a learning rate held high for 70 % of the run, and weight averaging over its last
-quarter (after the decay).
+textured backgrounds (the two levers that measured best on real faces, docs/demo.md), with a
+rotation loss that stays steep at small errors and weighs more, next to no augmentation (flips, a
+slight crop jitter: in a run this short every other augmentation costs more accuracy than it buys,
+docs/demo.md has the measurements), a learning rate held high for 70 % of the run, and weight
+averaging over its last quarter (after the decay).
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ class DemoConfig:
 
     Data: ``train_samples`` synthetic heads to train on and ``heldout_samples`` other ones (other
     persons: generated with another seed) to evaluate on, both drawn with ``synth``: mostly frontal
-    poses, textured backgrounds (docs/demo.md: the levers, one at a time). Within a time budget, the training heads get at
-    most ``generate_share`` of it (never fewer than ``min_train_samples`` heads): on a busy machine
-    fewer heads are made, and the time goes to training instead.
+    poses, textured backgrounds (docs/demo.md: the levers, one at a time). Within a time budget,
+    the training heads get at most ``generate_share`` of it (never fewer than ``min_train_samples``
+    heads): on a busy machine fewer heads are made, and the time goes to training instead.
     ``seed`` [--seed] decides the data, the initial weights and the augmentation.
 
     Recipe: ``model``, ``loss``, ``augment`` and the optimisation settings go into the training

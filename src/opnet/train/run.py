@@ -358,10 +358,14 @@ def _fit(
 
 def summary(result: TrainResult) -> str:
     """A few lines for people: epochs, the best epoch and its errors, SWA, the files."""
-    lines = [
-        f"trained {result.epochs_completed} of {result.config.epochs} epochs"
-        + (f" (stopped by the {result.stopped_early})" if result.stopped_early else "")
-    ]
+    done, planned = result.epochs_completed, result.config.epochs
+    if result.stopped_early:
+        first = f"trained {done} of {planned} epochs (stopped by the {result.stopped_early})"
+    elif done == planned:
+        first = f"trained {done} of {planned} epochs"
+    else:
+        first = f"trained {done} epochs (the plan changed during the run; {planned} at the start)"
+    lines = [first]
     best = result.best
     if best is not None and "val_mean_deg" in best:
         lines.append(
