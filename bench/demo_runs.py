@@ -8,7 +8,8 @@ Each (minutes, seed) pair runs ``opnet demo --minutes M --seed S`` into OUTDIR/m
 already there with a report is read, not repeated: delete its folder to run it again), one after
 the other. Run it on an otherwise quiet machine: the demo sizes its training to the time it has,
 so other work changes the results. The table (markdown) is printed at the end and written to
-OUTDIR/table.md.
+OUTDIR/table.md; with several budgets, OUTDIR/minutes.png plots the errors against the minutes
+(the runs of every folder OUTDIR/m*-s*/ with a report, so that runs made separately plot together).
 """
 
 from __future__ import annotations
@@ -76,6 +77,39 @@ def main() -> None:
         text += f"\n\nreal faces Mean° over the runs: {statistics.mean(real_means):.2f} +- {spread:.2f} (sd)"
     print(text)
     (args.outdir / "table.md").write_text(text + "\n")
+    if len(args.minutes) > 1:
+        plot_minutes(args.outdir)
+
+
+def plot_minutes(outdir: Path) -> None:
+    """OUTDIR/minutes.png: held-out synthetic and real-face mean MAE against the budget, one dot per run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6), dpi=120)
+    for key, label, colour in (
+        ("synthetic", "held-out synthetic heads", "tab:blue"),
+        ("real_faces", "real faces (16)", "tab:red"),
+    ):
+        points = []
+        for metrics_file in sorted(outdir.glob("m*-s*/report/metrics.json")):
+            m = json.loads(metrics_file.read_text())
+            if m["mean_mae_deg"][key] is not None:
+                points.append((m["settings"]["demo"]["minutes"], m["mean_mae_deg"][key]))
+        if points:
+            xs, ys = zip(*sorted(points), strict=True)
+            ax.plot(xs, ys, "o", color=colour, label=label)
+    ax.set_xlabel("--minutes (budget of the whole demo)")
+    ax.set_ylabel("mean MAE (degrees)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title("opnet demo: error against time (2 CPU cores)")
+    fig.tight_layout()
+    fig.savefig(outdir / "minutes.png")
+    print(f"wrote {outdir / 'minutes.png'}")
 
 
 if __name__ == "__main__":
