@@ -77,9 +77,6 @@ VARIANTS: dict[str, Variant] = {
     "realism: all": _synth(realism=Realism.all()),
     "occluders: glasses, hats, hands": _synth(occluders=OCCLUDER_SHARES),
     "pose ranges: pitch and roll +-90": _synth(pitch_max_deg=90.0, roll_max_deg=90.0),
-    "realism: backgrounds + pose ranges +-90": lambda c: _realism("backgrounds")(
-        _synth(pitch_max_deg=90.0, roll_max_deg=90.0)(c)
-    ),
     "all data levers + input normalisation div256": lambda c: _model(input_norm="div256")(ALL_DATA(c)),
     "all data levers + intensity augmentation": lambda c: _augment(intensity=True)(ALL_DATA(c)),
     "realism: hair": _realism("hair"),

@@ -51,7 +51,7 @@ def _one_existing_file(spec: str, flag: str) -> list[SpecEntry] | None:
     if Path(spec).is_file():
         return [SpecEntry(spec)]
     source, colon, weight_text = spec.rpartition(":")
-    if colon and ("+" in source or ":" in source) and Path(source).is_file():
+    if colon and Path(source).is_file():
         return [SpecEntry(source, _parse_weight(weight_text, spec, flag))]
     return None
 
