@@ -7,9 +7,9 @@ import pytest
 from scipy import stats
 
 from opnet.errors import OpNetError
-from opnet.geometry import quat_to_euler
+from opnet.geometry import quat_to_euler, quat_to_hpb
 from opnet.synth.config import SynthConfig
-from opnet.synth.shot import sample_coords, sample_euler, sample_shot
+from opnet.synth.shot import sample_coords, sample_euler, sample_quat, sample_shot
 
 
 @pytest.mark.parametrize(
@@ -37,6 +37,18 @@ def test_shot_quaternions_carry_the_sampled_angles():
     assert stats.kstest(yaw, stats.uniform(-89, 178).cdf).pvalue > 1e-3
 
 
+def test_heading_pitch_bank_angles_turn_then_nod_in_the_heads_frame():
+    config = SynthConfig(yaw_max_deg=89.0, pose_angles="hpb")
+    sampled = np.array([sample_euler(np.random.default_rng(seed), config) for seed in range(2000)])
+    quats = np.array([sample_quat(np.random.default_rng(seed), config) for seed in range(2000)])
+    np.testing.assert_allclose(quat_to_hpb(quats), sampled[:, [1, 0, 2]], atol=1e-9)
+    aflw = np.rad2deg(quat_to_euler(quats))
+    profile_nodding = (np.abs(np.rad2deg(sampled[:, 1])) > 75) & (np.abs(np.rad2deg(sampled[:, 0])) > 30)
+    assert profile_nodding.sum() > 10
+    assert np.all(np.abs(aflw[profile_nodding, 0]) > 60), "AFLW's pitch of a nodding profile is beyond 60"
+    assert np.abs(aflw[:, 0]).max() > 80 >= np.rad2deg(np.abs(sampled[:, 0])).max() + 20
+
+
 def test_heads_are_in_view_with_log_uniform_sizes():
     config = SynthConfig(image_size=256)
     rng = np.random.default_rng(5)
@@ -56,6 +68,7 @@ def test_heads_are_in_view_with_log_uniform_sizes():
         {"image_size": 16},
         {"samples_per_identity": 0},
         {"head_size_min": 0.6},
+        {"pose_angles": "xyz"},
     ],
 )
 def test_bad_settings_are_refused_naming_the_setting(settings):

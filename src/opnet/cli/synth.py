@@ -71,6 +71,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "(default %(default)s)",
     )
     p.add_argument(
+        "--pose-angles",
+        dest="cfg.pose_angles",
+        choices=("aflw", "hpb"),
+        default=argparse.SUPPRESS,
+        help="which angles the ranges and --pose apply to: AFLW's pitch, yaw, roll, or heading, pitch, "
+        "bank as a neck moves (turn, then nod and tilt; default %(default)s)",
+    )
+    p.add_argument(
         "--occluders",
         metavar="LIST",
         help="things in front of faces, e.g. glasses,hats,hands or glasses=0.5 (share of persons / samples; "

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from opnet.errors import OpNetError
 
 POSE_DISTRIBUTIONS = ("uniform", "frontal")
+POSE_ANGLES = ("aflw", "hpb")
 FRONTAL_SD_DEG = (15.0, 35.0, 12.0)
 """Standard deviations (pitch, yaw, roll) of the normal part of the "frontal" pose distribution."""
 FRONTAL_UNIFORM_SHARE = 0.25
@@ -72,10 +73,14 @@ class Realism:
 class SynthConfig:
     """Settings of ``opnet synth`` (flag names in brackets).
 
-    Poses: ``pose`` "uniform" draws the AFLW Euler angles uniformly within +-``*_max_deg``;
+    Poses: ``pose`` "uniform" draws the three angles uniformly within +-``*_max_deg``;
     "frontal" draws most of them from normal distributions around the frontal pose
     (:data:`FRONTAL_SD_DEG`, clipped to the ranges) as in photos of people, and
-    :data:`FRONTAL_UNIFORM_SHARE` of them uniformly. The head size (``coords[2]``, about the
+    :data:`FRONTAL_UNIFORM_SHARE` of them uniformly. ``pose_angles`` says which angles: "aflw",
+    AFLW's pitch, yaw and roll (the labels' convention), or "hpb", heading, pitch and bank as a
+    neck moves (turn, then nod and tilt in the head's own frame: a profile that looks up is a
+    profile turned in the image plane, which AFLW's angles reach only near pitch and roll +-90;
+    :func:`opnet.geometry.hpb_to_quat`). The head size (``coords[2]``, about the
     projected head radius) is log-uniform between ``head_size_min`` and ``head_size_max`` times the
     image side, which puts the 68-landmark box of a frontal face at about 60 to 200 px in a 256 px
     image; each person is shown in ``samples_per_identity`` samples (one sequence) with new pose,
@@ -90,6 +95,7 @@ class SynthConfig:
     head_size_max: float = 0.55
     samples_per_identity: int = 8  # --per-identity
     pose: str = "uniform"  # --pose
+    pose_angles: str = "aflw"  # --pose-angles
     occluders: Occluders = field(default_factory=Occluders)  # --occluders
     realism: Realism = field(default_factory=Realism)  # --realism
 
@@ -112,6 +118,8 @@ class SynthConfig:
             raise OpNetError(f"--per-identity {self.samples_per_identity}: expected at least 1")
         if self.pose not in POSE_DISTRIBUTIONS:
             raise OpNetError(f"--pose {self.pose}: expected one of {', '.join(POSE_DISTRIBUTIONS)}")
+        if self.pose_angles not in POSE_ANGLES:
+            raise OpNetError(f"--pose-angles {self.pose_angles}: expected one of {', '.join(POSE_ANGLES)}")
 
 
 def parse_occluders(text: str) -> Occluders:

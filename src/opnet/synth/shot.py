@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from opnet.geometry import euler_to_quat
+from opnet.geometry import euler_to_quat, hpb_to_quat
 from opnet.render.shading import Lighting
 from opnet.synth.body import body_rotation
 from opnet.synth.camera import Camera, sample_camera
@@ -42,13 +42,22 @@ class Shot:
 
 
 def sample_euler(rng: np.random.Generator, config: SynthConfig) -> NDArray[np.float64]:
-    """(3,) AFLW (pitch, yaw, roll) in radians within the configured ranges: each uniform, or for
-    ``config.pose`` "frontal" mostly normal around 0 (:data:`opnet.synth.config.FRONTAL_SD_DEG`)."""
+    """(3,) pitch, yaw, roll in radians (of ``config.pose_angles``) within the configured ranges:
+    each uniform, or for ``config.pose`` "frontal" mostly normal around 0
+    (:data:`opnet.synth.config.FRONTAL_SD_DEG`)."""
     limits = np.deg2rad([config.pitch_max_deg, config.yaw_max_deg, config.roll_max_deg])
     uniform = rng.uniform(-limits, limits)
     if config.pose == "uniform" or rng.random() < FRONTAL_UNIFORM_SHARE:
         return uniform
     return np.clip(rng.normal(0.0, np.deg2rad(FRONTAL_SD_DEG)), -limits, limits)
+
+
+def sample_quat(rng: np.random.Generator, config: SynthConfig) -> NDArray[np.float64]:
+    """(4,) xyzw head rotation: :func:`sample_euler`'s angles as AFLW's or as heading, pitch, bank."""
+    pitch, yaw, roll = sample_euler(rng, config)
+    if config.pose_angles == "hpb":
+        return hpb_to_quat([yaw, pitch, roll])
+    return euler_to_quat([pitch, yaw, roll])
 
 
 def sample_coords(rng: np.random.Generator, config: SynthConfig) -> NDArray[np.float64]:
@@ -109,7 +118,7 @@ def _direction(azimuth: float, elevation: float) -> tuple[float, float, float]:
 
 
 def sample_shot(rng: np.random.Generator, config: SynthConfig) -> Shot:
-    quat = euler_to_quat(sample_euler(rng, config))
+    quat = sample_quat(rng, config)
     coords = sample_coords(rng, config)
     body = body_rotation(rng, quat)
     lighting = sample_lighting(rng, realistic=config.realism.light)
