@@ -77,6 +77,9 @@ VARIANTS: dict[str, Variant] = {
     "realism: all": _synth(realism=Realism.all()),
     "occluders: glasses, hats, hands": _synth(occluders=OCCLUDER_SHARES),
     "pose ranges: pitch and roll +-90": _synth(pitch_max_deg=90.0, roll_max_deg=90.0),
+    "pose angles: heading, pitch, bank": _synth(pose_angles="hpb"),
+    "pose angles: AFLW's": _synth(pose_angles="aflw"),
+    "pose angles: heading, pitch, bank; pitch +-90": _synth(pose_angles="hpb", pitch_max_deg=90.0),
     "all data levers + input normalisation div256": lambda c: _model(input_norm="div256")(ALL_DATA(c)),
     "all data levers + intensity augmentation": lambda c: _augment(intensity=True)(ALL_DATA(c)),
     "realism: hair": _realism("hair"),
@@ -94,7 +97,7 @@ VARIANTS: dict[str, Variant] = {
     "in-plane rotation augmentation (opnet train's)": _augment(rotation_prob=1.0 / 3.0),
     "input normalisation div256 instead of OpenTrack's": _model(input_norm="div256"),
 }
-WIDE = "all data levers + width 0.5 (half the epochs: about the same time)"
+WIDE = "network width 0.5 (half the epochs: about the same time)"
 
 
 def _data(config: DemoConfig, cache: Path, workers: int) -> tuple[Path, float]:

@@ -2,8 +2,9 @@
 
 The defaults are chosen to reach a useful network within a few minutes on a 2-core laptop CPU (see
 docs/demo.md for the measurements behind them): a narrow MobileNetV1 at OpenTrack's 129 x 129
-input, trained on synthetic heads in mostly frontal poses as in photos of people, in front of
-textured backgrounds (the two levers that measured best on real faces, docs/demo.md), with a
+input, trained on synthetic heads in mostly frontal poses as in photos of people (angles drawn as
+a neck moves), with textured skin, in front of textured backgrounds (the levers that measured best
+on real faces, docs/demo.md), with a
 rotation loss that stays steep at small errors and weighs more, next to no augmentation (flips, a
 slight crop jitter: in a run this short every other augmentation costs more accuracy than it buys,
 docs/demo.md has the measurements), a learning rate held high for 70 % of the run, and weight
@@ -38,7 +39,8 @@ class DemoConfig:
 
     Data: ``train_samples`` synthetic heads to train on and ``heldout_samples`` other ones (other
     persons: generated with another seed) to evaluate on, both drawn with ``synth``: mostly frontal
-    poses, textured backgrounds (docs/demo.md: the levers, one at a time). Within a time budget,
+    poses in heading, pitch and bank, textured skin and backgrounds (docs/demo.md: the levers, one
+    at a time). Within a time budget,
     the training heads get at most ``generate_share`` of it (never fewer than ``min_train_samples``
     heads): on a busy machine fewer heads are made, and the time goes to training instead.
     ``seed`` [--seed] decides the data, the initial weights and the augmentation.
@@ -54,7 +56,9 @@ class DemoConfig:
     generate_share: float = 0.25
     min_train_samples: int = 2000
     synth: SynthConfig = field(
-        default_factory=lambda: SynthConfig(pose="frontal", realism=Realism(backgrounds=True))
+        default_factory=lambda: SynthConfig(
+            pose="frontal", pose_angles="hpb", realism=Realism(skin=True, backgrounds=True)
+        )
     )
     epochs: int | None = None
     samples_per_epoch: int = 4096
