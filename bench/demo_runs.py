@@ -8,8 +8,9 @@ Each (minutes, seed) pair runs ``opnet demo --minutes M --seed S`` into OUTDIR/m
 already there with a report is read, not repeated: delete its folder to run it again), one after
 the other. Run it on an otherwise quiet machine: the demo sizes its training to the time it has,
 so other work changes the results. The table (markdown) is printed at the end and written to
-OUTDIR/table.md; with several budgets, OUTDIR/minutes.png plots the errors against the minutes
-(the runs of every folder OUTDIR/m*-s*/ with a report, so that runs made separately plot together).
+OUTDIR/table.md; when OUTDIR holds runs of several budgets, OUTDIR/minutes.png plots the errors
+against the minutes (the runs of every folder OUTDIR/m*-s*/ with a report, so that runs made
+separately plot together).
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def main() -> None:
         text += f"\n\nreal faces Mean° over the runs: {statistics.mean(real_means):.2f} +- {spread:.2f} (sd)"
     print(text)
     (args.outdir / "table.md").write_text(text + "\n")
-    if len(args.minutes) > 1:
+    budgets = {path.parents[1].name.split("-")[0] for path in args.outdir.glob("m*-s*/report/metrics.json")}
+    if len(budgets) > 1:
         plot_minutes(args.outdir)
 
 
