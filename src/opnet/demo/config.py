@@ -4,11 +4,10 @@ The defaults are chosen to reach a useful network within a few minutes on a 2-co
 docs/demo.md for the measurements behind them): a narrow MobileNetV1 at OpenTrack's 129 x 129
 input, trained on synthetic heads in mostly frontal poses as in photos of people (angles drawn as
 a neck moves), with textured skin, in front of textured backgrounds (the levers that measured best
-on real faces, docs/demo.md), with a
-rotation loss that stays steep at small errors and weighs more, next to no augmentation (flips, a
-slight crop jitter: in a run this short every other augmentation costs more accuracy than it buys,
-docs/demo.md has the measurements), a learning rate held high for 70 % of the run, and weight
-averaging over its last quarter (after the decay).
+on real faces, docs/demo.md), with a rotation loss that stays steep at small errors and weighs
+more, next to no augmentation (flips, a slight crop jitter: in a run this short every other
+augmentation costs more accuracy than it buys, docs/demo.md has the measurements), a learning rate
+held high for 70 % of the run, and weight averaging over its last quarter (after the decay).
 """
 
 from __future__ import annotations
@@ -40,9 +39,9 @@ class DemoConfig:
     Data: ``train_samples`` synthetic heads to train on and ``heldout_samples`` other ones (other
     persons: generated with another seed) to evaluate on, both drawn with ``synth``: mostly frontal
     poses in heading, pitch and bank, textured skin and backgrounds (docs/demo.md: the levers, one
-    at a time). Within a time budget,
-    the training heads get at most ``generate_share`` of it (never fewer than ``min_train_samples``
-    heads): on a busy machine fewer heads are made, and the time goes to training instead.
+    at a time). Within a time budget, the training heads get at most ``generate_share`` of it
+    (never fewer than ``min_train_samples`` heads): on a busy machine fewer heads are made, and the
+    time goes to training instead.
     ``seed`` [--seed] decides the data, the initial weights and the augmentation.
 
     Recipe: ``model``, ``loss``, ``augment`` and the optimisation settings go into the training
