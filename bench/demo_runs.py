@@ -78,13 +78,15 @@ def main() -> None:
         text += f"\n\nreal faces Mean° over the runs: {statistics.mean(real_means):.2f} +- {spread:.2f} (sd)"
     print(text)
     (args.outdir / "table.md").write_text(text + "\n")
-    budgets = {path.parents[1].name.split("-")[0] for path in args.outdir.glob("m*-s*/report/metrics.json")}
-    if len(budgets) > 1:
-        plot_minutes(args.outdir)
+    plot_minutes(args.outdir)
 
 
 def plot_minutes(outdir: Path) -> None:
-    """OUTDIR/minutes.png: held-out synthetic and real-face mean MAE against the budget, one dot per run."""
+    """OUTDIR/minutes.png: held-out synthetic and real-face mean MAE against the budget, one dot per
+    run of OUTDIR/m*-s*/; nothing when the runs there have fewer than two budgets."""
+    runs = [json.loads(f.read_text()) for f in sorted(outdir.glob("m*-s*/report/metrics.json"))]
+    if len({m["settings"]["demo"]["minutes"] for m in runs}) < 2:
+        return
     import matplotlib
 
     matplotlib.use("Agg")
@@ -95,11 +97,11 @@ def plot_minutes(outdir: Path) -> None:
         ("synthetic", "held-out synthetic heads", "tab:blue"),
         ("real_faces", "real faces (16)", "tab:red"),
     ):
-        points = []
-        for metrics_file in sorted(outdir.glob("m*-s*/report/metrics.json")):
-            m = json.loads(metrics_file.read_text())
-            if m["mean_mae_deg"][key] is not None:
-                points.append((m["settings"]["demo"]["minutes"], m["mean_mae_deg"][key]))
+        points = [
+            (m["settings"]["demo"]["minutes"], m["mean_mae_deg"][key])
+            for m in runs
+            if m["mean_mae_deg"][key] is not None
+        ]
         if points:
             xs, ys = zip(*sorted(points), strict=True)
             ax.plot(xs, ys, "o", color=colour, label=label)
