@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+import lightning.pytorch as pl
 import pytest
 
 from opnet.demo import DemoConfig
@@ -31,16 +32,20 @@ def simulate(
     initial_epochs: int, budget_s: float, epoch_time: Callable[[int, float], float]
 ) -> tuple[list[EpochPlan], float]:
     """Runs the demo's planning on simulated epochs: ``epoch_time(k, t)`` seconds for epoch k started
-    at t. Returns the plan in force during each epoch that ran (and after the last) and the end time."""
+    at t; an averaged epoch that would end later than ``END_S`` before the budget stops there, and
+    the run with it (as :class:`opnet.demo.replan.Replanner` does). Returns the plan in force during
+    each epoch that ran (and after the last) and the end time."""
     plan = EpochPlan.of(initial_epochs, BASE)
     now, times, followed = 0.0, [], []
     for k in itertools.count():
         if k >= plan.epochs:
             break
         followed.append(plan)
-        times.append(epoch_time(k, now))
+        full = epoch_time(k, now)
+        cut = k >= plan.swa_start and now + full > budget_s - END_S
+        times.append(max(0.0, budget_s - END_S - now) if cut else full)
         now += times[-1]
-        fit = epochs_that_fit(budget_s - now, forecast_epoch_s(times), END_S)
+        fit = 0 if cut else epochs_that_fit(budget_s - now, forecast_epoch_s(times), END_S)
         plan = replan(plan, k + 1, k + 1 + fit, BASE)
     return followed + [plan], now + END_S
 
@@ -104,28 +109,43 @@ def test_a_plan_becomes_a_training_config_with_exactly_its_epochs():
 
 def test_epoch_forecast_and_the_end_of_the_run():
     assert forecast_epoch_s([30.0, 10.0, 11.0, 12.0]) == pytest.approx(11.0)
-    assert epochs_that_fit(100.0, 10.0, 5.0) == 9 and epochs_that_fit(3.0, 10.0, 5.0) == 0
+    assert epochs_that_fit(100.0, 10.0, 5.0) == 10  # 9.5 fit: the last one is cut short
+    assert epochs_that_fit(97.0, 10.0, 5.0) == 9 and epochs_that_fit(3.0, 10.0, 5.0) == 0
     assert finish_s(9.0, 2.0, swa_bn_samples=4096, samples_per_epoch=4096) == pytest.approx(3.0 + 2.0 + 1.0)
     assert PlanUpdate(0, EpochPlan.of(10, BASE), 1.0, 2.0).plan.describe(0.1) == (
         "10 epochs (lr x0.1 from epoch 8, averaged from 8)"
     )
 
 
-class FakeClock:
-    """One second passes at every reading."""
+class Ticker(pl.Callback):
+    """Simulated time for a real run (``clock()`` reads it): each training step takes 1 s, each
+    validation 0.5 s."""
 
     def __init__(self) -> None:
         self.now = 0.0
 
     def __call__(self) -> float:
-        self.now += 1.0
         return self.now
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self.now += 1.0
+
+    def on_validation_epoch_end(self, trainer, pl_module) -> None:
+        self.now += 0.5
+
+
+class RateLog(pl.Callback):
+    """The learning rate of every training step."""
+
+    def __init__(self) -> None:
+        self.rates: list[float] = []
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self.rates.append(trainer.optimizers[0].param_groups[0]["lr"])
 
 
 @pytest.mark.slow
-def test_a_training_run_follows_its_replans(tmp_path):
-    import lightning.pytorch as pl
-
+def test_a_training_run_follows_its_replans_and_stops_its_last_epoch_at_the_deadline(tmp_path):
     from opnet.demo.replan import Replanner
     from opnet.demo.run import DemoPaths, generate_data
     from opnet.demo.steps import StepClock
@@ -141,22 +161,21 @@ def test_a_training_run_follows_its_replans(tmp_path):
         train_config(demo, paths.train_file, 2), batch_size=4, samples_per_epoch=8, swa_bn_samples=8
     )
     plan = EpochPlan.of(2, base)
-    # Three readings an epoch (3 s), about 2.3 s for the end: a deadline of 21 s holds 6 epochs.
-    replanner = Replanner(plan, base, 21.0, PlanUpdate(0, plan, 3.0, 21.0), clock=FakeClock())
-
-    class RateLog(pl.Callback):
-        rates: list[float] = []
-
-        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-            self.rates.append(trainer.optimizers[0].param_groups[0]["lr"])
-
+    # Epochs of 2 steps and a validation: 2.5 s. The end of the run needs 2.2 s (batch-norm pass
+    # 0.7 s, validation 0.5 s, 1 s more), an epoch's validation and checkpoints 1.5 s. A deadline
+    # of 17 s holds 5 whole epochs (12.5 s) and one step of a sixth, which stops at 13.3 s.
+    ticker = Ticker()
+    replanner = Replanner(plan, base, 17.0, PlanUpdate(0, plan, 3.0, 17.0), clock=ticker)
     log = RateLog()
-    result = train(plan.train_config(base), tmp_path / "run", progress=False, callbacks=[replanner, log])
+    result = train(
+        plan.train_config(base), tmp_path / "run", progress=False, callbacks=[ticker, replanner, log]
+    )
     final = replanner.plan
     assert final.epochs == 6 and result.epochs_completed == 6 and result.swa_checkpoint is not None
-    # Epoch times 2, 3, 3, ... s: the forecast falls from 2 to 3 s while the plan shrinks to what fits.
-    assert [u.plan.epochs for u in replanner.updates] == [2, 8, 7, 6, 6, 6, 6]
+    assert [u.plan.epochs for u in replanner.updates] == [2, 6, 6, 6, 6, 6, 6]
+    assert replanner.cut == (6, 1) and [row["samples"] for row in result.history] == [8] * 5 + [4]
+    assert ticker.now == 14.0  # the cut epoch's step and validation: 2.2 s left for the end
     expected = [base.lr * (0.1 if k >= final.decay_epochs[0] else 1.0) for k in range(6) for _ in range(2)]
-    assert log.rates[2:] == pytest.approx(expected[2:])  # after the warm-up epoch
+    assert log.rates[2:] == pytest.approx(expected[2:11])  # after the warm-up epoch, 11 steps in all
     assert [row["lr"] for row in result.history] == pytest.approx(expected[1::2])
     assert result.history[-1]["swa_epochs"] == 6 - final.swa_start

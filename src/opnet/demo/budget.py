@@ -8,7 +8,9 @@ batch-norm pass and validation. A few seconds of steps are a poor forecast of mi
 on a machine that is doing other work, so after every epoch :func:`replan` sizes the rest of the
 run again from the epoch times measured so far (:func:`epochs_that_fit`): a slow start costs only
 the time it lost. The phases of the run (learning-rate decay, weight averaging) keep their
-fractions of the new length until they have begun (:class:`EpochPlan`).
+fractions of the new length until they have begun (:class:`EpochPlan`). Whole epochs rarely fill
+the time exactly: where at least :data:`LAST_EPOCH_MIN` of one more fits, it is planned too and
+ends at the deadline, part-way through (:class:`opnet.demo.replan.Replanner`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ EPOCH_OVERHEAD_S = 1.0
 """Seconds per epoch besides its steps and validation: checkpoints, metrics, the plot now and then."""
 RECENT_EPOCHS = 3
 """The next epochs are forecast to take as long as the mean of this many last ones."""
+LAST_EPOCH_MIN = 0.25
+"""Share of an epoch that must fit for one more (cut short at the deadline) to be planned."""
 
 
 def probe_epoch_s(config: DemoConfig, step_rate: float, validation_samples: int) -> float:
@@ -130,6 +134,13 @@ def finish_s(train_s: float, validation_s: float, swa_bn_samples: int, samples_p
     return bn_pass + validation_s + EPOCH_OVERHEAD_S
 
 
-def epochs_that_fit(seconds_left: float, epoch_s: float, end_s: float) -> int:
-    """More epochs of ``epoch_s`` seconds that fit into ``seconds_left``, keeping ``end_s`` for the end."""
-    return max(0, math.floor((seconds_left - end_s) / max(epoch_s, 1e-9)))
+def epochs_that_fit(seconds_left: float, epoch_s: float, end_s: float, tail_s: float = 0.0) -> int:
+    """More epochs of ``epoch_s`` seconds (``tail_s`` of them after the training steps: validation,
+    checkpoints) for ``seconds_left``, keeping ``end_s`` for the end: the whole ones that fit, and
+    one more where its steps can run for at least :data:`LAST_EPOCH_MIN` of an epoch's before its
+    tail and the end (the run cuts it short at the deadline)."""
+    epoch_s = max(epoch_s, 1e-9)
+    room = max(0.0, seconds_left - end_s)
+    whole = math.floor(room / epoch_s)
+    steps_s = room - whole * epoch_s - tail_s
+    return whole + int(steps_s >= LAST_EPOCH_MIN * max(epoch_s - tail_s, 1e-9))

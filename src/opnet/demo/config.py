@@ -62,7 +62,7 @@ class DemoConfig:
     epochs: int | None = None
     samples_per_epoch: int = 4096
     min_epochs: int = 3
-    reserve_s: float = 20.0
+    reserve_s: float = 10.0
     batch_size: int = 64
     lr: float = 5e-3
     lr_decay_fractions: tuple[float, ...] = (0.7,)

@@ -25,6 +25,7 @@ from opnet.evaluate.report import metrics_table, result_to_json
 from opnet.fileio import atomic_output
 from opnet.settings import to_plain
 from opnet.train import TrainConfig
+from opnet.train.schedule import steps_per_epoch
 from opnet.viz.grid import save_picture
 
 SCHEMA = "opnet-demo/1"
@@ -50,6 +51,7 @@ def _training(result: DemoResult) -> dict[str, Any]:
         "epochs_completed": run.epochs_completed,
         "stopped_early": run.stopped_early,
         "images_trained": images,
+        "last_epoch_images": int(run.history[-1]["samples"]) if run.history else 0,
         "images_per_s": images / sum(row["train_s"] for row in run.history),
         "best_epoch": int(best["epoch"]) if "epoch" in best else None,
         "best_validation_mean_deg": best.get("val_mean_deg"),
@@ -86,6 +88,8 @@ def training_line(result: DemoResult) -> str:
         if result.plans
         else ""
     )
+    if training["last_epoch_images"] < steps_per_epoch(run.config) * run.config.batch_size:
+        plan += f"the last one stopped at the deadline after {training['last_epoch_images']} images; "
     return (
         f"Trained MobileNetV1 x{run.config.model.width:g} for {run.epochs_completed} epochs "
         f"({plan}{training['images_trained']} images, {training['images_per_s']:.0f} images/s) on "

@@ -90,7 +90,7 @@ class RunRecorder(pl.Callback):
             (self._train_end if self._train_end > self._epoch_start else time.monotonic())
             - self._epoch_start,
         )
-        samples = trainer.num_training_batches * self.config.batch_size * trainer.world_size
+        samples = module.steps * self.config.batch_size * trainer.world_size
         means = {
             k: float(trainer.strategy.reduce(v, reduce_op="mean"))
             for k, v in module.epoch_train_means().items()

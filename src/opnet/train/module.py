@@ -67,6 +67,11 @@ class PoseTrainingModule(pl.LightningModule):
     def forward(self, image: Tensor) -> PoseNetOutput:
         return self.net(image)
 
+    @property
+    def steps(self) -> int:
+        """Training steps of this epoch so far (fewer than planned in an epoch stopped part-way)."""
+        return self._steps
+
     def on_train_epoch_start(self) -> None:
         self._sums, self._steps = {}, 0
 
