@@ -147,6 +147,8 @@ class RateLog(pl.Callback):
 @pytest.mark.slow
 def test_a_training_run_follows_its_replans_and_stops_its_last_epoch_at_the_deadline(tmp_path):
     from opnet.demo.replan import Replanner
+    from opnet.demo.report import training_line
+    from opnet.demo.result import DemoResult
     from opnet.demo.run import DemoPaths, generate_data
     from opnet.demo.steps import StepClock
     from opnet.train import train
@@ -174,6 +176,8 @@ def test_a_training_run_follows_its_replans_and_stops_its_last_epoch_at_the_dead
     assert final.epochs == 6 and result.epochs_completed == 6 and result.swa_checkpoint is not None
     assert [u.plan.epochs for u in replanner.updates] == [2, 6, 6, 6, 6, 6, 6]
     assert replanner.cut == (6, 1) and [row["samples"] for row in result.history] == [8] * 5 + [4]
+    demo_result = DemoResult(paths, demo, result, Path("swa.onnx"), [], {}, 0.0, tuple(replanner.updates))
+    assert "the last one stopped at the deadline after 4 images; 44 images" in training_line(demo_result)
     assert ticker.now == 14.0  # the cut epoch's step and validation: 2.2 s left for the end
     expected = [base.lr * (0.1 if k >= final.decay_epochs[0] else 1.0) for k in range(6) for _ in range(2)]
     assert log.rates[2:] == pytest.approx(expected[2:11])  # after the warm-up epoch, 11 steps in all

@@ -63,6 +63,7 @@ def test_the_report_folder_holds_every_file(dry_run):
     assert set(metrics["seconds"]) == {"generate", "train", "export", "evaluate", "report", "total"}
     assert metrics["seconds"]["total"] >= sum(v for k, v in metrics["seconds"].items() if k != "total")
     assert metrics["training"]["epochs_completed"] == 1 and metrics["training"]["images_trained"] == 16
+    assert metrics["training"]["last_epoch_images"] == 16  # a whole epoch: not stopped at a deadline
 
 
 def test_metrics_agree_with_the_evaluations_and_the_settings(dry_run):
